@@ -1,0 +1,1 @@
+"""Algorithms only: numpy/xarray in, numpy/xarray out. No files, no database."""

@@ -1,0 +1,1 @@
+"""The site catalog: sites of interest, their sources, file formats and reference data."""

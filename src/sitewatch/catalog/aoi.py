@@ -1,0 +1,31 @@
+"""Areas of interest: the polygon that imagery is read for.
+
+A polygon site is its own area of interest. A point site becomes a disc whose radius is
+the caller's buffer, else the site's coordinate uncertainty, else a default: a published
+point with a 2 km uncertainty must be searched over 2 km, not over one pixel.
+"""
+
+from __future__ import annotations
+
+from shapely.geometry.base import BaseGeometry
+
+from sitewatch.db.models import Site
+from sitewatch.errors import InputError
+from sitewatch.geo import buffer_metres
+
+DEFAULT_POINT_BUFFER_M = 1000.0
+
+
+def site_area_of_interest(site: Site, buffer_m: float | None = None) -> BaseGeometry:
+    """The lon/lat polygon to read imagery for at ``site``."""
+    if site.geometry is None or site.geometry.is_empty:
+        raise InputError(
+            "has no location, so no imagery can be read for it", item=f"site {site.id}"
+        )
+    geometry = site.geometry
+    if geometry.geom_type in ("Point", "MultiPoint", "LineString", "MultiLineString"):
+        radius = buffer_m or site.uncertainty_m or DEFAULT_POINT_BUFFER_M
+        return buffer_metres(geometry, radius)
+    if buffer_m:
+        return buffer_metres(geometry, buffer_m)
+    return geometry

@@ -1,0 +1,1 @@
+"""The ``sitewatch`` command line: thin typer commands over the service functions."""

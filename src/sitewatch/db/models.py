@@ -1,0 +1,124 @@
+"""SQLAlchemy 2 models: the workspace's tables.
+
+Sites and scenes keep their geometry (EPSG:4326) plus a bounding box so that
+"what covers this site" is one indexed range query on either backend.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from sitewatch.db.types import UTCDateTime, WKBGeometry, utcnow
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every sitewatch table."""
+
+
+class BBoxMixin:
+    """Bounding-box columns kept in step with a geometry by :meth:`set_bbox`."""
+
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+
+    def set_bbox(self, geometry: BaseGeometry | None) -> None:
+        if geometry is None or geometry.is_empty:
+            self.min_lon = self.min_lat = self.max_lon = self.max_lat = None
+        else:
+            self.min_lon, self.min_lat, self.max_lon, self.max_lat = geometry.bounds
+
+
+class Site(BBoxMixin, Base):
+    """A place of interest: a base, launch site, nuclear facility, test site, shipyard."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    geometry: Mapped[BaseGeometry | None] = mapped_column(WKBGeometry)
+    country: Mapped[str | None] = mapped_column(String(3))
+    category: Mapped[str] = mapped_column(String(40), default="other")
+    missile_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(40), default="unknown")
+    declared: Mapped[bool] = mapped_column(Boolean, default=False)
+    uncertainty_m: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    sources: Mapped[list[SiteSource]] = relationship(
+        back_populates="site",
+        cascade="all, delete-orphan",
+        order_by="SiteSource.position",
+    )
+
+    __table_args__ = (Index("ix_sites_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
+
+
+class SiteSource(Base):
+    """A published source for a site: a report, article or database entry."""
+
+    __tablename__ = "site_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    # ISO 8601, possibly partial ("2018", "2018-12", "2018-11-12"): reports are often
+    # dated only to the month.
+    date: Mapped[str | None] = mapped_column(String(10))
+
+    site: Mapped[Site] = relationship(back_populates="sources")
+
+
+class Scene(BBoxMixin, Base):
+    """One acquisition: a set of co-registered assets (bands) from one sensor and time."""
+
+    __tablename__ = "scenes"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    datetime: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    footprint: Mapped[BaseGeometry] = mapped_column(WKBGeometry)
+    crs: Mapped[str] = mapped_column(String(2000))
+    resolution_m: Mapped[float | None] = mapped_column(Float)
+    bands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    platform: Mapped[str | None] = mapped_column(String(100))
+    instrument: Mapped[str | None] = mapped_column(String(100))
+    cloud_cover: Mapped[float | None] = mapped_column(Float)
+    collection: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(20), default="file")  # file | stac
+    stac_item: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assets: Mapped[list[SceneAsset]] = relationship(
+        back_populates="scene", cascade="all, delete-orphan", order_by="SceneAsset.position"
+    )
+
+    __table_args__ = (Index("ix_scenes_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
+
+
+class SceneAsset(Base):
+    """A file (or remote href) of a scene, with the band(s) it holds and its hash."""
+
+    __tablename__ = "scene_assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scene_id: Mapped[str] = mapped_column(ForeignKey("scenes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str] = mapped_column(String(100))
+    href: Mapped[str] = mapped_column(String(2000))
+    bands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    media_type: Mapped[str | None] = mapped_column(String(200))
+
+    scene: Mapped[Scene] = relationship(back_populates="assets")

@@ -1,0 +1,1 @@
+"""Imagery: scene ingest (files and STAC), search by site and date, windowed site stacks."""

@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sitewatch.workspace import ENV_DB_URL, ENV_WORKSPACE, Workspace, init_workspace
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, skipping the test with a reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real imagery not available: {path} is absent (it is present in CI)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may pick up the developer's own workspace or database."""
+    monkeypatch.delenv(ENV_WORKSPACE, raising=False)
+    monkeypatch.delenv(ENV_DB_URL, raising=False)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A fresh, empty workspace in a temporary folder."""
+    with init_workspace(tmp_path / "ws") as ws:
+        yield ws
