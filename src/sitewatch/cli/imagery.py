@@ -1,4 +1,4 @@
-"""``sitewatch imagery ...`` and ``sitewatch chips``: scenes and site quicklooks."""
+"""``sitewatch imagery ...``: the imagery catalog."""
 
 from __future__ import annotations
 
@@ -7,8 +7,3 @@ import typer
 app = typer.Typer(
     help="The imagery catalog: add files or STAC items, list, export STAC.", no_args_is_help=True
 )
-
-
-def chips(ctx: typer.Context) -> None:
-    """Write per-date quicklook PNGs and COGs for a site."""
-    raise NotImplementedError

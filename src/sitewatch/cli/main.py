@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from sitewatch import __version__
+from sitewatch.cli import chips as chips_cli
 from sitewatch.cli import demo as demo_cli
 from sitewatch.cli import imagery as imagery_cli
 from sitewatch.cli import sites as sites_cli
@@ -25,7 +26,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sites_cli.app, name="sites")
 app.add_typer(imagery_cli.app, name="imagery")
-app.command("chips")(imagery_cli.chips)
+app.command("chips")(chips_cli.chips)
 app.command("demo")(demo_cli.demo)
 
 
