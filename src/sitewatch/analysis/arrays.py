@@ -1,0 +1,88 @@
+"""Input checks shared by every analysis function.
+
+Convention for the whole package: an image is a float32 array shaped ``(band, y, x)`` with
+NaN marking nodata; a mask is a bool array shaped ``(y, x)``. Callers hand arrays over from
+many readers, so each public function validates its inputs here and raises
+:class:`~sitewatch.errors.InputError` with a message naming the argument, instead of
+letting numpy fail later with a broadcasting error nobody can act on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sitewatch.errors import InputError
+
+
+def as_image(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` as a float32 ``(band, y, x)`` image; a 2-D array is taken as one band.
+
+    No copy is made when the input already is float32 (the fast path for large scenes).
+    """
+    image = np.asarray(array)
+    if image.ndim == 2:
+        image = image[np.newaxis]
+    if image.ndim != 3:
+        raise InputError(
+            f"expected an image shaped (band, y, x) or (y, x), got {image.ndim} dimensions",
+            item=name,
+        )
+    if 0 in image.shape:
+        raise InputError(f"image is empty (shape {image.shape})", item=name)
+    if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):
+        raise InputError(f"expected real numbers, got dtype {image.dtype}", item=name)
+    return image.astype(np.float32, copy=False)
+
+
+def as_mask(array: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
+    """``array`` as a bool ``(y, x)`` mask that must match ``shape``."""
+    mask = np.asarray(array)
+    if mask.shape != shape:
+        raise InputError(f"mask shape {mask.shape} differs from image shape {shape}", item=name)
+    return mask.astype(bool, copy=False)
+
+
+def image_pair(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two images with the same band count and grid (they must already be on one grid)."""
+    first = as_image(before, "before")
+    second = as_image(after, "after")
+    if first.shape != second.shape:
+        raise InputError(
+            f"before {first.shape} and after {second.shape} differ in shape "
+            "(band, y, x); crop or resample them onto one grid first",
+            item="after",
+        )
+    return first, second
+
+
+def finite_pixels(image: np.ndarray) -> np.ndarray:
+    """Pixels whose every band holds a finite value."""
+    return np.isfinite(image).all(axis=0)
+
+
+def joint_valid(
+    before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Pixels usable on both dates (finite in all bands, inside ``valid``); never empty."""
+    usable = finite_pixels(before) & finite_pixels(after)
+    if valid is not None:
+        usable &= as_mask(valid, before.shape[1:], "valid")
+    if not usable.any():
+        raise InputError(
+            "no pixel is valid on both dates (all nodata, clouded or masked out)", item="valid"
+        )
+    return usable
+
+
+def subsample_indices(mask: np.ndarray, limit: int) -> np.ndarray:
+    """Flat indices of at most ``limit`` pixels of ``mask``, evenly spread, deterministic.
+
+    Statistics estimated on an even subsample of a few hundred thousand pixels are as good
+    as on the full scene for the handful of parameters we fit, and keep the iterative part
+    of an algorithm independent of scene size.
+    """
+    flat = np.flatnonzero(mask.ravel())
+    if flat.size <= limit:
+        return flat
+    picks = np.linspace(0, flat.size - 1, limit).round().astype(np.int64)
+    return flat[picks]
