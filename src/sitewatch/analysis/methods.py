@@ -1,0 +1,206 @@
+"""Change methods behind one interface, and the registry that names them.
+
+A method is any object with a ``name`` and ``score(before, after, valid) -> ChangeScore``
+(:class:`ChangeMethod`). Methods are registered by name with a factory taking keyword
+parameters, so that callers (CLI, scan runner) pick one with :func:`get_method` and a
+learned method can be added later without touching this module: its own module calls
+``register_method("siamese", factory)`` and the factory imports the heavy deep-learning
+stack only when the method is actually requested.
+
+Direction rule shared by the statistical methods: a pixel is a gain (+1) when the mean
+over ``direction_bands`` of ``after - before`` is above its scene median, a loss (-1) when
+below. Subtracting the median removes a global brightness difference between the dates.
+Gain therefore means "brighter than the rest of the scene became": new roofs, concrete,
+bare soil, and cleared vegetation when the direction bands are visible and SWIR bands
+(clearing raises red and SWIR reflectance); loss means removal of bright structure or
+regrowth. Near-infrared drops when vegetation is cleared, so leave NIR out of
+``direction_bands`` when vegetation clearing should read as gain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from scipy import linalg, stats
+
+from sitewatch.analysis.arrays import image_pair, joint_valid, subsample_indices
+from sitewatch.analysis.irmad import SAMPLE_SIZE, fit_irmad, sample_pixels
+from sitewatch.analysis.scores import ChangeScore, LinearChiSquare, score_pixels
+from sitewatch.errors import InputError
+
+
+@runtime_checkable
+class ChangeMethod(Protocol):
+    """What every change method offers."""
+
+    name: str
+
+    def score(
+        self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
+    ) -> ChangeScore:
+        """Per-pixel change score in [0, 1] and direction for two (band, y, x) images."""
+        ...
+
+
+def _direction_rows(
+    sample_before: np.ndarray, sample_after: np.ndarray, bands: Sequence[int] | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weights and scene median of the brightness difference used for the direction map."""
+    count = sample_before.shape[0]
+    chosen = list(range(count)) if bands is None else list(bands)
+    if not chosen or any(not 0 <= band < count for band in chosen):
+        raise InputError(f"must be band indices in 0..{count - 1}", item="direction_bands")
+    weights = np.zeros(count)
+    weights[chosen] = 1.0 / len(chosen)
+    median = float(np.median(weights @ (sample_after - sample_before)))
+    return -weights, weights, median
+
+
+@dataclass(frozen=True)
+class ChangeVectorAnalysis:
+    """CVA: length of the difference vector, whitened by its robust covariance.
+
+    The difference ``after - before`` is centred and whitened with a robust (iteratively
+    trimmed at the 97.5 % chi-square quantile) mean and covariance estimated on a
+    subsample, so correlated bands are not counted twice and a global offset between the
+    dates is ignored. Its squared length is chi-square with one degree of freedom per band
+    over unchanged ground; the score is its CDF. CVA is not invariant to a gain between
+    the dates: normalise first (:mod:`sitewatch.analysis.normalize`).
+    """
+
+    name: str = "cva"
+    direction_bands: Sequence[int] | None = None
+    sample_size: int = SAMPLE_SIZE
+    trim_quantile: float = 0.975
+    trim_iterations: int = 5
+
+    def score(
+        self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
+    ) -> ChangeScore:
+        before, after = image_pair(before, after)
+        usable = joint_valid(before, after, valid)
+        sample = subsample_indices(usable, self.sample_size)
+        sample_before = sample_pixels(before, sample)
+        sample_after = sample_pixels(after, sample)
+        difference = sample_after - sample_before
+        mean, covariance = self._robust_statistics(difference)
+        try:
+            whitening = linalg.inv(linalg.cholesky(covariance, lower=True))
+        except (linalg.LinAlgError, ValueError):
+            raise InputError(
+                "the band differences are linearly dependent or constant", item="after"
+            ) from None
+        direction_before, direction_after, direction_offset = _direction_rows(
+            sample_before, sample_after, self.direction_bands
+        )
+        model = LinearChiSquare(
+            project_before=-whitening,
+            project_after=whitening,
+            offset=whitening @ mean,
+            direction_before=direction_before,
+            direction_after=direction_after,
+            direction_offset=direction_offset,
+        )
+        return score_pixels(before, after, usable, model)
+
+    def _robust_statistics(self, difference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and covariance of the no-change differences, insensitive to the changes."""
+        bands = difference.shape[0]
+        median = np.median(difference, axis=1)
+        spread = 1.4826 * np.median(np.abs(difference - median[:, None]), axis=1)
+        mean, covariance = median, np.diag(np.maximum(spread, 1e-12) ** 2)
+        cutoff = stats.chi2.ppf(self.trim_quantile, bands)
+        # A normal sample cut at the chi-square quantile has a smaller covariance; this
+        # factor restores it (the usual consistency correction of trimmed estimators).
+        consistency = self.trim_quantile / stats.chi2.cdf(cutoff, bands + 2)
+        for _ in range(self.trim_iterations):
+            centred = difference - mean[:, None]
+            try:
+                distance = np.einsum("ij,ij->j", centred, linalg.solve(covariance, centred))
+            except (linalg.LinAlgError, ValueError):
+                break
+            kept = difference[:, distance <= cutoff]
+            if kept.shape[1] <= bands:
+                break
+            mean = kept.mean(axis=1)
+            covariance = np.atleast_2d(np.cov(kept)) * consistency
+        return mean, covariance
+
+
+@dataclass(frozen=True)
+class IteratedMad:
+    """IR-MAD (Nielsen 2007): chi-square of the MAD variates, mapped through its CDF.
+
+    Invariant to per-band gains and offsets of either date, so it needs no normalisation;
+    the score is the probability of change of the IR-MAD model itself.
+    """
+
+    name: str = "irmad"
+    direction_bands: Sequence[int] | None = None
+    sample_size: int = SAMPLE_SIZE
+    max_iterations: int = 30
+
+    def score(
+        self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
+    ) -> ChangeScore:
+        before, after = image_pair(before, after)
+        usable = joint_valid(before, after, valid)
+        fit = fit_irmad(
+            before,
+            after,
+            usable,
+            sample_size=self.sample_size,
+            max_iterations=self.max_iterations,
+        )
+        direction_before, direction_after, direction_offset = _direction_rows(
+            sample_pixels(before, fit.sample),
+            sample_pixels(after, fit.sample),
+            self.direction_bands,
+        )
+        model = LinearChiSquare(
+            project_before=fit.weights_before,
+            project_after=fit.weights_after,
+            offset=fit.offset,
+            direction_before=direction_before,
+            direction_after=direction_after,
+            direction_offset=direction_offset,
+        )
+        return score_pixels(before, after, usable, model)
+
+
+MethodFactory = Callable[..., ChangeMethod]
+
+_REGISTRY: dict[str, MethodFactory] = {}
+
+
+def register_method(name: str, factory: MethodFactory, *, replace: bool = False) -> None:
+    """Make ``factory(**params)`` available as ``get_method(name, **params)``."""
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"change method {name!r} is already registered")
+    _REGISTRY[name] = factory
+
+
+def available_methods() -> list[str]:
+    """Registered method names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_method(name: str, **params: Any) -> ChangeMethod:
+    """The change method registered as ``name``, built with ``params``."""
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        known = ", ".join(available_methods())
+        raise InputError(f"unknown change method {name!r}; known methods: {known}", item="method")
+    try:
+        return factory(**params)
+    except TypeError as error:
+        raise InputError(
+            f"bad parameters for change method {name!r}: {error}", item="method"
+        ) from None
+
+
+register_method("cva", ChangeVectorAnalysis)
+register_method("irmad", IteratedMad)
