@@ -1,0 +1,43 @@
+"""File fingerprints: SHA-256 streamed in chunks, and its multihash form used by STAC.
+
+Hashes make ingest idempotent (a scene's id derives from its files' hashes) and let later
+evidence packages prove which bytes an analysis read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+_CHUNK = 1 << 20
+# Multihash prefix of SHA2-256 (code 0x12, 32-byte digest), as the STAC file extension wants.
+_SHA256_MULTIHASH = "1220"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read 1 MiB at a time so that large scenes never fill memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_multihash(hex_digest: str) -> str:
+    """``file:checksum`` value for a SHA-256 hex digest."""
+    return _SHA256_MULTIHASH + hex_digest
+
+
+def sha256_from_multihash(value: str) -> str | None:
+    """The SHA-256 hex digest in a ``file:checksum``, or None if it uses another hash."""
+    value = value.lower()
+    if value.startswith(_SHA256_MULTIHASH) and len(value) == len(_SHA256_MULTIHASH) + 64:
+        return value[len(_SHA256_MULTIHASH) :]
+    return None
+
+
+def content_id(hex_digests: Iterable[str], prefix: str = "scene-") -> str:
+    """A stable id for a set of files: the same bytes give the same id, whatever their paths."""
+    combined = hashlib.sha256("\n".join(sorted(hex_digests)).encode("ascii")).hexdigest()
+    return prefix + combined[:16]
