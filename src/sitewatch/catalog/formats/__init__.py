@@ -1,0 +1,81 @@
+"""Site files: GeoJSON, KML, KMZ, CSV and GeoPackage, chosen by name or file extension.
+
+Readers return validated :class:`SiteRecord` lists and raise :class:`InputError` naming
+the file and feature at the first bad one. Writers go through a temporary file beside
+the target, so an export either completes or leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitewatch.catalog.formats import csv, geojson, gpkg, kml
+from sitewatch.catalog.formats.files import atomic_output
+from sitewatch.catalog.records import SiteRecord
+from sitewatch.errors import InputError
+
+
+@dataclass(frozen=True)
+class SiteFormat:
+    """How to read and write one file format; ``dumps`` only for text formats (stdout)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    read: Callable[[Path], list[SiteRecord]]
+    write: Callable[[Sequence[SiteRecord], Path], None]
+    dumps: Callable[[Sequence[SiteRecord]], str] | None = None
+
+
+FORMATS: dict[str, SiteFormat] = {
+    f.name: f
+    for f in (
+        SiteFormat("geojson", (".geojson", ".json"), geojson.read, geojson.write, geojson.dumps),
+        SiteFormat("kml", (".kml",), kml.read, kml.write, kml.dumps),
+        SiteFormat("kmz", (".kmz",), kml.read_kmz, kml.write_kmz),
+        SiteFormat("csv", (".csv",), csv.read, csv.write, csv.dumps),
+        SiteFormat("gpkg", (".gpkg",), gpkg.read, gpkg.write),
+    )
+}
+
+
+def site_format(path: str | Path | None, format: str | None = None) -> SiteFormat:
+    """The format named, else the one the file extension implies."""
+    if format:
+        key = format.strip().lower().lstrip(".")
+        if key not in FORMATS:
+            raise InputError(
+                f"unknown format {format!r} (known: {', '.join(FORMATS)})", item="format"
+            )
+        return FORMATS[key]
+    suffix = Path(path).suffix.lower() if path is not None else ""
+    for candidate in FORMATS.values():
+        if suffix in candidate.extensions:
+            return candidate
+    known = ", ".join(ext for f in FORMATS.values() for ext in f.extensions)
+    raise InputError(
+        f"cannot tell the format from the extension {suffix or '(none)'!r}: "
+        f"use one of {known} or give a format",
+        source=path,
+    )
+
+
+def read_sites(path: str | Path, format: str | None = None) -> list[SiteRecord]:
+    """All sites in a file; the whole file is validated before anything is returned."""
+    return site_format(path, format).read(Path(path))
+
+
+def write_sites(records: Sequence[SiteRecord], path: str | Path, format: str | None = None) -> None:
+    """Write ``records`` to ``path`` atomically (temporary file, then rename)."""
+    chosen = site_format(path, format)
+    with atomic_output(Path(path)) as temp:
+        chosen.write(records, temp)
+
+
+def dumps_sites(records: Sequence[SiteRecord], format: str) -> str:
+    """A text format's content, e.g. to print to stdout."""
+    chosen = site_format(None, format)
+    if chosen.dumps is None:
+        raise InputError(f"{chosen.name} is a binary format: give an output file", item="format")
+    return chosen.dumps(records)

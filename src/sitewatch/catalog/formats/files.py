@@ -1,0 +1,56 @@
+"""File plumbing shared by the formats: careful reads and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sitewatch.errors import InputError
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or an InputError naming it (missing, a folder, unreadable)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file", source=path) from None
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", source=path) from None
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 text (a byte-order mark, as Excel writes, is dropped)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"not UTF-8 text (bad byte at offset {error.start})", source=path
+        ) from None
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces it only if the block succeeds.
+
+    Readers of ``path`` never see a half-written file, and a failed export leaves any
+    previous file in place. The temporary name keeps the suffix because some drivers
+    (GDAL's GeoPackage) choose behaviour by extension.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("folder does not exist", source=folder)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
+    os.close(handle)
+    temp = Path(temp_name)
+    temp.unlink()  # let the writer create it: some drivers refuse to open an empty file
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -1,0 +1,205 @@
+"""Catalog services: add, find, list, edit, remove and import sites in a Session.
+
+These functions never commit: the caller's unit of work (``Workspace.session()``) does,
+so a failure anywhere in an import leaves the database as it was. Records are validated
+when built, before any row is touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sitewatch.catalog.records import SiteRecord, SourceRecord, normalise_category, slugify
+from sitewatch.db.models import Site, SiteSource
+from sitewatch.errors import ConflictError, InputError, NotFoundError
+
+OnConflict = Literal["error", "skip", "update"]
+ON_CONFLICT: tuple[OnConflict, ...] = ("error", "skip", "update")
+EDITABLE = tuple(f.name for f in dataclasses.fields(SiteRecord) if f.name != "id")
+
+
+def to_record(site: Site) -> SiteRecord:
+    """The site as a record (what the file formats read and write)."""
+    return SiteRecord(
+        id=site.id,
+        name=site.name,
+        aliases=list(site.aliases or []),
+        geometry=site.geometry,
+        country=site.country,
+        category=site.category,
+        missile_classes=list(site.missile_classes or []),
+        status=site.status,
+        declared=site.declared,
+        uncertainty_m=site.uncertainty_m,
+        notes=site.notes or "",
+        sources=[SourceRecord(s.title, s.url, s.date) for s in site.sources],
+    )
+
+
+def from_record(record: SiteRecord, site: Site | None = None) -> Site:
+    """``site`` (or a new Site) holding every field of ``record``, bbox included."""
+    site = site if site is not None else Site(id=record.id)
+    site.name = record.name
+    site.aliases = list(record.aliases)
+    site.geometry = record.geometry
+    site.set_bbox(record.geometry)
+    site.country = record.country
+    site.category = record.category
+    site.missile_classes = list(record.missile_classes)
+    site.status = record.status
+    site.declared = record.declared
+    site.uncertainty_m = record.uncertainty_m
+    site.notes = record.notes
+    site.sources = [
+        SiteSource(position=i, title=s.title, url=s.url, date=s.date)
+        for i, s in enumerate(record.sources)
+    ]
+    return site
+
+
+def add_site(session: Session, record: SiteRecord) -> Site:
+    """Add a new site; an id already in the catalog is a ConflictError."""
+    if session.get(Site, record.id) is not None:
+        raise ConflictError(f"site {record.id!r} already exists (use 'sites edit' to change it)")
+    site = from_record(record)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def get_site(session: Session, site_id: str) -> Site:
+    """The site with this id; NotFoundError suggests ids whose name or alias matches."""
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFoundError(f"no site with id {site_id!r}{_suggestion(session, site_id)}")
+    return site
+
+
+def _suggestion(session: Session, text: str) -> str:
+    """' (did you mean ...?)' for a name, alias or slug the user may have typed instead."""
+    wanted = {text.casefold(), slugify(text)}
+    matches = [
+        site.id
+        for site in session.scalars(select(Site).order_by(Site.id))
+        if wanted & {site.id, site.name.casefold(), *(a.casefold() for a in site.aliases or [])}
+    ]
+    return f" (did you mean {', '.join(repr(m) for m in matches)}?)" if matches else ""
+
+
+def list_sites(
+    session: Session, category: str | None = None, country: str | None = None
+) -> list[Site]:
+    """Sites ordered by id, optionally of one category and/or country (ISO3)."""
+    query = select(Site).order_by(Site.id)
+    if category:
+        query = query.where(Site.category == normalise_category(category))
+    if country:
+        query = query.where(Site.country == country.strip().upper())
+    return list(session.scalars(query))
+
+
+def edit_site(session: Session, site_id: str, **changes: Any) -> Site:
+    """Change the given fields of a site; the result is validated as a whole record."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InputError(
+            f"cannot edit {', '.join(unknown)} (editable: {', '.join(EDITABLE)})", item="edit"
+        )
+    site = get_site(session, site_id)
+    record = dataclasses.replace(to_record(site), **changes)
+    from_record(record, site)
+    session.flush()
+    return site
+
+
+def remove_site(session: Session, site_id: str) -> SiteRecord:
+    """Delete a site and its sources; returns what was removed."""
+    site = get_site(session, site_id)
+    record = to_record(site)
+    session.delete(site)
+    session.flush()
+    return record
+
+
+@dataclass
+class ImportResult:
+    """Ids added, updated and skipped by :func:`import_sites`."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    unlocated: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return len(self.added) + len(self.updated)
+
+
+def import_sites(
+    session: Session,
+    records: Sequence[SiteRecord],
+    on_conflict: OnConflict = "error",
+    source: str | Path | None = None,
+) -> ImportResult:
+    """Add many sites at once: every conflict is checked before any row is written.
+
+    ``on_conflict`` says what to do with an id already in the catalog: ``error`` (nothing
+    is imported), ``skip`` (keep the catalog's site) or ``update`` (replace it with the
+    imported record). An id given twice in ``records`` is always an error.
+    """
+    if on_conflict not in ON_CONFLICT:
+        raise InputError(
+            f"unknown value {on_conflict!r} (use {', '.join(ON_CONFLICT)})", item="on_conflict"
+        )
+    prefix = f"{source}: " if source is not None else ""
+    _refuse_repeated_ids(records, prefix)
+    existing = _existing(session, (r.id for r in records))
+    if on_conflict == "error" and existing:
+        ids = ", ".join(repr(i) for i in sorted(existing)[:5])
+        if len(existing) > 5:
+            ids += f" and {len(existing) - 5} more"
+        noun = "site" if len(existing) == 1 else "sites"
+        raise ConflictError(
+            f"{prefix}{noun} {ids} already in the catalog; nothing imported "
+            "(use --on-conflict skip or update)"
+        )
+    result = ImportResult()
+    for record in records:
+        site = existing.get(record.id)
+        if site is not None and on_conflict == "skip":
+            result.skipped.append(record.id)
+            continue
+        if site is None:
+            session.add(from_record(record))
+            result.added.append(record.id)
+        else:
+            from_record(record, site)
+            result.updated.append(record.id)
+        if record.geometry is None:
+            result.unlocated.append(record.id)
+    session.flush()
+    return result
+
+
+def _refuse_repeated_ids(records: Iterable[SiteRecord], prefix: str) -> None:
+    seen: set[str] = set()
+    for record in records:
+        if record.id in seen:
+            raise ConflictError(f"{prefix}site id {record.id!r} appears more than once")
+        seen.add(record.id)
+
+
+def _existing(session: Session, ids: Iterable[str]) -> dict[str, Site]:
+    wanted = list(ids)
+    found: dict[str, Site] = {}
+    for start in range(0, len(wanted), 500):  # stay under SQL parameter limits
+        chunk = wanted[start : start + 500]
+        found.update((s.id, s) for s in session.scalars(select(Site).where(Site.id.in_(chunk))))
+    return found
