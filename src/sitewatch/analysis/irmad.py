@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-from sitewatch.analysis.arrays import subsample_indices
 from sitewatch.analysis.scores import chi2_cdf
 from sitewatch.errors import InputError
 
@@ -40,8 +39,8 @@ class MadFit:
 
     ``weights_before`` / ``weights_after`` / ``offset`` map the two dates to MAD variates
     scaled to unit variance (rows ordered from most to least change);
-    ``correlations`` are the canonical correlations (ascending); ``sample`` the flat pixel
-    indices used and ``no_change`` their final probability of no change.
+    ``correlations`` are the canonical correlations (ascending); ``no_change`` is the final
+    probability of no change of each sampled pixel.
     """
 
     weights_before: np.ndarray
@@ -49,13 +48,7 @@ class MadFit:
     offset: np.ndarray
     correlations: np.ndarray
     iterations: int
-    sample: np.ndarray
     no_change: np.ndarray
-
-
-def sample_pixels(image: np.ndarray, sample: np.ndarray) -> np.ndarray:
-    """The (band, n) float64 values of ``image`` at flat pixel indices ``sample``."""
-    return image.reshape(image.shape[0], -1)[:, sample].astype(np.float64)
 
 
 def _check_variance(values: np.ndarray, name: str) -> None:
@@ -71,27 +64,29 @@ def _check_variance(values: np.ndarray, name: str) -> None:
 def fit_irmad(
     before: np.ndarray,
     after: np.ndarray,
-    valid: np.ndarray,
     *,
     max_iterations: int = 30,
     tolerance: float = 1e-5,
-    sample_size: int = SAMPLE_SIZE,
 ) -> MadFit:
-    """IR-MAD statistics of two checked (band, y, x) float32 images over ``valid``."""
-    sample = subsample_indices(valid, sample_size)
-    bands = before.shape[0]
-    if sample.size <= 2 * bands:
+    """IR-MAD statistics from sampled pixel values shaped (band, n) of the two dates.
+
+    Sample with :func:`~sitewatch.analysis.arrays.subsample_indices` and
+    :func:`~sitewatch.analysis.arrays.sample_pixels`; ``no_change`` is aligned with the
+    sample's columns.
+    """
+    bands, count = before.shape
+    if count <= 2 * bands:
         raise InputError(
-            f"only {sample.size} valid pixels; IR-MAD needs more than {2 * bands}", item="valid"
+            f"only {count} valid pixels; IR-MAD needs more than {2 * bands}", item="valid"
         )
-    x = sample_pixels(before, sample)
-    y = sample_pixels(after, sample)
+    x = before.astype(np.float64, copy=False)
+    y = after.astype(np.float64, copy=False)
     _check_variance(x, "before")
     _check_variance(y, "after")
     # Both dates stacked once; each iteration then costs two small matrix products over
     # the sample plus the chi-square weights (no per-iteration centred copies).
     stacked = np.vstack([x, y])
-    weights = np.ones(sample.size)
+    weights = np.ones(count)
     previous = np.full(bands, np.inf)
     iterations = 0
     while iterations < max_iterations:
@@ -129,6 +124,5 @@ def fit_irmad(
         offset=(transform @ mean + centre) / scale,
         correlations=correlations,
         iterations=iterations,
-        sample=sample,
         no_change=weights,
     )

@@ -26,8 +26,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from scipy import linalg, stats
 
-from sitewatch.analysis.arrays import image_pair, joint_valid, subsample_indices
-from sitewatch.analysis.irmad import SAMPLE_SIZE, fit_irmad, sample_pixels
+from sitewatch.analysis.arrays import image_pair, joint_valid, sample_pixels, subsample_indices
+from sitewatch.analysis.irmad import SAMPLE_SIZE, fit_irmad
 from sitewatch.analysis.scores import ChangeScore, LinearChiSquare, score_pixels
 from sitewatch.errors import InputError
 
@@ -148,17 +148,12 @@ class IteratedMad:
     ) -> ChangeScore:
         before, after = image_pair(before, after)
         usable = joint_valid(before, after, valid)
-        fit = fit_irmad(
-            before,
-            after,
-            usable,
-            sample_size=self.sample_size,
-            max_iterations=self.max_iterations,
-        )
+        sample = subsample_indices(usable, self.sample_size)
+        sample_before = sample_pixels(before, sample)
+        sample_after = sample_pixels(after, sample)
+        fit = fit_irmad(sample_before, sample_after, max_iterations=self.max_iterations)
         direction_before, direction_after, direction_offset = _direction_rows(
-            sample_pixels(before, fit.sample),
-            sample_pixels(after, fit.sample),
-            self.direction_bands,
+            sample_before, sample_after, self.direction_bands
         )
         model = LinearChiSquare(
             project_before=fit.weights_before,

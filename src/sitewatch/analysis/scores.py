@@ -104,13 +104,14 @@ def score_pixels(
         projected += project_after @ flat_after[:, chunk]
         projected -= offset
         normal = projected[:dof]
-        statistic = np.einsum("ij,ij->j", normal, normal)
-        inside = flat_valid[chunk]
-        statistic[~inside] = 0
-        score[chunk] = chi2_cdf(statistic, dof)
-        signs = np.sign(projected[dof])
-        signs[~inside] = 0
-        direction[chunk] = signs
+        score[chunk] = chi2_cdf(np.einsum("ij,ij->j", normal, normal), dof)
+        brighter = projected[dof]
+        direction[chunk] = brighter > 0  # comparisons, not np.sign: NaN must give 0
+        direction[chunk] -= brighter < 0
+    if not flat_valid.all():  # NaN or masked-out pixels: one pass at the end, not per chunk
+        outside = ~flat_valid
+        score[outside] = 0
+        direction[outside] = 0
     return ChangeScore(
         score=score.reshape(rows, cols), direction=direction.reshape(rows, cols), valid=valid
     )
