@@ -24,6 +24,27 @@ def textured_image(shape: tuple[int, int, int], seed: int = 0) -> np.ndarray:
     return (0.2 + 0.05 * smooth).astype(np.float32)
 
 
+BLOCK = (slice(60, 90), slice(80, 120))
+
+
+def f1_score(predicted: np.ndarray, truth: np.ndarray) -> float:
+    hits = np.sum(predicted & truth)
+    return 2 * hits / (predicted.sum() + truth.sum())
+
+
+def pair_with_block(
+    gain: float = 1.3, offset: float = 0.05, step: float = 0.1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Before, after = gain * before + offset + noise, with a brighter block in after."""
+    before = textured_image((4, 160, 200), seed=3)
+    noise = np.random.default_rng(4).normal(0, 0.003, before.shape).astype(np.float32)
+    after = gain * before + offset + noise
+    after[(slice(0, 3), *BLOCK)] += step
+    truth = np.zeros(before.shape[1:], dtype=bool)
+    truth[BLOCK] = True
+    return before, after, truth
+
+
 @pytest.fixture
 def texture() -> np.ndarray:
     return textured_image((4, 160, 200))

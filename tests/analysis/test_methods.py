@@ -8,25 +8,7 @@ from sitewatch.analysis import methods
 from sitewatch.analysis.methods import ChangeMethod, available_methods, get_method
 from sitewatch.analysis.scores import ChangeScore, chi2_cdf
 from sitewatch.errors import InputError
-from tests.analysis.conftest import load_oscd_pair, textured_image
-
-BLOCK = (slice(60, 90), slice(80, 120))
-
-
-def f1_score(predicted: np.ndarray, truth: np.ndarray) -> float:
-    hits = np.sum(predicted & truth)
-    return 2 * hits / (predicted.sum() + truth.sum())
-
-
-def pair_with_block(gain: float = 1.3, offset: float = 0.05, step: float = 0.1):
-    """Before, after = gain * before + offset + noise, with a brighter block in after."""
-    before = textured_image((4, 160, 200), seed=3)
-    noise = np.random.default_rng(4).normal(0, 0.003, before.shape).astype(np.float32)
-    after = gain * before + offset + noise
-    after[(slice(0, 3), *BLOCK)] += step
-    truth = np.zeros(before.shape[1:], dtype=bool)
-    truth[BLOCK] = True
-    return before, after, truth
+from tests.analysis.conftest import f1_score, load_oscd_pair, pair_with_block
 
 
 @pytest.mark.parametrize("dof", [1, 2, 3, 4, 7, 13])
