@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import shapely
 from pyproj import CRS, Transformer
-from shapely import ops
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
@@ -28,7 +29,12 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
 def to_crs(geometry: BaseGeometry, source: CRS, target: CRS) -> BaseGeometry:
     """``geometry`` transformed from ``source`` to ``target`` (always_xy axis order)."""
     transformer = Transformer.from_crs(source, target, always_xy=True)
-    return ops.transform(transformer.transform, geometry)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometry, project)
 
 
 def local_utm(geometry: BaseGeometry) -> CRS:
