@@ -2,9 +2,69 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import typer
+from rich.table import Table
+
+from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.errors import InputError
+from sitewatch.imagery.chips import write_site_chips
 
 
-def chips(ctx: typer.Context) -> None:
-    """Write per-date quicklook PNGs and COGs for a site."""
-    raise NotImplementedError
+def chips(
+    ctx: typer.Context,
+    site: str = typer.Argument(..., help="Site id."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the chips to."),
+    start: str | None = typer.Option(None, "--from", help="First date, YYYY-MM-DD (inclusive)."),
+    end: str | None = typer.Option(None, "--to", help="Last date, YYYY-MM-DD (inclusive)."),
+    buffer: float | None = typer.Option(
+        None, "--buffer", help="Metres around the site (default: its coordinate uncertainty)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON."),
+) -> None:
+    """Write a dated true-colour PNG and a Cloud-Optimised GeoTIFF per date of a site.
+
+    All dates share one contrast stretch, so brightness differences between PNGs are real.
+    """
+    first, last = _date(start, "--from"), _date(end, "--to")
+    with workspace_from(ctx) as workspace:
+        results = write_site_chips(workspace, site, out, start=first, end=last, buffer_m=buffer)
+    if as_json:
+        print_json(
+            [
+                {
+                    "date": result.acquired.isoformat() + "Z",
+                    "scene_id": result.scene_id,
+                    "png": str(result.png),
+                    "cog": str(result.cog),
+                    "bands": list(result.bands),
+                    "rgb_bands": list(result.rgb_bands),
+                    "width": result.width,
+                    "height": result.height,
+                }
+                for result in results
+            ]
+        )
+        return
+    table = Table(title=f"chips of {site} in {results[0].png.parent}")
+    table.add_column("date (UTC)", no_wrap=True)
+    table.add_column("files: quicklook .png, COG .tif", overflow="fold")
+    for result in results:
+        table.add_row(f"{result.acquired:%Y-%m-%d %H:%M}", f"{result.png.stem}.png|.tif")
+    console.print(table)
+    sample = results[0]  # never empty: no imagery is an error
+    console.print(
+        f"{len(results)} date(s), {sample.width} x {sample.height} px, "
+        f"PNG bands {'/'.join(sample.rgb_bands)}"
+    )
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item=option) from None

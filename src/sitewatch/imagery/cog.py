@@ -1,0 +1,87 @@
+"""Writing products: Cloud-Optimised GeoTIFFs, and files that appear whole or not at all.
+
+Every raster sitewatch writes is a COG (tiled, compressed, with overviews) so that a viewer,
+QGIS or a web map can read a corner or a zoomed-out view without the whole file, locally or
+from object storage. Files are written under a temporary name in the target folder and
+renamed at the end: a crash or a bad input never leaves a half-written product behind.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio.crs import CRS as RasterioCRS
+
+COG_BLOCK_SIZE = 256
+# Overviews stop once the smallest level fits in about this many pixels on its long side.
+SMALLEST_OVERVIEW = 64
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """A temporary sibling of ``path`` to write to; renamed to ``path`` if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def overview_count(height: int, width: int) -> int:
+    """How many 2x overview levels a raster gets: at least one, so every COG has overviews."""
+    return max(1, math.floor(math.log2(max(height, width) / SMALLEST_OVERVIEW)))
+
+
+def write_cog(
+    path: Path,
+    data: np.ndarray,
+    *,
+    crs: CRS | str,
+    transform: Affine,
+    nodata: float | None = None,
+    band_names: Sequence[str] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    overview_resampling: str = "AVERAGE",
+) -> Path:
+    """Write ``data`` (band, y, x) as a DEFLATE-compressed COG with overviews, atomically.
+
+    ``band_names`` become the band descriptions; ``tags`` go to the file's metadata (a
+    ``TIFFTAG_DATETIME`` tag becomes the TIFF DateTime field). Use
+    ``overview_resampling="NEAREST"`` for masks and classes.
+    """
+    if data.ndim != 3:
+        raise ValueError(f"expected a (band, y, x) array, got shape {data.shape}")
+    count, height, width = data.shape
+    profile = {
+        "driver": "COG",
+        "width": width,
+        "height": height,
+        "count": count,
+        "dtype": data.dtype.name,
+        "crs": RasterioCRS.from_user_input(crs),
+        "transform": transform,
+        "nodata": nodata,
+        "BLOCKSIZE": COG_BLOCK_SIZE,
+        "COMPRESS": "DEFLATE",
+        "PREDICTOR": "YES",
+        "OVERVIEW_COUNT": overview_count(height, width),
+        "OVERVIEW_RESAMPLING": overview_resampling,
+    }
+    with atomic_output(path) as temporary, rasterio.open(temporary, "w", **profile) as dst:
+        dst.write(data)
+        for index, name in enumerate(band_names or (), start=1):
+            dst.set_band_description(index, name)
+        if tags:
+            dst.update_tags(**{key: str(value) for key, value in tags.items()})
+    return path
