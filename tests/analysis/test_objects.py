@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+from rasterio.transform import Affine
+
+from sitewatch.analysis.objects import polygonise, to_geojson
+from sitewatch.errors import InputError
+
+# 10 m pixels in UTM zone 32N, at the central meridian (scale factor 0.9996).
+UTM_TRANSFORM = Affine(10, 0, 500_000, 0, -10, 5_000_000)
+UTM_CRS = "EPSG:32632"
+
+
+def two_blocks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    mask = np.zeros((20, 30), dtype=bool)
+    score = np.zeros(mask.shape, dtype=np.float32)
+    direction = np.zeros(mask.shape, dtype=np.int8)
+    mask[2:6, 3:8] = True  # 4 rows x 5 columns = 20 px = 2000 m2
+    score[2:6, 3:8] = np.linspace(0.9, 1.0, 20).reshape(4, 5)
+    direction[2:6, 3:8] = 1
+    mask[10:12, 20:23] = True  # 6 px, mixed direction
+    score[10:12, 20:23] = 0.95
+    direction[10, 20:23] = -1
+    direction[11, 20:23] = 1
+    return mask, score, direction
+
+
+def test_block_area_and_centroid_on_a_utm_grid() -> None:
+    mask, score, direction = two_blocks()
+    objects = polygonise(mask, score, direction, transform=UTM_TRANSFORM, crs=UTM_CRS)
+    assert [item.pixel_count for item in objects] == [20, 6]
+    block = objects[0]
+    # Grid area 2000 m2; on the ground it is larger by 1 / 0.9996^2.
+    assert block.area_m2 == pytest.approx(2000 / 0.9996**2, rel=2e-4)
+    to_lonlat = Transformer.from_crs(UTM_CRS, "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform(500_000 + 55, 5_000_000 - 40)  # block centre
+    assert block.centroid_lon == pytest.approx(lon, abs=1e-7)
+    assert block.centroid_lat == pytest.approx(lat, abs=1e-7)
+    assert block.geometry.bounds[0] == pytest.approx(to_lonlat.transform(500_030, 4_999_940)[0])
+    assert block.mean_score == pytest.approx(0.95, abs=1e-6)
+    assert block.max_score == pytest.approx(1.0)
+    assert block.direction == 1
+    assert objects[1].direction == 0  # half gain, half loss
+    assert objects[1].area_m2 == pytest.approx(600 / 0.9996**2, rel=2e-4)
+
+
+def test_lonlat_raster_gets_geodesic_area() -> None:
+    mask, score, _ = two_blocks()
+    transform = Affine(0.0001, 0, 10.0, 0, -0.0001, 45.0)
+    block = polygonise(mask, score, transform=transform, crs=4326)[0]
+    # 5 x 4 pixels of 0.0001 deg at 45 N: about 39.4 m x 44.4 m
+    assert block.area_m2 == pytest.approx(5 * 7.88 * 4 * 11.11, rel=0.01)
+    assert block.centroid_lon == pytest.approx(10.00055)
+    assert block.centroid_lat == pytest.approx(45.0 - 0.0004)
+
+
+def test_without_georeferencing_geometry_is_in_pixels() -> None:
+    mask, score, _ = two_blocks()
+    block = polygonise(mask, score)[0]
+    assert block.geometry.bounds == (3.0, 2.0, 8.0, 6.0)
+    assert block.geometry.area == 20
+    assert block.area_m2 is None and block.centroid_lon is None and block.direction == 0
+
+
+def test_diagonal_neighbours_form_one_object_and_holes_are_kept() -> None:
+    mask = np.zeros((10, 10), dtype=bool)
+    mask[1:6, 1:6] = True
+    mask[3, 3] = False  # hole
+    mask[6, 6] = True  # touches the block by a corner only
+    objects = polygonise(mask, mask.astype(np.float32))
+    assert len(objects) == 1 and objects[0].pixel_count == 25
+    assert objects[0].geometry.area == 25
+
+
+def test_empty_mask_has_no_objects() -> None:
+    mask = np.zeros((5, 5), dtype=bool)
+    assert polygonise(mask, np.zeros((5, 5))) == []
+
+
+def test_geojson_round_trips_through_json() -> None:
+    mask, score, direction = two_blocks()
+    collection = to_geojson(
+        polygonise(mask, score, direction, transform=UTM_TRANSFORM, crs=UTM_CRS)
+    )
+    parsed = json.loads(json.dumps(collection))
+    assert parsed["type"] == "FeatureCollection" and len(parsed["features"]) == 2
+    first = parsed["features"][0]
+    assert first["geometry"]["type"] == "Polygon"
+    assert first["properties"]["pixel_count"] == 20 and first["properties"]["direction"] == 1
+
+
+def test_bad_input_is_an_input_error() -> None:
+    mask, score, _ = two_blocks()
+    with pytest.raises(InputError, match="one \\(y, x\\) grid"):
+        polygonise(mask, score[:5])
+    with pytest.raises(InputError, match="both a transform and a CRS"):
+        polygonise(mask, score, transform=UTM_TRANSFORM)
+    with pytest.raises(InputError, match="not a usable CRS"):
+        polygonise(mask, score, transform=UTM_TRANSFORM, crs="EPSG:999999")
