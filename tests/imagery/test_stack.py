@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import tracemalloc
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from rasterio.windows import Window
 from shapely import wkt
 from shapely.geometry import shape
 
+from sitewatch.db.models import Scene
 from sitewatch.demo.synthetic import write_synthetic_pair
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.geo import WGS84, to_crs
@@ -273,3 +276,64 @@ def test_reads_only_the_window_of_a_large_file(workspace: Workspace, tmp_path: P
     assert peak < decompressed / 20, f"Python peak {peak} bytes for a {decompressed} byte band"
     if before is not None and after is not None:
         assert after - before < big.stat().st_size / 10, "read far more of the file than the site"
+
+
+class _RangeHandler(BaseHTTPRequestHandler):
+    """Serves files from ``root`` with HTTP range requests and counts the bytes sent."""
+
+    root: Path
+    bytes_sent = 0
+
+    def do_HEAD(self) -> None:
+        self._respond(body=False)
+
+    def do_GET(self) -> None:
+        self._respond(body=True)
+
+    def _respond(self, *, body: bool) -> None:
+        path = self.root / self.path.lstrip("/")
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        start, end = 0, len(data) - 1
+        ranged = self.headers.get("Range", "").startswith("bytes=")
+        if ranged:
+            first, _, last = self.headers["Range"][6:].partition("-")
+            start, end = int(first), min(int(last or end), end)
+        self.send_response(206 if ranged else 200)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(end - start + 1))
+        if ranged:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.end_headers()
+        if body:
+            self.wfile.write(data[start : end + 1])
+            type(self).bytes_sent += end - start + 1
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: no request log on stderr."""
+
+
+def test_remote_href_is_read_by_range_requests(workspace: Workspace, tmp_path: Path) -> None:
+    big = tmp_path / "remote.tif"
+    _write_large_tiled_tiff(big, 4096)
+    handler = type("Handler", (_RangeHandler,), {"root": tmp_path, "bytes_sent": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/remote.tif"
+        with workspace.session() as session:
+            scene = add_scene(session, "remote", datetime(2020, 1, 1, tzinfo=UTC), [(big, ["B1"])])
+            scene.assets[0].href = url
+            add_point_site(session, "small-site", 2.5, 48.9, uncertainty_m=300)
+        remote = load_site_stack(workspace, "small-site")
+    finally:
+        server.shutdown()
+        thread.join()
+    with workspace.session() as session:
+        session.get(Scene, "remote").assets[0].href = str(big)
+    local = load_site_stack(workspace, "small-site")
+    np.testing.assert_array_equal(remote.values, local.values)
+    assert 0 < handler.bytes_sent < big.stat().st_size / 10

@@ -9,7 +9,9 @@ How the reading stays small: each band file is wrapped in a GDAL warped VRT whos
 grid is the site grid (explicit CRS, transform, width and height). GDAL then computes the
 source window that grid needs and reads only the blocks that intersect it, so a 10 000 x
 10 000 scene costs a few tiles for a 2 km site. The output array for a site is small and is
-filled one asset window at a time.
+filled one asset window at a time: one band for per-band files, the wanted bands together for
+a multi-band file (its pixel-interleaved blocks hold every band, so reading them band by band
+would decode each block once per band).
 
 Remote hrefs are handed to GDAL as virtual file system paths (``/vsicurl/``, ``/vsis3/``,
 ``/vsigs/``; see :func:`gdal_path`). That is what makes the windowing work over the network:
