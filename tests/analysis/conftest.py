@@ -27,11 +27,6 @@ def textured_image(shape: tuple[int, int, int], seed: int = 0) -> np.ndarray:
 BLOCK = (slice(60, 90), slice(80, 120))
 
 
-def f1_score(predicted: np.ndarray, truth: np.ndarray) -> float:
-    hits = np.sum(predicted & truth)
-    return 2 * hits / (predicted.sum() + truth.sum())
-
-
 def pair_with_block(
     gain: float = 1.3, offset: float = 0.05, step: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,9 +6,10 @@ from scipy import stats
 
 from sitewatch.analysis import methods
 from sitewatch.analysis.methods import ChangeMethod, available_methods, get_method
+from sitewatch.analysis.metrics import confusion
 from sitewatch.analysis.scores import ChangeScore, chi2_cdf
 from sitewatch.errors import InputError
-from tests.analysis.conftest import f1_score, load_oscd_pair, pair_with_block
+from tests.analysis.conftest import load_oscd_pair, pair_with_block
 
 
 @pytest.mark.parametrize("dof", [1, 2, 3, 4, 7, 13])
@@ -58,7 +59,7 @@ def test_injected_block_is_found_with_its_direction(name: str) -> None:
     assert result.score.dtype == np.float32
     assert result.score.min() >= 0 and result.score.max() <= 1
     found = result.score > 0.999
-    assert f1_score(found, truth) >= 0.9
+    assert confusion(found, truth).f1 >= 0.9
     assert np.mean(result.direction[truth] == 1) > 0.95
 
 
@@ -113,4 +114,4 @@ def test_constant_band_is_named_in_the_error() -> None:
 def test_oscd_rennes_change_is_found_above_a_measured_floor(name: str, floor: float) -> None:
     before, after, truth = load_oscd_pair("rennes")
     result = get_method(name).score(before, after)
-    assert f1_score(result.score > 0.9999, truth) >= floor
+    assert confusion(result.score > 0.9999, truth).f1 >= floor
