@@ -49,7 +49,7 @@ def test_human_category_spellings_are_normalised(given: str, expected: str) -> N
 
 
 def test_unknown_category_and_status_name_the_field_and_the_choices() -> None:
-    with pytest.raises(InputError, match=r"^category: unknown category 'airbase' \(expected"):
+    with pytest.raises(InputError, match=r"^category: unknown value 'airbase' \(expected"):
         SiteRecord(name="x", category="airbase")
     with pytest.raises(InputError, match=r"^status: .*under-construction"):
         SiteRecord(name="x", status="rebuilt")
@@ -134,3 +134,10 @@ def test_representative_point_of_a_polygon_lies_inside_it() -> None:
     ring = Polygon([(0, 0), (10, 0), (10, 1), (1, 1), (1, 10), (0, 10)])  # an L: centroid outside
     lon, lat = SiteRecord(name="x", geometry=ring).lon_lat  # type: ignore[misc]
     assert ring.contains(Point(lon, lat))
+
+
+def test_values_longer_than_their_database_column_are_refused() -> None:
+    with pytest.raises(InputError, match=r"^name: is 301 characters long; at most 300 fit"):
+        SiteRecord(name="x" * 301)
+    with pytest.raises(InputError, match=r"^source url: "):
+        SourceRecord("t", "https://example.org/" + "a" * 1000)

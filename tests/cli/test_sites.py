@@ -178,7 +178,7 @@ def test_duplicate_ids_fail_and_write_nothing(cli: RunCli, tmp_path: Path) -> No
     [
         (["--lat", "125.35", "--lon", "39.64"], "latitude/longitude look swapped"),
         (["--source-title", "X", "--source-date", "2019-13"], "source date: '2019-13' is not"),
-        (["--category", "airbase"], "category: unknown category 'airbase'"),
+        (["--category", "airbase"], "category: unknown value 'airbase'"),
         (["--lat", "39"], "give both --lat and --lon"),
         (["--wkt", "POLYGON ((0 0, 1"], "--wkt: not valid WKT"),
     ],
@@ -200,3 +200,5 @@ def test_missing_things_are_named(cli: RunCli, tmp_path: Path) -> None:
     assert "on_conflict" in line
     line = _one_line_error(cli, "sites", "export", "--out", str(tmp_path / "no" / "x.kml"))
     assert "folder does not exist" in line
+    line = _one_line_error(cli, "sites", "export", "--format", "kml", "--out", str(tmp_path))
+    assert "is a folder, not a file" in line

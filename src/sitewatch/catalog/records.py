@@ -36,6 +36,9 @@ CATEGORIES = (
 STATUSES = ("unknown", "active", "under-construction", "inactive", "closed", "dismantled")
 GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
 
+# Column sizes of the database (PostgreSQL enforces them; say so before it does).
+MAX_ID, MAX_NAME, MAX_SOURCE_TITLE, MAX_SOURCE_URL = 100, 300, 500, 1000
+
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -55,7 +58,9 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     """``value`` spelt as in ``allowed``: case, spaces and underscores are forgiven."""
     normalised = re.sub(r"[\s_]+", "-", value.strip().lower())
     if normalised not in allowed:
-        raise InputError(f"unknown {what} {value!r} (expected one of: {', '.join(allowed)})")
+        raise InputError(
+            f"unknown value {value!r} (expected one of: {', '.join(allowed)})", item=what
+        )
     return normalised
 
 
@@ -100,10 +105,10 @@ def _coordinates_problem(geometry: BaseGeometry) -> str | None:
     if lat_ok and lon_ok:
         return None
     if (abs(lons) <= 90).all() and (abs(lats) <= 180).all():
-        bad = next(float(lat) for lat in lats if abs(lat) > 90)
+        lon, lat = next((float(x), float(y)) for x, y in coords[:, :2] if abs(y) > 90)
         return (
-            f"latitude/longitude look swapped (latitude {bad:g} is out of range; "
-            "coordinates must be given as longitude, latitude)"
+            f"latitude/longitude look swapped: latitude {lat:g} is out of range, "
+            f"but lon {lat:g}, lat {lon:g} would fit"
         )
     if not lat_ok:
         bad = next(float(lat) for lat in lats if abs(lat) > 90)
@@ -148,6 +153,8 @@ class SourceRecord:
         object.__setattr__(self, "url", (self.url or "").strip())
         if not self.title and not self.url:
             raise InputError("a source needs a title or a URL", item="source")
+        _check_length(self.title, MAX_SOURCE_TITLE, "source title")
+        _check_length(self.url, MAX_SOURCE_URL, "source url")
         try:
             object.__setattr__(self, "date", parse_partial_date(self.date))
         except InputError as error:
@@ -180,7 +187,9 @@ class SiteRecord:
         self.name = (self.name or "").strip()
         if not self.name:
             raise InputError("a site needs a name", item="name")
+        _check_length(self.name, MAX_NAME, "name")
         self.id = (self.id or "").strip() or slugify(self.name)
+        _check_length(self.id, MAX_ID, "id")
         if not _SLUG.match(self.id):
             raise InputError(
                 f"{self.id!r} is not a valid id (lowercase letters, digits and single hyphens)"
@@ -192,8 +201,8 @@ class SiteRecord:
         self.missile_classes = _clean_list(self.missile_classes, "missile_classes")
         self.geometry = validate_geometry(self.geometry)
         self.country = _country(self.country)
-        self.category = _field(normalise_category, self.category or "other", "category")
-        self.status = _field(normalise_status, self.status or "unknown", "status")
+        self.category = normalise_category(self.category or "other")
+        self.status = normalise_status(self.status or "unknown")
         self.declared = bool(self.declared)
         self.uncertainty_m = _uncertainty(self.uncertainty_m)
         self.notes = (self.notes or "").strip()
@@ -212,11 +221,9 @@ class SiteRecord:
         return float(inside.x), float(inside.y)
 
 
-def _field(normalise: Any, value: str, name: str) -> str:
-    try:
-        return str(normalise(value))
-    except InputError as error:
-        raise InputError(str(error), item=name) from None
+def _check_length(text: str, limit: int, name: str) -> None:
+    if len(text) > limit:
+        raise InputError(f"is {len(text)} characters long; at most {limit} fit", item=name)
 
 
 def _clean_list(values: Any, name: str) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sitewatch.catalog.records import SiteRecord, SourceRecord, normalise_category, slugify
@@ -70,8 +71,16 @@ def add_site(session: Session, record: SiteRecord) -> Site:
         raise ConflictError(f"site {record.id!r} already exists (use 'sites edit' to change it)")
     site = from_record(record)
     session.add(site)
-    session.flush()
+    _flush(session, f"site {record.id!r} was added by someone else meanwhile; try again")
     return site
+
+
+def _flush(session: Session, conflict: str) -> None:
+    """Flush; another process inserting the same id between check and write is a conflict."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConflictError(conflict) from None
 
 
 def get_site(session: Session, site_id: str) -> Site:
@@ -184,7 +193,7 @@ def import_sites(
             result.updated.append(record.id)
         if record.geometry is None:
             result.unlocated.append(record.id)
-    session.flush()
+    _flush(session, f"{prefix}sites were added by someone else meanwhile; nothing imported")
     return result
 
 

@@ -152,8 +152,11 @@ def edit(
     source_date: str | None = SOURCE_DATE,
     notes: str | None = NOTES,
 ) -> None:
-    """Change the given fields only. --alias/--missile-class replace the list (--alias ''
-    empties it); --source-* adds a source."""
+    """Change only the given fields of a site.
+
+    --alias and --missile-class replace the list (--alias '' empties it); --source-* adds a
+    source to the ones the site has.
+    """
     with located(None, f"site {site_id!r}"):
         changes = _given_fields(
             name=name,
@@ -269,7 +272,9 @@ def remove(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Path | None = typer.Argument(None, help="GeoJSON, KML, KMZ, CSV or GeoPackage file."),
+    file: Path | None = typer.Argument(
+        None, metavar="FILE", help="GeoJSON, KML, KMZ, CSV or GeoPackage file."
+    ),
     format: str | None = typer.Option(
         None, "--format", help=f"File format (default: from the extension): {', '.join(FORMATS)}."
     ),
@@ -295,7 +300,7 @@ def import_(
         message += f"; {len(result.updated)} replaced sites already in the catalog"
     if result.skipped:
         message += f"; skipped {len(result.skipped)} already in the catalog"
-    console.print(message, highlight=False)
+    console.print(message, highlight=False, soft_wrap=True)
 
 
 @app.command("export")
@@ -320,4 +325,6 @@ def export(
         sys.stdout.write(dumps_sites(records, chosen.name))
         return
     write_sites(records, out, chosen.name)
-    console.print(f"exported {len(records)} sites to {out} ({chosen.name})", highlight=False)
+    console.print(
+        f"exported {len(records)} sites to {out} ({chosen.name})", highlight=False, soft_wrap=True
+    )

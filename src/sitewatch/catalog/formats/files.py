@@ -45,12 +45,21 @@ def atomic_output(path: Path) -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError("folder does not exist", source=folder)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", source=path)
+    try:
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=path.suffix, dir=folder
+        )
+    except OSError as error:
+        raise InputError(f"cannot write here: {error.strerror}", source=path) from None
     os.close(handle)
     temp = Path(temp_name)
     temp.unlink()  # let the writer create it: some drivers refuse to open an empty file
     try:
         yield temp
         os.replace(temp, path)
+    except OSError as error:  # disk full, permissions changed under us
+        raise InputError(f"cannot write: {error.strerror or error}", source=path) from None
     finally:
         temp.unlink(missing_ok=True)

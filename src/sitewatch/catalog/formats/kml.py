@@ -81,28 +81,30 @@ def _add_geometry(placemark: ET.Element, geometry: BaseGeometry | None) -> None:
             _add_polygon(multi, polygon)
 
 
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
 def _description(record: SiteRecord) -> str:
-    """The balloon text Google Earth shows: HTML built from escaped values."""
-    lines = [f"Category: {html.escape(record.category)}", f"Status: {html.escape(record.status)}"]
+    """The balloon text Google Earth shows: HTML around escaped free-text values."""
+    lines = [f"Category: {record.category}", f"Status: {record.status}"]  # validated slugs
     if record.country:
-        lines.append(f"Country: {html.escape(record.country)}")
+        lines.append(f"Country: {record.country}")
     if record.aliases:
-        lines.append(f"Also known as: {html.escape(', '.join(record.aliases))}")
+        lines.append(f"Also known as: {_escape(', '.join(record.aliases))}")
     if record.missile_classes:
-        lines.append(f"Missile classes: {html.escape(', '.join(record.missile_classes))}")
+        lines.append(f"Missile classes: {_escape(', '.join(record.missile_classes))}")
     if record.uncertainty_m is not None:
         lines.append(f"Location uncertainty: about {record.uncertainty_m:g} m")
     elif record.geometry is None:
-        lines.append("Location: not publicly known")
+        lines.append("Location: not known")
     for source in record.sources:
-        label = html.escape(source.title or source.url) + (
-            f" ({html.escape(source.date)})" if source.date else ""
-        )
+        label = _escape(source.title or source.url) + (f" ({source.date})" if source.date else "")
         if source.url.startswith(("http://", "https://")):
             label = f'<a href="{html.escape(source.url, quote=True)}">{label}</a>'
         lines.append(f"Source: {label}")
     if record.notes:
-        lines.append(html.escape(record.notes, quote=False))
+        lines.append(_escape(record.notes))
     return "<br/>".join(lines)
 
 
