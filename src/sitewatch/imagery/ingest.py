@@ -85,7 +85,7 @@ def describe_scene(
         datetime=acquired or _acquisition_time(probes, path),
         footprint=shapely.union_all([probe.footprint for probe in probes]),
         crs=crs_label(probes[0].crs),
-        resolution_m=min(probe.resolution_m for probe in probes),
+        resolution_m=_resolution_m(probes, assets, is_sentinel2=is_sentinel2),
         bands=[band for asset in assets for band in asset.bands],
         assets=assets,
         platform=platform,
@@ -199,6 +199,21 @@ def _band_names(probe: RasterProbe, *, in_folder: bool) -> list[str]:
     if len(set(names)) != len(names):
         return [f"b{index}" for index in range(1, probe.count + 1)]
     return names
+
+
+def _resolution_m(
+    probes: list[RasterProbe], assets: list[AssetDraft], *, is_sentinel2: bool
+) -> float:
+    """The scene's finest ground sample distance, in metres.
+
+    A Sentinel-2 band re-gridded to lon/lat measures ~10.5 m at mid latitudes; the sensor's
+    nominal 10 m is what an analyst expects and what site stacks should snap their grid to,
+    so MSI bands report their nominal GSD. Other rasters report their measured pixel size.
+    """
+    band_names = [band for asset in assets for band in asset.bands]
+    if is_sentinel2 and band_names and all(band in sentinel2.MSI_BY_NAME for band in band_names):
+        return min(sentinel2.MSI_BY_NAME[band].gsd_m for band in band_names)
+    return min(probe.resolution_m for probe in probes)
 
 
 def _media_type(probe: RasterProbe) -> str | None:
