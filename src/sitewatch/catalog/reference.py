@@ -31,7 +31,7 @@ OUTLINES = {
 
 
 def _data_text(name: str) -> str:
-    return resources.files("sitewatch.catalog").joinpath("data", name).read_text("utf-8")
+    return resources.files("sitewatch.catalog").joinpath("data").joinpath(name).read_text("utf-8")
 
 
 def reference_names() -> list[str]:

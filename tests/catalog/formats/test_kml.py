@@ -7,6 +7,10 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pyogrio
+import pyogrio.raw
+import pytest
+import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from sitewatch.catalog.formats import read_sites, write_sites
@@ -112,3 +116,21 @@ def test_kml_21_namespace_and_no_namespace_read(tmp_path: Path) -> None:
         )
         (site,) = read_sites(path)
         assert site.geometry == Point(125, 39)
+
+
+def test_libkml_reads_our_kml(records: list[SiteRecord], tmp_path: Path) -> None:
+    """Google's own KML library (libkml, through GDAL) parses what we write."""
+    if "LIBKML" not in pyogrio.list_drivers():
+        pytest.skip("GDAL was built without the LIBKML driver")
+    path = tmp_path / "sites.kml"
+    write_sites(records, path)
+    meta, _, geometries, values = pyogrio.raw.read(path)
+    assert pyogrio.read_info(path)["driver"] == "LIBKML"
+    names = list(meta["fields"])
+    assert list(values[names.index("Name")]) == [r.name for r in records]
+    shapes = [None if g is None else shapely.from_wkb(g) for g in geometries]
+    for got, record in zip(shapes, records, strict=True):
+        if record.geometry is None:
+            assert got is None
+        else:
+            assert shapely.equals_exact(got, record.geometry, tolerance=1e-7)
