@@ -115,3 +115,10 @@ def test_oscd_rennes_change_is_found_above_a_measured_floor(name: str, floor: fl
     before, after, truth = load_oscd_pair("rennes")
     result = get_method(name).score(before, after)
     assert confusion(result.score > 0.9999, truth).f1 >= floor
+
+
+@pytest.mark.parametrize("name", ["irmad", "cva"])
+def test_identical_dates_show_no_change(name: str) -> None:
+    before, _, _ = pair_with_block()
+    result = get_method(name).score(before, before.copy())
+    assert result.score.max() < 0.5

@@ -87,12 +87,10 @@ class ChangeVectorAnalysis:
         sample_after = sample_pixels(after, sample)
         difference = sample_after - sample_before
         mean, covariance = self._robust_statistics(difference)
-        try:
-            whitening = linalg.inv(linalg.cholesky(covariance, lower=True))
-        except (linalg.LinAlgError, ValueError):
-            raise InputError(
-                "the band differences are linearly dependent or constant", item="after"
-            ) from None
+        # A tiny ridge (far below sensor noise in reflectance units) keeps identical or
+        # band-duplicated inputs computable: they then score 0 instead of failing.
+        ridge = np.eye(covariance.shape[0]) * 1e-12
+        whitening = linalg.inv(linalg.cholesky(covariance + ridge, lower=True))
         direction_before, direction_after, direction_offset = _direction_rows(
             sample_before, sample_after, self.direction_bands
         )
@@ -134,8 +132,10 @@ class ChangeVectorAnalysis:
 class IteratedMad:
     """IR-MAD (Nielsen 2007): chi-square of the MAD variates, mapped through its CDF.
 
-    Invariant to per-band gains and offsets of either date, so it needs no normalisation;
-    the score is the probability of change of the IR-MAD model itself.
+    Invariant to per-band gains and offsets of either date, so it needs no normalisation.
+    The score is the chi-square CDF of the MAD variates, scaled robustly as explained in
+    :mod:`sitewatch.analysis.irmad`: the probability that a pixel is not ordinary
+    no-change.
     """
 
     name: str = "irmad"
