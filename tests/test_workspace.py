@@ -66,3 +66,12 @@ def test_old_schema_is_refused(tmp_path: Path) -> None:
     ).connection.commit()
     with pytest.raises(WorkspaceError, match="sitewatch db upgrade"):
         open_workspace(tmp_path)
+
+
+def test_package_exposes_the_service_api_lazily() -> None:
+    import sitewatch
+
+    for name in sitewatch.__all__:
+        assert getattr(sitewatch, name) is not None
+    with pytest.raises(AttributeError):
+        _ = sitewatch.no_such_function
