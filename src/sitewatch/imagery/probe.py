@@ -9,6 +9,7 @@ the header alone would still open. One block per band keeps a probe cheap on lar
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import CRSError
-from rasterio.errors import RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 from shapely import affinity, segmentize
 from shapely.geometry import box
@@ -61,7 +62,12 @@ class RasterProbe:
 def probe_raster(path: Path) -> RasterProbe:
     """Georeferencing, bands and tags of ``path``; InputError if it cannot be used as imagery."""
     try:
-        with rasterio.open(path) as dataset:
+        with warnings.catch_warnings():
+            # A raster without georeferencing is reported below as one InputError line;
+            # rasterio's own warning about it would only add noise to that message.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            dataset = rasterio.open(path)
+        with dataset:
             if dataset.crs is None:
                 raise InputError(
                     "has no coordinate reference system (not georeferenced); "
