@@ -30,7 +30,7 @@ def demo(
     result = run_demo(directory, real=real, report=report)
     table = Table(title="demo outputs", show_lines=False)
     table.add_column("what")
-    table.add_column("where")
+    table.add_column("where", overflow="fold")
     table.add_row("workspace", str(result.workspace))
     for what, where in result.outputs.items():
         table.add_row(what, str(where))
