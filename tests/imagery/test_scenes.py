@@ -38,6 +38,19 @@ def test_scenes_covering_a_site_in_date_order(paris: Workspace) -> None:
         assert len(list_scenes(session)) == 3
 
 
+def test_buffer_widens_a_point_site(paris: Workspace) -> None:
+    with paris.session() as session:
+        site = Site(id="west", name="west", geometry=Point(2.28, 48.82), uncertainty_m=500)
+        site.set_bbox(site.geometry)
+        session.add(site)
+        session.flush()
+        # The Paris scenes end ~2.2 km east of this point: its own 500 m disc misses them.
+        assert list_scenes(session, site_id="west") == []
+        assert len(list_scenes(session, site_id="west", buffer_m=3000)) == 2
+        with pytest.raises(InputError, match="--buffer"):
+            list_scenes(session, site_id="west", buffer_m=-1)
+
+
 def test_period_and_box_filters(paris: Workspace) -> None:
     with paris.session() as session:
         assert _dates(list_scenes(session, site_id="paris-site", start_text="2017-01-01")) == [

@@ -82,6 +82,9 @@ def list_command(
     start: str | None = typer.Option(None, "--from", help="Acquired on or after (ISO 8601)."),
     end: str | None = typer.Option(None, "--to", help="Acquired on or before (a date: that day)."),
     bbox: str | None = typer.Option(None, "--bbox", help=_BBOX_HELP),
+    buffer: float | None = typer.Option(
+        None, "--buffer", help="Radius in metres around a point site (default: its uncertainty)."
+    ),
     as_json: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Scenes by acquisition date, optionally those covering a site or box in a period."""
@@ -89,7 +92,12 @@ def list_command(
         summaries = [
             scene_summary(scene)
             for scene in list_scenes(
-                session, site_id=site, bbox_text=bbox, start_text=start, end_text=end
+                session,
+                site_id=site,
+                bbox_text=bbox,
+                start_text=start,
+                end_text=end,
+                buffer_m=buffer,
             )
         ]
     if as_json:

@@ -36,23 +36,29 @@ def parse_bbox(text: str, option: str = "--bbox") -> BBox:
     return min_lon, min_lat, max_lon, max_lat
 
 
-def site_area(session: Session, site_id: str) -> BaseGeometry:
+def site_area(session: Session, site_id: str, buffer_m: float | None = None) -> BaseGeometry:
     """The area of interest of a catalogued site; NotFoundError if there is no such site."""
     site = session.get(Site, site_id)
     if site is None:
         raise NotFoundError(f"site {site_id!r} not found: see 'sitewatch sites list'")
-    return site_area_of_interest(site)
+    if buffer_m is not None and not (math.isfinite(buffer_m) and buffer_m > 0):
+        raise InputError(f"must be a positive number of metres, got {buffer_m}", item="--buffer")
+    return site_area_of_interest(site, buffer_m)
 
 
 def filter_area(
-    session: Session, *, site_id: str | None = None, bbox_text: str | None = None
+    session: Session,
+    *,
+    site_id: str | None = None,
+    bbox_text: str | None = None,
+    buffer_m: float | None = None,
 ) -> BaseGeometry | None:
     """The area named by ``--site`` and/or ``--bbox`` (their intersection when both are given)."""
     areas = []
     if bbox_text is not None:
         areas.append(box(*parse_bbox(bbox_text)))
     if site_id is not None:
-        areas.append(site_area(session, site_id))
+        areas.append(site_area(session, site_id, buffer_m))
     if not areas:
         return None
     area = areas[0]

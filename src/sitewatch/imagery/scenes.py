@@ -20,16 +20,18 @@ def list_scenes(
     bbox_text: str | None = None,
     start_text: str | None = None,
     end_text: str | None = None,
+    buffer_m: float | None = None,
 ) -> list[Scene]:
     """Scenes covering a site and/or box in a period, oldest first.
 
-    ``end_text`` given as a bare date includes that whole day.
+    ``end_text`` given as a bare date includes that whole day. ``buffer_m`` replaces the
+    site's own radius (its coordinate uncertainty) around a point site.
     """
     start = parse_datetime_option(start_text, "--from") if start_text else None
     end = parse_datetime_option(end_text, "--to", end_of_day=True) if end_text else None
     if start is not None and end is not None and start > end:
         raise InputError(f"{start_text!r} is after --to {end_text!r}", item="--from")
-    area = filter_area(session, site_id=site_id, bbox_text=bbox_text)
+    area = filter_area(session, site_id=site_id, bbox_text=bbox_text, buffer_m=buffer_m)
     return find_scenes(session, area, start, end)
 
 
