@@ -45,6 +45,37 @@ class ChangeMethod(Protocol):
         ...
 
 
+@runtime_checkable
+class SampleFittedMethod(ChangeMethod, Protocol):
+    """A method whose few parameters are fitted on a pixel sample, then applied linearly.
+
+    The split lets a caller fit once on a sample gathered across a scene too large for
+    memory and then score it tile by tile with
+    :func:`~sitewatch.analysis.scores.score_pixels`: the tiles then share one model, so
+    a tiled run gives the same scores as a whole-scene run.
+    """
+
+    sample_size: int
+
+    def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> LinearChiSquare:
+        """The linear chi-square model from (band, n) float64 samples of the two dates."""
+        ...
+
+
+def _score_with_fit(
+    method: SampleFittedMethod,
+    before: np.ndarray,
+    after: np.ndarray,
+    valid: np.ndarray | None,
+) -> ChangeScore:
+    """Whole-image scoring: fit on an even subsample of valid pixels, then one linear pass."""
+    before, after = image_pair(before, after)
+    usable = joint_valid(before, after, valid)
+    sample = subsample_indices(usable, method.sample_size)
+    model = method.fit(sample_pixels(before, sample), sample_pixels(after, sample))
+    return score_pixels(before, after, usable, model)
+
+
 def _direction_rows(
     sample_before: np.ndarray, sample_after: np.ndarray, bands: Sequence[int] | None
 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -80,11 +111,10 @@ class ChangeVectorAnalysis:
     def score(
         self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
     ) -> ChangeScore:
-        before, after = image_pair(before, after)
-        usable = joint_valid(before, after, valid)
-        sample = subsample_indices(usable, self.sample_size)
-        sample_before = sample_pixels(before, sample)
-        sample_after = sample_pixels(after, sample)
+        return _score_with_fit(self, before, after, valid)
+
+    def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> LinearChiSquare:
+        """The linear map to chi-square variates, from (band, n) samples of both dates."""
         difference = sample_after - sample_before
         mean, covariance = self._robust_statistics(difference)
         # A tiny ridge (far below sensor noise in reflectance units) keeps identical or
@@ -94,7 +124,7 @@ class ChangeVectorAnalysis:
         direction_before, direction_after, direction_offset = _direction_rows(
             sample_before, sample_after, self.direction_bands
         )
-        model = LinearChiSquare(
+        return LinearChiSquare(
             project_before=-whitening,
             project_after=whitening,
             offset=whitening @ mean,
@@ -102,7 +132,6 @@ class ChangeVectorAnalysis:
             direction_after=direction_after,
             direction_offset=direction_offset,
         )
-        return score_pixels(before, after, usable, model)
 
     def _robust_statistics(self, difference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and covariance of the no-change differences, insensitive to the changes."""
@@ -146,16 +175,15 @@ class IteratedMad:
     def score(
         self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
     ) -> ChangeScore:
-        before, after = image_pair(before, after)
-        usable = joint_valid(before, after, valid)
-        sample = subsample_indices(usable, self.sample_size)
-        sample_before = sample_pixels(before, sample)
-        sample_after = sample_pixels(after, sample)
+        return _score_with_fit(self, before, after, valid)
+
+    def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> LinearChiSquare:
+        """The linear map to scaled MAD variates, from (band, n) samples of both dates."""
         fit = fit_irmad(sample_before, sample_after, max_iterations=self.max_iterations)
         direction_before, direction_after, direction_offset = _direction_rows(
             sample_before, sample_after, self.direction_bands
         )
-        model = LinearChiSquare(
+        return LinearChiSquare(
             project_before=fit.weights_before,
             project_after=fit.weights_after,
             offset=fit.offset,
@@ -163,7 +191,6 @@ class IteratedMad:
             direction_after=direction_after,
             direction_offset=direction_offset,
         )
-        return score_pixels(before, after, usable, model)
 
 
 MethodFactory = Callable[..., ChangeMethod]
