@@ -1,0 +1,403 @@
+"""One change run on a pair of co-gridded dates: the chain every caller shares.
+
+``sitewatch detect-pair``, ``sitewatch detect`` and the demo (later the scan runner) call
+:func:`run_detection`. The stages, each from :mod:`sitewatch.analysis`:
+
+1. co-registration check on a central window of at most 1024 px (phase correlation);
+   corrected through the source (:meth:`PairSource.correct`) only above
+   ``correct_above_px``, then measured again: the summary reports what is left;
+2. valid and cloud-free pixels of both dates (cloud test only for Sentinel-2 bands);
+3. relative normalisation of AFTER onto BEFORE (IR-MAD no-change pixels, orthogonal
+   regression; quantile matching as fallback), fitted on a pixel sample;
+4. the change method: statistical methods (CVA, IR-MAD) are fitted on the same sample and
+   applied tile by tile; other (learned) methods get the whole pair and tile themselves;
+5. threshold: fixed when given; else Otsu on ``significance(score)`` of the sample for
+   statistical methods, the method's own ``threshold`` (else 0.5) for learned ones;
+6. clean-up (opening, closing) and the minimum mapping unit, then polygons.
+
+Memory: the pair is read in windows of ``tile_size`` px, twice (a sample pass, then a
+scoring pass), so the input imagery is never whole in memory. The sample is a regular grid
+of pixels in grid coordinates, the same whatever the tiling, so a tiled run equals a
+one-tile run up to float rounding. Outputs (score, direction, validity) are full-size
+arrays: in memory up to ``in_memory_pixels``, else memory-mapped files in the run's
+working folder; the cleaned mask (1 byte/px) and its labels for the mapping unit are held
+whole. Learned methods get their input as memory-mapped arrays above that size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sitewatch import analysis
+from sitewatch.analysis.arrays import finite_pixels
+from sitewatch.analysis.coregister import Shift
+from sitewatch.analysis.irmad import SAMPLE_SIZE
+from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod
+from sitewatch.analysis.objects import ChangeObject
+from sitewatch.analysis.scores import score_pixels
+from sitewatch.detect.sources import PairSource
+from sitewatch.errors import InputError
+
+DEFAULT_METHOD = "irmad"
+STATISTICAL_METHODS = ("cva", "irmad")
+#: Sentinel-2 bands used by default: the four 10 m bands.
+S2_DEFAULT_BANDS = ("B02", "B03", "B04", "B08")
+#: Bands offered to learned methods on Sentinel-2 input: 10 m and 20 m land bands.
+S2_LEARNED_BANDS = ("B02", "B03", "B04", "B08", "B05", "B06", "B07", "B8A", "B11", "B12")
+DEFAULT_MIN_AREA_M2 = 500.0
+DEFAULT_MIN_PIXELS = 20  # pixel space: no metres, a pixel count
+COREGISTRATION_WINDOW = 1024
+MIN_SHIFT_PEAK = 0.05  # below this the correlation found nothing to trust
+MASK_NODATA = 255
+
+
+@dataclass(frozen=True)
+class DetectionOptions:
+    """Parameters of a run (recorded verbatim in its lineage)."""
+
+    method: str = DEFAULT_METHOD
+    threshold: float | None = None
+    min_area: float | None = None  # m2 on georeferenced input, pixels in pixel space
+    correct_above_px: float = 0.3
+    opening: int = 1
+    closing: int = 1
+    tile_size: int = 1024
+    in_memory_pixels: int = 16_000_000
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class DetectionResult:
+    """Rasters on the source grid, objects and the numbers a summary needs."""
+
+    score: np.ndarray  # float32, NaN where not compared
+    mask: np.ndarray  # uint8: 1 change, 0 no change, 255 not compared
+    direction: np.ndarray  # int8
+    objects: list[ChangeObject]
+    method: ChangeMethod
+    threshold: float
+    threshold_rule: str
+    min_pixels: int
+    summary: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)
+
+
+def default_bands(available: list[str], method: str) -> list[str]:
+    """Bands to use when the user names none: see :data:`S2_DEFAULT_BANDS`."""
+    wanted = S2_DEFAULT_BANDS if method in STATISTICAL_METHODS else S2_LEARNED_BANDS
+    if all(band in available for band in S2_DEFAULT_BANDS):
+        return [band for band in wanted if band in available]
+    return list(available)
+
+
+def build_method(name: str, band_names: list[str]) -> ChangeMethod:
+    """The registered method; statistical ones take the direction from the visible bands,
+    any other method (learned) is given the band names, which it needs to pick weights."""
+    if name in STATISTICAL_METHODS:
+        visible = [i for i, band in enumerate(band_names) if band in _VISIBLE]
+        return analysis.get_method(name, direction_bands=visible or None)
+    return analysis.get_method(name, bands=tuple(band_names))
+
+
+_VISIBLE = frozenset({"B02", "B03", "B04", "blue", "green", "red"})
+
+
+def _windows(height: int, width: int, size: int) -> Iterator[tuple[slice, slice]]:
+    for top in range(0, height, size):
+        for left in range(0, width, size):
+            yield slice(top, min(top + size, height)), slice(left, min(left + size, width))
+
+
+def _clear(source: PairSource, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Pixels valid on both dates and not cloudy on either (cloud test: Sentinel-2 only)."""
+    clear = finite_pixels(before) & finite_pixels(after)
+    scale = source.reflectance_scale
+    if scale is not None and clear.any():
+        for image in (before, after):
+            clear &= ~analysis.cloud_mask_l1c(image * np.float32(scale), source.band_names)
+    return clear
+
+
+def _output(shape: tuple[int, int], dtype: str, fill: float, workdir: Path, name: str, big: bool):
+    if not big:
+        return np.full(shape, fill, dtype=dtype)
+    array = np.lib.format.open_memmap(workdir / f"{name}.npy", "w+", dtype=dtype, shape=shape)
+    array[...] = fill
+    return array
+
+
+def _measure_shift(source: PairSource) -> Shift | None:
+    """Shift of AFTER against BEFORE on the central window; None if nothing correlates."""
+    grid = source.grid
+    size = COREGISTRATION_WINDOW
+    top, left = max(0, (grid.height - size) // 2), max(0, (grid.width - size) // 2)
+    before, after = source.read(slice(top, top + size), slice(left, left + size))
+    if min(before.shape[1:]) < 32:
+        return None
+    try:
+        shift = analysis.estimate_shift(before, after)
+    except InputError:
+        return None
+    return shift if shift.peak >= MIN_SHIFT_PEAK else None
+
+
+def _coregistration(source: PairSource, options: DetectionOptions) -> dict[str, Any]:
+    measured = _measure_shift(source)
+    report: dict[str, Any] = {"measured_px": None, "corrected": False, "residual_px": None}
+    if measured is None:
+        return report
+    report["measured_px"] = [round(measured.dy, 3), round(measured.dx, 3)]
+    residual = measured
+    if measured.pixels > options.correct_above_px and source.correct(measured):
+        report["corrected"] = True
+        residual = _measure_shift(source) or measured
+    report["residual_px"] = round(residual.pixels, 3)
+    if source.grid.pixel_size_m is not None:
+        report["residual_m"] = round(residual.metres(source.grid.pixel_size_m), 2)
+    return report
+
+
+@dataclass
+class _Sample:
+    """A regular grid of clear pixels (band, n) of both dates, plus scene-wide counts."""
+
+    step: int
+    before: list[np.ndarray] = field(default_factory=list)
+    after: list[np.ndarray] = field(default_factory=list)
+    valid_before: int = 0
+    valid_after: int = 0
+    valid_both: int = 0
+    clear: int = 0
+
+    def add(self, rows: slice, cols: slice, before, after, clear: np.ndarray) -> None:
+        self.valid_before += int(finite_pixels(before).sum())
+        self.valid_after += int(finite_pixels(after).sum())
+        self.valid_both += int((finite_pixels(before) & finite_pixels(after)).sum())
+        self.clear += int(clear.sum())
+        # Grid coordinates that are multiples of the step, whatever the window.
+        picks = (
+            slice((-rows.start) % self.step, None, self.step),
+            slice((-cols.start) % self.step, None, self.step),
+        )
+        keep = clear[picks]
+        self.before.append(before[(slice(None), *picks)][:, keep].astype(np.float64))
+        self.after.append(after[(slice(None), *picks)][:, keep].astype(np.float64))
+
+
+def _gather_sample(source: PairSource, tile: int, before_name: str, after_name: str) -> _Sample:
+    grid = source.grid
+    sample = _Sample(step=max(1, math.floor(math.sqrt(grid.height * grid.width / SAMPLE_SIZE))))
+    for rows, cols in _windows(grid.height, grid.width, tile):
+        before, after = source.read(rows, cols)
+        sample.add(rows, cols, before, after, _clear(source, before, after))
+    if sample.valid_before == 0:
+        raise InputError("holds no valid pixel (all nodata)", item=before_name)
+    if sample.valid_after == 0:
+        raise InputError("holds no valid pixel over BEFORE's grid (all nodata)", item=after_name)
+    if sample.valid_both == 0:
+        raise InputError(
+            f"{before_name} and {after_name} have no valid pixel in common", item=after_name
+        )
+    if sample.clear == 0:
+        raise InputError(
+            f"{before_name} / {after_name}: fully clouded, no clear pixel on both dates",
+            item="cloud",
+        )
+    bands = len(source.band_names)
+    if sum(part.shape[1] for part in sample.before) <= 4 * bands:
+        raise InputError(
+            f"only {sample.clear} clear pixels on both dates: too few to compare", item="valid"
+        )
+    return sample
+
+
+class _Radiometry:
+    """AFTER mapped onto BEFORE: linear gains (regression) or quantile maps (fallback)."""
+
+    def __init__(self, sample_before: np.ndarray, sample_after: np.ndarray) -> None:
+        fit = analysis.normalise(
+            sample_before[:, None, :].astype(np.float32),
+            sample_after[:, None, :].astype(np.float32),
+        )
+        self.method = fit.method
+        self.gains, self.offsets = fit.gains, fit.offsets
+        levels = np.linspace(0, 1, 1024)
+        self._source = np.quantile(sample_after, levels, axis=1).T
+        self._goal = np.quantile(sample_before, levels, axis=1).T
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        if self.method == "irmad-orthogonal":
+            result = image * self.gains.astype(np.float32)[:, None, None]
+            result += self.offsets.astype(np.float32)[:, None, None]
+            return result
+        result = np.empty_like(image)
+        for band in range(image.shape[0]):
+            result[band] = np.interp(image[band], self._source[band], self._goal[band])
+        result[:, ~finite_pixels(image)] = np.nan
+        return result
+
+    def as_dict(self) -> dict[str, Any]:
+        known = self.method == "irmad-orthogonal"
+        return {
+            "method": self.method,
+            "gains": [round(float(g), 6) for g in self.gains] if known else None,
+            "offsets": [round(float(o), 6) for o in self.offsets] if known else None,
+        }
+
+
+def run_detection(
+    source: PairSource,
+    options: DetectionOptions,
+    workdir: Path,
+    *,
+    before_name: str = "before",
+    after_name: str = "after",
+) -> DetectionResult:
+    """Run the chain of the module docstring on ``source``; large outputs go to ``workdir``."""
+    if options.tile_size < 32:
+        raise InputError(f"must be at least 32 px, got {options.tile_size}", item="tile_size")
+    method = build_method(options.method, source.band_names)
+    steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
+    sample = _gather_sample(source, options.tile_size, before_name, after_name)
+    sample_before = np.concatenate(sample.before, axis=1)
+    radiometry = _Radiometry(sample_before, np.concatenate(sample.after, axis=1))
+    steps["normalisation"] = radiometry.as_dict()
+    steps["sample_pixels"] = int(sample_before.shape[1])
+
+    grid = source.grid
+    shape = (grid.height, grid.width)
+    big = grid.height * grid.width > options.in_memory_pixels
+    score = _output(shape, "float32", np.nan, workdir, "score", big)
+    direction = _output(shape, "int8", 0, workdir, "direction", big)
+    clear = _output(shape, "bool", False, workdir, "clear", big)
+    if isinstance(method, SampleFittedMethod):
+        sample_after = radiometry.apply(np.concatenate(sample.after, axis=1)[:, None, :])[:, 0]
+        model = method.fit(sample_before, sample_after.astype(np.float64))
+        for rows, cols in _windows(grid.height, grid.width, options.tile_size):
+            before, after = source.read(rows, cols)
+            usable = _clear(source, before, after)
+            clear[rows, cols] = usable
+            if usable.any():
+                scored = score_pixels(before, radiometry.apply(after), usable, model)
+                score[rows, cols] = np.where(usable, scored.score, np.nan)
+                direction[rows, cols] = scored.direction
+        threshold, rule = _statistical_threshold(options, sample_before, sample_after, model)
+    else:
+        _score_learned(source, method, radiometry, options, workdir, big, score, direction, clear)
+        threshold, rule = _learned_threshold(options, method)
+
+    changed = np.zeros(shape, dtype=bool)
+    np.greater(score, threshold, out=changed, where=clear)
+    changed = analysis.clean(changed, opening=options.opening, closing=options.closing)
+    changed &= clear
+    min_pixels = _min_pixels(options, grid.pixel_size_m)
+    changed = analysis.remove_small_objects(changed, min_pixels)
+    # NaN scores lie only outside ``changed``, so objects never see them.
+    objects = analysis.polygonise(changed, score, direction, transform=grid.transform, crs=grid.crs)
+    mask = np.where(clear, changed.astype(np.uint8), np.uint8(MASK_NODATA)).astype(np.uint8)
+    result = DetectionResult(
+        score=score,
+        mask=mask,
+        direction=direction,
+        objects=objects,
+        method=method,
+        threshold=threshold,
+        threshold_rule=rule,
+        min_pixels=min_pixels,
+        steps=steps,
+    )
+    result.summary = _summary(result, int(sample.clear), steps, grid.pixel_size_m)
+    return result
+
+
+def _statistical_threshold(
+    options: DetectionOptions, sample_before: np.ndarray, sample_after: np.ndarray, model
+) -> tuple[float, str]:
+    if options.threshold is not None:
+        return float(options.threshold), "fixed"
+    shape = (sample_before.shape[0], 1, sample_before.shape[1])
+    scored = score_pixels(
+        sample_before.astype(np.float32).reshape(shape),
+        sample_after.astype(np.float32).reshape(shape),
+        np.ones(shape[1:], dtype=bool),
+        model,
+    )
+    strength = analysis.significance(scored.score)
+    cut = analysis.otsu(strength)
+    # Otsu works on -log10(1 - score); the same cut on the score itself:
+    return float(1.0 - 10.0**-cut), f"otsu on significance (cut {cut:.3f})"
+
+
+def _learned_threshold(options: DetectionOptions, method: ChangeMethod) -> tuple[float, str]:
+    if options.threshold is not None:
+        return float(options.threshold), "fixed"
+    own = getattr(method, "threshold", None)
+    if own is not None:
+        return float(own), "model"
+    return 0.5, "default 0.5"
+
+
+def _score_learned(
+    source: PairSource,
+    method: ChangeMethod,
+    radiometry: _Radiometry,
+    options: DetectionOptions,
+    workdir: Path,
+    big: bool,
+    score: np.ndarray,
+    direction: np.ndarray,
+    clear: np.ndarray,
+) -> None:
+    """Learned methods see the whole pair (memory-mapped when big) and tile themselves."""
+    grid = source.grid
+    shape = (len(source.band_names), grid.height, grid.width)
+    before_all = _output(shape, "float32", np.nan, workdir, "before", big)
+    after_all = _output(shape, "float32", np.nan, workdir, "after", big)
+    for rows, cols in _windows(grid.height, grid.width, options.tile_size):
+        before, after = source.read(rows, cols)
+        clear[rows, cols] = _clear(source, before, after)
+        before_all[:, rows, cols] = before
+        after_all[:, rows, cols] = radiometry.apply(after)
+    scored = method.score(before_all, after_all, np.asarray(clear))
+    score[...] = np.where(clear, scored.score, np.nan)
+    direction[...] = scored.direction
+
+
+def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
+    """The minimum mapping unit in pixels: from m2, or as given in pixel space."""
+    default = DEFAULT_MIN_AREA_M2 if pixel_size_m is not None else DEFAULT_MIN_PIXELS
+    area = options.min_area if options.min_area is not None else default
+    if not (math.isfinite(area) and area >= 0):
+        raise InputError(f"must be zero or more, got {area}", item="min_area")
+    if pixel_size_m is None:
+        return max(1, math.ceil(area))
+    return max(1, analysis.pixels_for_area(area, pixel_size_m))
+
+
+def _summary(
+    result: DetectionResult, compared: int, steps: dict[str, Any], pixel_size_m: float | None
+) -> dict[str, Any]:
+    changed = sum(item.pixel_count for item in result.objects)
+    georeferenced = pixel_size_m is not None
+    return {
+        "changed_pixels": changed,
+        "compared_pixels": compared,
+        "changed_share": changed / compared if compared else 0.0,
+        "changed_area_m2": sum(item.area_m2 or 0.0 for item in result.objects)
+        if georeferenced
+        else None,
+        "object_count": len(result.objects),
+        "max_score": max((item.max_score for item in result.objects), default=0.0),
+        "threshold": result.threshold,
+        "residual_shift_m": steps["coregistration"].get("residual_m"),
+        "residual_shift_px": steps["coregistration"]["residual_px"],
+        "pixel_space": not georeferenced,
+    }

@@ -1,0 +1,149 @@
+"""The files of a change run: score and mask COGs, objects GeoJSON and run.json.
+
+Every product of a run is written into a staging folder next to its destination and moved
+into place only when all of them are complete (:func:`staged_products`): a failure at any
+step, bad input included, leaves nothing half-written where the user looks.
+
+``run.json`` is the lineage a product carries (architecture rule): software version,
+method and parameters, thresholds used, every input file with its SHA-256, the model's
+hash when the method has one, the grid, what each step did, and the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning
+
+from sitewatch import __version__
+from sitewatch.analysis.objects import to_geojson
+from sitewatch.detect.pipeline import MASK_NODATA, DetectionResult
+from sitewatch.detect.sources import Grid
+from sitewatch.imagery.cog import COG_BLOCK_SIZE, overview_count, write_cog
+from sitewatch.imagery.hashing import sha256_file
+
+SCORE_FILE = "change_score.tif"
+MASK_FILE = "change_mask.tif"
+OBJECTS_FILE = "objects.geojson"
+RUN_FILE = "run.json"
+PRODUCT_FILES = (SCORE_FILE, MASK_FILE, OBJECTS_FILE, RUN_FILE)
+
+
+@contextmanager
+def staged_products(destination: Path) -> Iterator[tuple[Path, Path]]:
+    """(staging folder for products, scratch folder) beside ``destination``.
+
+    On success the products are moved into ``destination`` (created if needed; other
+    files there are left alone); the staging folder is removed in every case.
+    """
+    parent = destination.expanduser().resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
+    scratch = staging / ".work"
+    scratch.mkdir()
+    try:
+        yield staging, scratch
+        destination.mkdir(parents=True, exist_ok=True)
+        for name in PRODUCT_FILES:
+            if (staging / name).exists():
+                os.replace(staging / name, destination / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def model_sha256(method: object) -> str | None:
+    """The method's model hash: its ``model_sha256``, else the hash of its ``model_path``."""
+    declared = getattr(method, "model_sha256", None)
+    if declared:
+        return str(declared)
+    path = getattr(method, "model_path", None)
+    return sha256_file(Path(path)) if path and Path(path).is_file() else None
+
+
+def input_files(paths: list[Path]) -> list[dict[str, str]]:
+    """Each distinct file with its SHA-256, in the order given."""
+    unique = list(dict.fromkeys(path.resolve() for path in paths))
+    return [{"path": str(path), "sha256": sha256_file(path)} for path in unique]
+
+
+def grid_dict(grid: Grid) -> dict[str, Any]:
+    return {
+        "width": grid.width,
+        "height": grid.height,
+        "crs": grid.crs.to_string() if grid.crs is not None else None,
+        "transform": list(grid.transform)[:6] if grid.transform is not None else None,
+        "pixel_size_m": grid.pixel_size_m,
+    }
+
+
+def write_products(
+    folder: Path, result: DetectionResult, grid: Grid, lineage: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the four products of ``result`` into ``folder``; returns the run record."""
+    _write_raster(folder / SCORE_FILE, result.score[None], grid, np.nan, "AVERAGE")
+    _write_raster(folder / MASK_FILE, result.mask[None], grid, MASK_NODATA, "NEAREST")
+    collection = to_geojson(result.objects)
+    if not grid.georeferenced:
+        collection["sitewatch:coordinates"] = "pixel (column, row)"
+    (folder / OBJECTS_FILE).write_text(json.dumps(collection), encoding="utf-8")
+    run = {
+        "sitewatch_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(),
+        "method": result.method.name,
+        "model_sha256": model_sha256(result.method),
+        "threshold": {"value": result.threshold, "rule": result.threshold_rule},
+        "min_mapping_unit_pixels": result.min_pixels,
+        **lineage,
+        "grid": grid_dict(grid),
+        "steps": result.steps,
+        "summary": result.summary,
+        "products": {"score": SCORE_FILE, "mask": MASK_FILE, "objects": OBJECTS_FILE},
+    }
+    (folder / RUN_FILE).write_text(json.dumps(run, indent=2, default=str), encoding="utf-8")
+    return run
+
+
+def _write_raster(
+    path: Path, data: np.ndarray, grid: Grid, nodata: float, resampling: str
+) -> None:
+    if grid.georeferenced:
+        assert grid.crs is not None and grid.transform is not None
+        write_cog(
+            path,
+            data,
+            crs=grid.crs,
+            transform=grid.transform,
+            nodata=nodata,
+            overview_resampling=resampling,
+        )
+        return
+    # Pixel space: the same COG layout without georeferencing.
+    count, height, width = data.shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(
+            path,
+            "w",
+            driver="COG",
+            width=width,
+            height=height,
+            count=count,
+            dtype=data.dtype.name,
+            nodata=nodata,
+            BLOCKSIZE=COG_BLOCK_SIZE,
+            COMPRESS="DEFLATE",
+            OVERVIEW_COUNT=overview_count(height, width),
+            OVERVIEW_RESAMPLING=resampling,
+        ) as dst:
+            dst.write(data)

@@ -1,0 +1,349 @@
+"""Two dates on one grid, read window by window: the input side of a change run.
+
+The grid is BEFORE's: its finest band's CRS, transform and size. BEFORE is never
+resampled on that band, so the products compare pixel for pixel with labels drawn on
+BEFORE. Every other band (BEFORE's coarser bands, every AFTER band) is warped onto it by a
+GDAL warped VRT with that grid, bilinear; GDAL reads only the source blocks each window
+needs, so memory stays at one window whatever the scene size. Warping by geotransform
+(not cropping by array shape) is what keeps OSCD abudhabi, hongkong and saclay_e aligned:
+their second date has slightly larger pixels over the same extent, and a crop by shape
+is off by up to ~8 px at the far edge. A different CRS is handled by the same warp.
+
+Nodata becomes NaN: the file's nodata, 0 in integer Sentinel-2 band files that declare
+none (the L1C convention), and whatever lies outside AFTER's footprint.
+
+Residual misregistration is corrected in the same warp: reading AFTER onto BEFORE's grid
+translated by the measured shift is one exact bilinear resampling, identical for every
+tile. Non-georeferenced pairs (PNG, JPEG, BMP of research datasets) are read pixel for
+pixel instead; they must have equal sizes and are not shift-corrected.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+from shapely.geometry import box
+
+from sitewatch.analysis.coregister import Shift, correct_shift
+from sitewatch.errors import InputError
+from sitewatch.geo import WGS84, to_crs
+from sitewatch.imagery import sentinel2
+from sitewatch.imagery.ingest import RASTER_SUFFIXES
+from sitewatch.imagery.probe import gdal_reason, probe_raster, resolution_metres
+
+#: Raster files research change datasets ship without georeferencing.
+PIXEL_SPACE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp"})
+_COLOURS = ("red", "green", "blue")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The output grid; ``crs`` and ``transform`` are None in pixel space."""
+
+    width: int
+    height: int
+    crs: CRS | None = None
+    transform: Affine | None = None
+    pixel_size_m: float | None = None
+
+    @property
+    def georeferenced(self) -> bool:
+        return self.crs is not None
+
+
+class PairSource(Protocol):
+    """Two co-gridded dates, read by windows as float32 (band, y, x) with NaN nodata."""
+
+    grid: Grid
+    band_names: list[str]
+    #: Factor to top-of-atmosphere reflectance 0..1 (1e-4 for Sentinel-2 integers), or
+    #: None when the values are not known to be reflectance (no cloud test then).
+    reflectance_scale: float | None
+
+    def read(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        """BEFORE and AFTER over the given rows and columns of the grid."""
+        ...
+
+    def correct(self, shift: Shift) -> bool:
+        """Read AFTER moved back by ``shift`` from now on; False if not supported."""
+        ...
+
+
+def reflectance_scale_for(band_names: Sequence[str], integer: bool) -> float | None:
+    """1e-4 for integer Sentinel-2 bands (reflectance x 10000), 1 for float ones, else None."""
+    if not {"B02", "B03", "B04"} <= set(band_names):
+        return None
+    return 1e-4 if integer else 1.0
+
+
+@dataclass
+class ArrayPair:
+    """A pair already in memory on one grid (a site stack's two dates)."""
+
+    before: np.ndarray
+    after: np.ndarray
+    grid: Grid
+    band_names: list[str]
+    reflectance_scale: float | None = None
+
+    def read(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        return self.before[:, rows, cols], self.after[:, rows, cols]
+
+    def correct(self, shift: Shift) -> bool:
+        self.after = correct_shift(self.after, shift)
+        return True
+
+
+@dataclass(frozen=True)
+class BandFile:
+    """One band of a scene: the file and its 1-based band number."""
+
+    path: Path
+    index: int
+    name: str
+
+
+def scene_bands(path: Path) -> dict[str, BandFile]:
+    """Bands of a scene given as one file or a folder of per-band files, by name."""
+    path = path.expanduser().resolve()
+    if not path.exists():
+        raise InputError("does not exist", source=path)
+    if path.is_dir():
+        files = sorted(
+            child
+            for child in path.iterdir()
+            if child.is_file()
+            and child.suffix.lower() in RASTER_SUFFIXES | PIXEL_SPACE_SUFFIXES
+            and not child.name.startswith(".")
+        )
+        if not files:
+            raise InputError("folder holds no raster files", source=path)
+    else:
+        files = [path]
+    bands: dict[str, BandFile] = {}
+    for file in files:
+        with _open(file) as dataset:
+            names = _band_names(dataset, file, in_folder=path.is_dir())
+        for index, name in enumerate(names, start=1):
+            if name in bands:
+                raise InputError(
+                    f"{bands[name].path.name} and {file.name} both hold band {name}",
+                    source=path,
+                )
+            bands[name] = BandFile(file, index, name)
+    return bands
+
+
+def _band_names(dataset: rasterio.DatasetReader, file: Path, *, in_folder: bool) -> list[str]:
+    """Sentinel-2 suffix, description, colour (red/green/blue) or b1..bn, like ingest."""
+    if dataset.count == 1:
+        msi = sentinel2.band_from_name(file.stem)
+        if msi:
+            return [msi]
+        if in_folder:
+            return [dataset.descriptions[0] or file.stem]
+    names = [
+        description or (colour.name if colour.name in _COLOURS else f"b{index}")
+        for index, (description, colour) in enumerate(
+            zip(dataset.descriptions, dataset.colorinterp, strict=True), start=1
+        )
+    ]
+    return names if len(set(names)) == len(names) else [f"b{i}" for i in range(1, len(names) + 1)]
+
+
+def _open(file: Path) -> rasterio.DatasetReader:
+    try:
+        with warnings.catch_warnings():
+            # Pixel-space inputs are announced once by the caller, not per file by GDAL.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(file)
+    except RasterioError as error:
+        raise InputError(f"not a readable raster ({gdal_reason(error)})", source=file) from None
+
+
+def _is_georeferenced(dataset: rasterio.DatasetReader) -> bool:
+    return dataset.crs is not None and not dataset.transform.is_identity
+
+
+def _source_nodata(dataset: rasterio.DatasetReader, band: BandFile) -> float | None:
+    if dataset.nodata is not None:
+        return float(dataset.nodata)
+    integer = np.issubdtype(np.dtype(dataset.dtypes[band.index - 1]), np.integer)
+    return 0.0 if integer and sentinel2.band_from_name(band.name) else None
+
+
+# What a window read needs per band: the dataset or VRT, the band and the value to mask.
+_Reader = tuple[rasterio.io.DatasetReaderBase, BandFile, float | None]
+
+
+@dataclass
+class FilePair:
+    """BEFORE and AFTER band files, read onto BEFORE's grid (see the module docstring)."""
+
+    before_path: Path
+    after_path: Path
+    before_bands: list[BandFile]
+    after_bands: list[BandFile]
+    grid: Grid = field(init=False)
+    band_names: list[str] = field(init=False)
+    reflectance_scale: float | None = field(init=False)
+    _stack: ExitStack = field(init=False, repr=False)
+    _datasets: dict[Path, rasterio.DatasetReader] = field(init=False, repr=False)
+    _before: list[_Reader] = field(init=False, repr=False)
+    _after: list[_Reader] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._stack = ExitStack()
+        self.band_names = [band.name for band in self.before_bands]
+        try:
+            self._setup()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _setup(self) -> None:
+        datasets = self._datasets = {
+            band.path: self._stack.enter_context(_open(band.path))
+            for band in [*self.before_bands, *self.after_bands]
+        }
+        before_geo = {_is_georeferenced(datasets[band.path]) for band in self.before_bands}
+        after_geo = {_is_georeferenced(datasets[band.path]) for band in self.after_bands}
+        if len(before_geo | after_geo) > 1:
+            raise InputError(
+                f"one scene is georeferenced and the other (or a band) is not: {self.before_path} "
+                f"vs {self.after_path}",
+                item="after",
+            )
+        integer = all(
+            np.issubdtype(np.dtype(datasets[b.path].dtypes[b.index - 1]), np.integer)
+            for b in self.before_bands
+        )
+        self.reflectance_scale = reflectance_scale_for(self.band_names, integer)
+        if before_geo == {True}:
+            self._setup_georeferenced(datasets)
+        else:
+            self._setup_pixel_space(datasets)
+
+    def _setup_pixel_space(self, datasets: dict[Path, rasterio.DatasetReader]) -> None:
+        first = datasets[self.before_bands[0].path]
+        self.grid = Grid(width=first.width, height=first.height)
+        for band in [*self.before_bands, *self.after_bands]:
+            dataset = datasets[band.path]
+            if (dataset.height, dataset.width) != (first.height, first.width):
+                raise InputError(
+                    f"is {dataset.width} x {dataset.height} px but {first.name} is "
+                    f"{first.width} x {first.height} px: pixel-space pairs must have equal sizes",
+                    source=band.path,
+                )
+        self._before = [
+            (datasets[b.path], b, _source_nodata(datasets[b.path], b)) for b in self.before_bands
+        ]
+        self._after = [
+            (datasets[b.path], b, _source_nodata(datasets[b.path], b)) for b in self.after_bands
+        ]
+
+    def _setup_georeferenced(self, datasets: dict[Path, rasterio.DatasetReader]) -> None:
+        probes = {path: probe_raster(path) for path in datasets}
+        finest = min(
+            self.before_bands,
+            key=lambda band: abs(datasets[band.path].transform.determinant),
+        )
+        reference = datasets[finest.path]
+        crs = probes[finest.path].crs
+        self.grid = Grid(
+            width=reference.width,
+            height=reference.height,
+            crs=crs,
+            transform=reference.transform,
+            pixel_size_m=resolution_metres(
+                reference.transform, reference.width, reference.height, crs
+            ),
+        )
+        extent = to_crs(box(*reference.bounds), crs, WGS84)
+        for band in self.after_bands:
+            if not probes[band.path].footprint.intersects(extent):
+                raise InputError(
+                    f"does not overlap {self.before_path} (BEFORE): nothing to compare",
+                    source=band.path,
+                )
+        self._before = [self._reader(datasets[b.path], b, None) for b in self.before_bands]
+        self._after = [self._reader(datasets[b.path], b, None) for b in self.after_bands]
+
+    def _reader(
+        self, dataset: rasterio.DatasetReader, band: BandFile, shift: Shift | None
+    ) -> _Reader:
+        """The dataset itself when it is on the grid, else a warped VRT onto the grid."""
+        nodata = _source_nodata(dataset, band)
+        grid = self.grid
+        transform = grid.transform
+        assert transform is not None and grid.crs is not None
+        if shift is not None:
+            # Content of AFTER at grid pixel (y, x) sits at (y + dy, x + dx): read there.
+            transform = transform * Affine.translation(shift.dx, shift.dy)
+        on_grid = (
+            shift is None
+            and (dataset.width, dataset.height) == (grid.width, grid.height)
+            and dataset.transform.almost_equals(transform)
+            and CRS.from_wkt(dataset.crs.to_wkt()).equals(grid.crs)
+        )
+        if on_grid:
+            return dataset, band, nodata
+        vrt = WarpedVRT(
+            dataset,
+            crs=grid.crs.to_wkt(),
+            transform=transform,
+            width=grid.width,
+            height=grid.height,
+            resampling=Resampling.bilinear,
+            src_nodata=nodata,
+            nodata=np.nan,
+            dtype="float32",
+        )
+        return self._stack.enter_context(vrt), band, None
+
+    def correct(self, shift: Shift) -> bool:
+        if not self.grid.georeferenced:
+            return False
+        self._after = [self._reader(self._datasets[b.path], b, shift) for b in self.after_bands]
+        return True
+
+    def read(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        window = Window.from_slices(rows, cols)
+        return self._read(self._before, window), self._read(self._after, window)
+
+    @staticmethod
+    def _read(readers: list[_Reader], window: Window) -> np.ndarray:
+        bands = []
+        for dataset, band, nodata in readers:
+            try:
+                values = dataset.read(band.index, window=window, out_dtype="float32")
+            except RasterioError as error:
+                raise InputError(
+                    f"cannot read band {band.name} ({gdal_reason(error)})", source=band.path
+                ) from None
+            if nodata is not None:
+                values[values == nodata] = np.nan
+            bands.append(values)
+        return np.stack(bands)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> FilePair:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
