@@ -122,3 +122,54 @@ class SceneAsset(Base):
     media_type: Mapped[str | None] = mapped_column(String(200))
 
     scene: Mapped[Scene] = relationship(back_populates="assets")
+
+
+class DetectionRun(Base):
+    """One change detection run over a site (or a pair of files): lineage and summary.
+
+    ``products`` holds the paths of the run's files relative to the workspace folder, so
+    a workspace can be moved or shared without breaking them.
+    """
+
+    __tablename__ = "detection_runs"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    site_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="SET NULL"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    before_scene_id: Mapped[str | None] = mapped_column(String(200))
+    after_scene_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lineage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    products: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+    objects: Mapped[list[ChangeObjectRow]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="ChangeObjectRow.position"
+    )
+
+
+class ChangeObjectRow(BBoxMixin, Base):
+    """A changed region found by a run (geometry in EPSG:4326)."""
+
+    __tablename__ = "change_objects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("detection_runs.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    geometry: Mapped[BaseGeometry] = mapped_column(WKBGeometry)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    centroid_lon: Mapped[float | None] = mapped_column(Float)
+    centroid_lat: Mapped[float | None] = mapped_column(Float)
+    mean_score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    direction: Mapped[int] = mapped_column(Integer, default=0)
+    pixel_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    run: Mapped[DetectionRun] = relationship(back_populates="objects")
+
+    __table_args__ = (Index("ix_change_objects_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
