@@ -14,9 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import rasterio
 import shapely
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis.metrics import confusion
 from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.catalog.formats import write_sites
 from sitewatch.catalog.records import SiteRecord, SourceRecord, slugify
@@ -24,6 +29,7 @@ from sitewatch.catalog.reference import load_reference
 from sitewatch.catalog.sites import get_site, import_sites, list_sites, to_record
 from sitewatch.db.models import Scene
 from sitewatch.demo.synthetic import write_synthetic_pair
+from sitewatch.detect.site import detect_site
 from sitewatch.errors import InputError
 from sitewatch.imagery.chips import write_site_chips
 from sitewatch.imagery.drafts import AddOutcome
@@ -48,6 +54,8 @@ class DemoResult:
     stack_shape: tuple[int, ...] = ()
     stack_crs: str = ""
     outputs: dict[str, Path] = field(default_factory=dict)
+    run_id: str = ""
+    detection: dict[str, object] = field(default_factory=dict)  # summary + accuracy
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,11 @@ class DemoImagery:
     label: str
     site: SiteRecord | None = None
     site_id: str = ""
+    # Known change (GeoTIFF) and the value that means change in it; None when unknown.
+    truth: Path | None = None
+    truth_change_value: int = 1
+    # Grid of a truth file without georeferencing (OSCD labels lie on imgs_1's 10 m grid).
+    truth_grid_file: Path | None = None
 
 
 def run_demo(directory: Path, real: Path | None = None, report: Report | None = None) -> DemoResult:
@@ -87,6 +100,7 @@ def run_demo(directory: Path, real: Path | None = None, report: Report | None = 
             )
         _list_scenes(workspace, result, say)
         _load_stack(workspace, result, say)
+        _detect(workspace, result, imagery, say)
         _write_chips(workspace, result, say)
         _export(workspace, result, say)
     return result
@@ -122,7 +136,12 @@ def _synthetic_imagery(workspace: Workspace, say: Report) -> DemoImagery:
         sources=[SourceRecord(title="sitewatch synthetic demo scene", url="", date=None)],
     )
     paths = [scene.path for scene in pair.scenes]
-    return DemoImagery(site=site, scene_paths=paths, label=f"synthetic scenes in {folder}")
+    return DemoImagery(
+        site=site,
+        scene_paths=paths,
+        label=f"synthetic scenes in {folder}",
+        truth=pair.truth_path,
+    )
 
 
 def _real_imagery(path: Path) -> DemoImagery:
@@ -143,7 +162,16 @@ def _real_imagery(path: Path) -> DemoImagery:
     if len(scene_paths) < 2:
         raise InputError("holds fewer than two scenes; the demo compares dates", source=path)
     site_id = "real-" + "-".join(part for part in slugify(path.name).split("-") if part)
-    return DemoImagery(scene_paths=scene_paths, label=f"real scenes in {path}", site_id=site_id)
+    labels = path.parent.parent / "train_labels" / path.name / "cm" / f"{path.name}-cm.tif"
+    grid_files = sorted((path / "imgs_1").glob("*_B02.tif")) if labels.is_file() else []
+    return DemoImagery(
+        scene_paths=scene_paths,
+        label=f"real scenes in {path}",
+        site_id=site_id,
+        truth=labels if grid_files else None,
+        truth_change_value=2,  # OSCD label tifs: 1 = no change, 2 = change
+        truth_grid_file=grid_files[0] if grid_files else None,
+    )
 
 
 def _site_over_scenes(
@@ -180,6 +208,55 @@ def _load_stack(workspace: Workspace, result: DemoResult, say: Report) -> None:
         f"(time, band, y, x) = {result.stack_shape} on {result.stack_crs} at "
         f"{stack.attrs['resolution_m']:g} m, read by windows",
     )
+
+
+def _detect(workspace: Workspace, result: DemoResult, imagery: DemoImagery, say: Report) -> None:
+    """Change between the first and last date, through the service of ``sitewatch detect``."""
+    run = detect_site(workspace, result.site_id)
+    result.run_id = run.run_id
+    result.outputs["change run"] = run.products["run"].parent
+    result.detection = dict(run.summary)
+    summary = run.summary
+    say(
+        "detect",
+        f"run {run.run_id}: {summary['object_count']} objects, "
+        f"{(summary['changed_area_m2'] or 0) / 1e4:.2f} ha changed, "
+        f"residual shift {summary['residual_shift_m']} m",
+    )
+    if imagery.truth is None:
+        return
+    with rasterio.open(run.products["mask"]) as mask_file:
+        mask = mask_file.read(1)
+        truth = _truth_on_grid(imagery, mask_file)
+    counts = confusion(mask == 1, truth, ignore=mask == 255)
+    result.detection["accuracy"] = counts.as_dict()
+    say(
+        "accuracy",
+        f"change class against the known truth: precision {counts.precision:.2f}, "
+        f"recall {counts.recall:.2f}, F1 {counts.f1:.2f}, IoU {counts.iou:.2f}",
+    )
+
+
+def _truth_on_grid(imagery: DemoImagery, grid: rasterio.DatasetReader) -> np.ndarray:
+    """The truth as bool change on the run's grid (nearest neighbour: labels are classes)."""
+    assert imagery.truth is not None
+    target = np.zeros(grid.shape, dtype=np.uint8)
+    with rasterio.open(imagery.truth) as source:
+        labels = source.read(1)
+        crs, transform = source.crs, source.transform
+    if imagery.truth_grid_file is not None:
+        with rasterio.open(imagery.truth_grid_file) as reference:
+            crs, transform = reference.crs, reference.transform
+    reproject(
+        labels,
+        target,
+        src_crs=crs,
+        src_transform=transform,
+        dst_crs=grid.crs,
+        dst_transform=grid.transform,
+        resampling=Resampling.nearest,
+    )
+    return target == imagery.truth_change_value
 
 
 def _write_chips(workspace: Workspace, result: DemoResult, say: Report) -> None:

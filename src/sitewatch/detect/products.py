@@ -114,9 +114,7 @@ def write_products(
     return run
 
 
-def _write_raster(
-    path: Path, data: np.ndarray, grid: Grid, nodata: float, resampling: str
-) -> None:
+def _write_raster(path: Path, data: np.ndarray, grid: Grid, nodata: float, resampling: str) -> None:
     if grid.georeferenced:
         assert grid.crs is not None and grid.transform is not None
         write_cog(
