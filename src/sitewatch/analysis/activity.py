@@ -299,7 +299,15 @@ def _check_area(area: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def check_method(method: str) -> None:
+    """Raise :class:`InputError` unless ``method`` is one this module knows."""
+    if method not in ("auto", DIFFERENCE, *SCORE_METHODS):
+        known = ", ".join(("auto", DIFFERENCE, *SCORE_METHODS))
+        raise InputError(f"unknown activity method {method!r}; use {known}", item="method")
+
+
 def _resolve_method(method: str, band_count: int) -> str:
+    check_method(method)
     if method == "auto":
         return DIFFERENCE if band_count == 1 else "irmad"
     if method == DIFFERENCE and band_count != 1:
@@ -308,9 +316,6 @@ def _resolve_method(method: str, band_count: int) -> str:
             "or use cva or irmad",
             item="method difference",
         )
-    if method != DIFFERENCE and method not in SCORE_METHODS:
-        known = ", ".join(("auto", DIFFERENCE, *SCORE_METHODS))
-        raise InputError(f"unknown activity method {method!r}; use {known}", item="method")
     return method
 
 
