@@ -7,7 +7,7 @@ choice for reflectance and NDVI). Clouds, in order of preference:
    nearest-neighbour resampling, because averaging class codes or 0/1 flags across pixel
    edges invents values (SCL 4 "vegetation" next to 8 "cloud" would read as 6 "unclassified");
 2. the L1C bright/cold test of :func:`sitewatch.analysis.masks.cloud_mask_l1c` when the
-   stack holds B02, B03 and B04;
+   stack holds B02, B03 and B04 (or bands named blue, green, red);
 3. none: only nodata makes a date unusable.
 
 Only pixels inside the site's area of interest count towards the clear fraction and the
@@ -50,6 +50,8 @@ from sitewatch.workspace import Workspace
 FLAG_CLOUD_BANDS = ("CLM", "CLOUD", "CLOUDS", "CLOUD_MASK", "CLOUDMASK")
 CLASS_CLOUD_BANDS = ("SCL",)
 L1C_TEST_BANDS = ("B02", "B03", "B04")
+# Colour names (as ingest gives RGB-interpreted bands) standing for the Sentinel-2 bands.
+_L1C_NAME = {"BLUE": "B02", "GREEN": "B03", "RED": "B04"}
 
 CSV_COLUMNS = (
     "date",
@@ -241,7 +243,7 @@ def _cloud_mask(
             cloud = np.stack([cloud_mask_from_classes(np.nan_to_num(v, nan=0)) for v in values])
             return cloud, f"band {mask_band} (scene classification, nearest resampling)"
         return np.nan_to_num(values, nan=0) > 0, f"band {mask_band} (nearest resampling)"
-    if all(band in compared for band in L1C_TEST_BANDS):
+    if all(band in map(_l1c_name, compared) for band in L1C_TEST_BANDS):
         return _l1c_cloud(stack, compared), "L1C bright/cold test (B02 B03 B04)"
     return None, "none (no mask band, no B02/B03/B04 for the L1C test)"
 
@@ -261,11 +263,16 @@ def _scene_mask_band(workspace: Workspace, scene_ids: list[str]) -> str | None:
     return None
 
 
+def _l1c_name(band: str) -> str:
+    return _L1C_NAME.get(band.upper(), band.upper())
+
+
 def _l1c_cloud(stack: xr.DataArray, compared: list[str]) -> np.ndarray:
     """The bright/cold test per date; stored L1C digital numbers are scaled to 0..1 first."""
-    names = [band for band in compared if band.upper() in (*L1C_TEST_BANDS, "B10")]
     all_names = [str(name) for name in stack.coords["band"].values]
-    positions = [all_names.index(name) for name in names]
+    used = [band for band in compared if _l1c_name(band) in (*L1C_TEST_BANDS, "B10")]
+    positions = [all_names.index(band) for band in used]
+    names = [_l1c_name(band) for band in used]
     cloud = np.zeros((stack.sizes["time"], stack.sizes["y"], stack.sizes["x"]), dtype=bool)
     for index in range(stack.sizes["time"]):
         image = stack.values[index, positions]  # one date at a time: no copy of the series
