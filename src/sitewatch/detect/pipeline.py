@@ -98,6 +98,12 @@ def default_bands(available: list[str], method: str) -> list[str]:
     return list(available)
 
 
+def check_method(name: str) -> None:
+    """Fail before any reading when ``name`` is not registered (the registry's message)."""
+    if name not in analysis.available_methods():
+        analysis.get_method(name)
+
+
 def build_method(name: str, band_names: list[str]) -> ChangeMethod:
     """The registered method; statistical ones take the direction from the visible bands,
     any other method (learned) is given the band names, which it needs to pick weights."""

@@ -292,7 +292,7 @@ class FilePair:
         assert transform is not None and grid.crs is not None
         if shift is not None:
             # Content of AFTER at grid pixel (y, x) sits at (y + dy, x + dx): read there.
-            transform = transform * Affine.translation(shift.dx, shift.dy)
+            transform = transform @ Affine.translation(shift.dx, shift.dy)
         on_grid = (
             shift is None
             and (dataset.width, dataset.height) == (grid.width, grid.height)
