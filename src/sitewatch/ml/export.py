@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -27,16 +28,21 @@ def export_onnx(network: SiameseDiffUNet, bands: int, path: Path) -> Path:
     handle, temporary = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
     os.close(handle)
     try:
-        torch.onnx.export(
-            model,
-            (example, example),
-            temporary,
-            input_names=["before", "after"],
-            output_names=["probability"],
-            dynamic_axes={"before": axes, "after": axes, "probability": axes},
-            opset_version=OPSET,
-            dynamo=False,
-        )
+        with warnings.catch_warnings():
+            # The TorchScript exporter is deprecated in favour of torch.export, which needs
+            # the extra onnxscript package; this small static graph exports fine with it.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                model,
+                (example, example),
+                temporary,
+                input_names=["before", "after"],
+                output_names=["probability"],
+                dynamic_axes={"before": axes, "after": axes, "probability": axes},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; package data must be readable
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

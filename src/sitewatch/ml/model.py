@@ -3,9 +3,9 @@
 Both dates go through one shared encoder; the decoder sees only absolute differences of
 the encoder features at each scale (``|f1 - f2|``), so the network is symmetric in the
 dates by construction and learns what a *change* looks like rather than what a scene
-looks like. Widths are kept small on purpose: the full-resolution level carries a single
-narrow convolution, because inference must reach >= 2 Mpx/s per CPU core under
-onnxruntime and the full-resolution layers dominate the cost.
+looks like. Widths are kept small on purpose: the full- and half-resolution levels carry
+a single narrow convolution each and the last decoder step is 1x1, because inference must
+reach >= 2 Mpx/s per CPU core under onnxruntime and the fine levels dominate the cost.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def _conv(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Sequential
 class SiameseDiffUNet(nn.Module):
     """``forward(before, after) -> change logit`` shaped (n, 1, y, x)."""
 
-    def __init__(self, in_channels: int, widths: tuple[int, ...] = WIDTHS) -> None:
+    def __init__(
+        self, in_channels: int, widths: tuple[int, ...] = WIDTHS, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         w1, w2, w3, w4 = widths
         self.encoder = nn.ModuleList(
@@ -49,6 +51,8 @@ class SiameseDiffUNet(nn.Module):
             [_conv(w4 + w3, w3), _conv(w3 + w2, w2), _conv(w2 + w1, w1, kernel=1)]
         )
         self.head = nn.Conv2d(w1, 1, 1)
+        # Optional dropout on the coarsest differences (training only), a regulariser.
+        self.dropout = nn.Dropout2d(dropout)
 
     def _features(self, image: torch.Tensor) -> list[torch.Tensor]:
         features = []
@@ -62,7 +66,7 @@ class SiameseDiffUNet(nn.Module):
             torch.abs(a - b)
             for a, b in zip(self._features(before), self._features(after), strict=True)
         ]
-        decoded = differences[-1]
+        decoded = self.dropout(differences[-1])
         for block, skip in zip(self.decoder, reversed(differences[:-1]), strict=True):
             decoded = block(torch.cat([self.up(decoded), skip], dim=1))
         return self.head(decoded)

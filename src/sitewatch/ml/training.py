@@ -49,6 +49,7 @@ class TrainingConfig:
     crop: int = 96
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
+    dropout: float = 0.0
     positive_weight: float = 3.0
     change_centred: float = 0.5
     gain_jitter: float = 0.1
@@ -195,6 +196,24 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float
     return best
 
 
+def _set_learning_rate(
+    optimiser: torch.optim.Optimizer,
+    config: TrainingConfig,
+    step_fraction: float,
+    started: float,
+    budget: float,
+) -> None:
+    """Cosine decay over whichever runs out first, the steps or the wall-time budget.
+
+    On a loaded machine the time cap can stop training before the last epoch; tying the
+    decay to elapsed time too means a capped run still ends at a low learning rate
+    instead of being cut off mid-schedule. Uncapped runs follow the step schedule.
+    """
+    progress = min(1.0, max(step_fraction, (time.monotonic() - started) / budget))
+    for group in optimiser.param_groups:
+        group["lr"] = config.learning_rate * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 def train(
     scenes: list[Scene],
     config: TrainingConfig,
@@ -207,14 +226,11 @@ def train(
     # Cities are drawn in proportion to their trainable area.
     area = np.array([scene.train_rows * scene.label.shape[1] for scene in scenes], dtype=float)
     city_weights = area / area.sum()
-    network = SiameseDiffUNet(scenes[0].before.shape[0])
+    network = SiameseDiffUNet(scenes[0].before.shape[0], dropout=config.dropout)
     optimiser = torch.optim.AdamW(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
     total_steps = config.epochs * config.steps_per_epoch
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
-    )
     started = time.monotonic()
     budget = config.minutes * 60
     best_state, best_f1, best_epoch, best_thresh = None, -1.0, 0, 0.5
@@ -222,13 +238,13 @@ def train(
     epoch = 0
     for epoch in range(1, config.epochs + 1):
         losses = []
-        for _ in range(config.steps_per_epoch):
+        for step in range((epoch - 1) * config.steps_per_epoch, epoch * config.steps_per_epoch):
+            _set_learning_rate(optimiser, config, step / total_steps, started, budget)
             first, second, label = _batch(scenes, city_weights, config, rng)
             loss = change_loss(network(first, second), label, config.positive_weight)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            schedule.step()
             losses.append(float(loss.detach()))
         threshold, f1 = best_threshold(*_holdout_probabilities(network, scenes))
         elapsed = time.monotonic() - started

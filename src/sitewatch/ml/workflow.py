@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,16 @@ def reproduce_weights(
     seed: int = 0,
     root: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    recipe: TrainingConfig | None = None,
 ) -> dict[str, Any]:
-    """Train one weight set, export it to ``out_dir`` with its model card; the card."""
+    """Train one weight set, export it to ``out_dir`` with its model card; the card.
+
+    ``recipe`` replaces the default hyper-parameters (epochs, minutes and seed still
+    come from the arguments); the card records the full configuration used.
+    """
     default_minutes, default_epochs = DEFAULT_BUDGET[weights]
-    config = TrainingConfig(
+    config = replace(
+        recipe or TrainingConfig(),
         weights=weights,
         epochs=epochs or default_epochs,
         minutes=minutes or default_minutes,
