@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.workspace import ENV_DB_URL, ENV_WORKSPACE, Workspace, init_workspace
+from tests.support.postgres import PostgresServer, postgres_bin, running_postgres
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -32,3 +33,20 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     """A fresh, empty workspace in a temporary folder."""
     with init_workspace(tmp_path / "ws") as ws:
         yield ws
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (skipped where none is installed)."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/run installs them)")
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh PostgreSQL database, also set as SITEWATCH_DB_URL for the test."""
+    url = postgres_server.new_database()
+    monkeypatch.setenv(ENV_DB_URL, url)
+    return url

@@ -44,6 +44,8 @@ _LAZY = {
     "add_stac": "sitewatch.imagery.stac",
     "load_site_stack": "sitewatch.imagery.stack",
     "write_site_chips": "sitewatch.imagery.chips",
+    "site_timeline": "sitewatch.timeline.service",
+    "write_timeline": "sitewatch.timeline.service",
     "write_synthetic_pair": "sitewatch.demo.synthetic",
     "run_demo": "sitewatch.demo.runner",
 }

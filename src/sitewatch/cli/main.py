@@ -11,6 +11,7 @@ from sitewatch.cli import chips as chips_cli
 from sitewatch.cli import demo as demo_cli
 from sitewatch.cli import imagery as imagery_cli
 from sitewatch.cli import sites as sites_cli
+from sitewatch.cli import timeline as timeline_cli
 from sitewatch.cli.common import CliState, SitewatchGroup, console, workspace_from
 from sitewatch.db.engine import current_revision, upgrade_database
 from sitewatch.workspace import init_workspace, open_workspace
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sites_cli.app, name="sites")
 app.add_typer(imagery_cli.app, name="imagery")
 app.command("chips")(chips_cli.chips)
+app.command("timeline")(timeline_cli.timeline)
 app.command("demo")(demo_cli.demo)
 
 
