@@ -13,6 +13,8 @@ run chains the stages below, each usable alone:
 7. :mod:`~.metrics`: precision, recall, F1 and IoU against reference labels.
 """
 
+# The learned method registers itself as "siamese" on import; onnxruntime loads on first use.
+from sitewatch.analysis import siamese as _siamese  # noqa: F401
 from sitewatch.analysis.coregister import Shift, correct_shift, estimate_shift
 from sitewatch.analysis.masks import (
     clear_mask,

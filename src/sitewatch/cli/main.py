@@ -9,6 +9,7 @@ import typer
 from sitewatch import __version__
 from sitewatch.cli import chips as chips_cli
 from sitewatch.cli import demo as demo_cli
+from sitewatch.cli import detect as detect_cli
 from sitewatch.cli import imagery as imagery_cli
 from sitewatch.cli import sites as sites_cli
 from sitewatch.cli import timeline as timeline_cli
@@ -28,6 +29,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(sites_cli.app, name="sites")
 app.add_typer(imagery_cli.app, name="imagery")
 app.command("chips")(chips_cli.chips)
+app.command("detect-pair")(detect_cli.detect_pair)
+app.command("detect")(detect_cli.detect)
+app.add_typer(detect_cli.runs_app, name="runs")
 app.command("timeline")(timeline_cli.timeline)
 app.command("demo")(demo_cli.demo)
 

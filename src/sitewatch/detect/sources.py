@@ -41,12 +41,11 @@ from sitewatch.analysis.coregister import Shift, correct_shift
 from sitewatch.errors import InputError
 from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery import sentinel2
-from sitewatch.imagery.ingest import RASTER_SUFFIXES
+from sitewatch.imagery.ingest import RASTER_SUFFIXES, band_names
 from sitewatch.imagery.probe import gdal_reason, probe_raster, resolution_metres
 
 #: Raster files research change datasets ship without georeferencing.
 PIXEL_SPACE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp"})
-_COLOURS = ("red", "green", "blue")
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,12 @@ def scene_bands(path: Path) -> dict[str, BandFile]:
     bands: dict[str, BandFile] = {}
     for file in files:
         with _open(file) as dataset:
-            names = _band_names(dataset, file, in_folder=path.is_dir())
+            names = band_names(
+                file,
+                dataset.descriptions,
+                [colour.name for colour in dataset.colorinterp],
+                in_folder=path.is_dir(),
+            )
         for index, name in enumerate(names, start=1):
             if name in bands:
                 raise InputError(
@@ -145,23 +149,6 @@ def scene_bands(path: Path) -> dict[str, BandFile]:
                 )
             bands[name] = BandFile(file, index, name)
     return bands
-
-
-def _band_names(dataset: rasterio.DatasetReader, file: Path, *, in_folder: bool) -> list[str]:
-    """Sentinel-2 suffix, description, colour (red/green/blue) or b1..bn, like ingest."""
-    if dataset.count == 1:
-        msi = sentinel2.band_from_name(file.stem)
-        if msi:
-            return [msi]
-        if in_folder:
-            return [dataset.descriptions[0] or file.stem]
-    names = [
-        description or (colour.name if colour.name in _COLOURS else f"b{index}")
-        for index, (description, colour) in enumerate(
-            zip(dataset.descriptions, dataset.colorinterp, strict=True), start=1
-        )
-    ]
-    return names if len(set(names)) == len(names) else [f"b{i}" for i in range(1, len(names) + 1)]
 
 
 def _open(file: Path) -> rasterio.DatasetReader:

@@ -150,7 +150,7 @@ def _check_bands_align(probes: list[RasterProbe], scene_path: Path) -> None:
 def _assets(probes: list[RasterProbe], *, in_folder: bool, scene_path: Path) -> list[AssetDraft]:
     assets = []
     for probe in probes:
-        bands = _band_names(probe, in_folder=in_folder)
+        bands = band_names(probe.path, probe.descriptions, probe.colour_names, in_folder=in_folder)
         if not in_folder:
             key = SINGLE_FILE_ASSET_KEY
         else:
@@ -178,26 +178,34 @@ def _assets(probes: list[RasterProbe], *, in_folder: bool, scene_path: Path) -> 
     return assets
 
 
-def _band_names(probe: RasterProbe, *, in_folder: bool) -> list[str]:
-    """Band names: Sentinel-2 suffix, else descriptions, colour interpretation, b1..bn.
+def band_names(
+    path: Path,
+    descriptions: Sequence[str | None],
+    colour_names: Sequence[str],
+    *,
+    in_folder: bool,
+) -> list[str]:
+    """Band names of a raster file: Sentinel-2 suffix, else descriptions, colour, b1..bn.
 
     A single-band file inside a folder without any of those is named by its file stem:
     in a folder of ``red.tif``, ``nir.tif`` the name is the only label the user gave.
+    Ingest and detection both name bands here, so a band is called the same everywhere.
     """
-    if probe.count == 1:
-        msi_band = sentinel2.band_from_name(probe.path.stem)
+    count = len(descriptions)
+    if count == 1:
+        msi_band = sentinel2.band_from_name(path.stem)
         if msi_band:
             return [msi_band]
         if in_folder:
-            return [probe.descriptions[0] or probe.path.stem]
+            return [descriptions[0] or path.stem]
     names = [
         description or (colour if colour in _COLOUR_BANDS else f"b{index}")
         for index, (description, colour) in enumerate(
-            zip(probe.descriptions, probe.colour_names, strict=True), start=1
+            zip(descriptions, colour_names, strict=True), start=1
         )
     ]
     if len(set(names)) != len(names):
-        return [f"b{index}" for index in range(1, probe.count + 1)]
+        return [f"b{index}" for index in range(1, count + 1)]
     return names
 
 
