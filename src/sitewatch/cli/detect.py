@@ -156,9 +156,9 @@ def runs_list(
     if as_json:
         print_json(records)
         return
-    table = Table(title="detection runs")
-    for column in ("run", "site", "method", "objects", "changed ha", "created (UTC)"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="detection runs", box=None, pad_edge=False)
+    for column in ("run", "site", "method", "objects", "ha", "created (UTC)"):
+        table.add_column(column, no_wrap=column != "site", overflow="fold")
     for record in records:
         area = record["summary"].get("changed_area_m2")
         table.add_row(
@@ -167,7 +167,7 @@ def runs_list(
             record["method"],
             str(record["summary"].get("object_count")),
             f"{area / 1e4:.2f}" if area is not None else "",
-            record["created_at"][:19],
+            record["created_at"][:16].replace("T", " "),
         )
     console.print(table)
 
