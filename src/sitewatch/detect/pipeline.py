@@ -18,21 +18,31 @@
 Memory: the pair is read in windows of ``tile_size`` px, twice (a sample pass, then a
 scoring pass), so the input imagery is never whole in memory. The sample is a regular grid
 of pixels in grid coordinates, the same whatever the tiling, so a tiled run equals a
-one-tile run up to float rounding. Outputs (score, direction, validity) are full-size
-arrays: in memory up to ``in_memory_pixels``, else memory-mapped files in the run's
-working folder; the cleaned mask (1 byte/px) and its labels for the mapping unit are held
-whole. Learned methods get their input as memory-mapped arrays above that size.
+one-tile run up to float rounding. Score and direction go tile by tile into tiled GeoTIFFs
+in the run's working folder (the score COG is made from that file by GDAL, streaming);
+what stays whole in memory is ONE byte per pixel: the mask (1 change, 0 no change, 255 not
+compared), which clean-up and the minimum mapping unit need across tile borders. Clean-up
+works on strips with a halo wide enough to give the whole-raster result; connected regions
+are labelled strip by strip (labels of one strip at a time) and joined across strip borders,
+so a 100 Mpx run needs about 100 MB for the mask plus a few strips of working arrays.
+Learned methods are the exception: they are given the whole pair (memory-mapped files above
+``in_memory_pixels``) and return whole-raster arrays, which their own tiling then bounds
+only as far as the method does.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
+from rasterio.windows import Window
 
 from sitewatch import analysis
 from sitewatch.analysis.arrays import finite_pixels
@@ -41,7 +51,8 @@ from sitewatch.analysis.irmad import SAMPLE_SIZE
 from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod
 from sitewatch.analysis.objects import ChangeObject
 from sitewatch.analysis.scores import score_pixels
-from sitewatch.detect.sources import PairSource
+from sitewatch.detect.regions import MASK_NODATA, change_objects
+from sitewatch.detect.sources import Grid, PairSource, open_tiled
 from sitewatch.errors import InputError
 
 DEFAULT_METHOD = "irmad"
@@ -54,7 +65,6 @@ DEFAULT_MIN_AREA_M2 = 500.0
 DEFAULT_MIN_PIXELS = 20  # pixel space: no metres, a pixel count
 COREGISTRATION_WINDOW = 1024
 MIN_SHIFT_PEAK = 0.05  # below this the correlation found nothing to trust
-MASK_NODATA = 255
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,15 @@ class DetectionOptions:
 
 @dataclass
 class DetectionResult:
-    """Rasters on the source grid, objects and the numbers a summary needs."""
+    """Rasters on the source grid (files in the run's working folder), objects, numbers.
 
-    score: np.ndarray  # float32, NaN where not compared
-    mask: np.ndarray  # uint8: 1 change, 0 no change, 255 not compared
-    direction: np.ndarray  # int8
+    ``score_path``: float32 tiled GeoTIFF, NaN where not compared. ``mask_path``: uint8
+    tiled GeoTIFF, 1 change, 0 no change, 255 not compared. Both carry the grid's CRS and
+    transform (none in pixel space) and live as long as the working folder.
+    """
+
+    score_path: Path
+    mask_path: Path
     objects: list[ChangeObject]
     method: ChangeMethod
     threshold: float
@@ -88,6 +102,16 @@ class DetectionResult:
     min_pixels: int
     summary: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, Any] = field(default_factory=dict)
+
+    def read_score(self) -> np.ndarray:
+        """The whole score raster (for small rasters and tests)."""
+        with rasterio.open(self.score_path) as dataset:
+            return dataset.read(1)
+
+    def read_mask(self) -> np.ndarray:
+        """The whole mask raster (for small rasters and tests)."""
+        with rasterio.open(self.mask_path) as dataset:
+            return dataset.read(1)
 
 
 def default_bands(available: list[str], method: str) -> list[str]:
@@ -132,12 +156,46 @@ def _clear(source: PairSource, before: np.ndarray, after: np.ndarray) -> np.ndar
     return clear
 
 
-def _output(shape: tuple[int, int], dtype: str, fill: float, workdir: Path, name: str, big: bool):
+def _output(shape: tuple[int, ...], dtype: str, fill: float, workdir: Path, name: str, big: bool):
     if not big:
         return np.full(shape, fill, dtype=dtype)
     array = np.lib.format.open_memmap(workdir / f"{name}.npy", "w+", dtype=dtype, shape=shape)
     array[...] = fill
     return array
+
+
+def _strip_rows(grid: Grid, options: DetectionOptions) -> int:
+    """Rows per strip of the whole-raster stages: all of them when the raster is small."""
+    if grid.height * grid.width <= options.in_memory_pixels:
+        return grid.height
+    return options.tile_size
+
+
+class _TileRasters:
+    """Score (float32) and direction (int8) written tile by tile into tiled GeoTIFFs.
+
+    They stay on disk: the score product is made from ``score.tif``, and the object stage
+    reads both back strip by strip.
+    """
+
+    def __init__(self, workdir: Path, grid: Grid) -> None:
+        self.score_path = workdir / "score.tif"
+        self.direction_path = workdir / "direction.tif"
+        self._stack = ExitStack()
+        self.score = self._stack.enter_context(
+            open_tiled(self.score_path, grid, "float32", float("nan"))
+        )
+        self.direction = self._stack.enter_context(
+            open_tiled(self.direction_path, grid, "int8", None)
+        )
+
+    def write(self, rows: slice, cols: slice, score: np.ndarray, direction: np.ndarray) -> None:
+        window = Window.from_slices(rows, cols)
+        self.score.write(score.astype(np.float32, copy=False), 1, window=window)
+        self.direction.write(direction.astype(np.int8, copy=False), 1, window=window)
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 def _measure_shift(source: PairSource) -> Shift | None:
@@ -267,52 +325,67 @@ def run_detection(
     before_name: str = "before",
     after_name: str = "after",
 ) -> DetectionResult:
-    """Run the chain of the module docstring on ``source``; large outputs go to ``workdir``."""
+    """Run the chain of the module docstring on ``source``; rasters go to ``workdir``.
+
+    ``steps["timings_s"]`` records the seconds of each stage; ``score`` is the method's
+    own compute alone (no reading, normalisation or writing).
+    """
     if options.tile_size < 32:
         raise InputError(f"must be at least 32 px, got {options.tile_size}", item="tile_size")
     method = build_method(options.method, source.band_names)
+    clock = _Clock()
     steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
+    clock.lap("coregistration")
     sample = _gather_sample(source, options.tile_size, before_name, after_name)
     sample_before = np.concatenate(sample.before, axis=1)
     radiometry = _Radiometry(sample_before, np.concatenate(sample.after, axis=1))
     steps["normalisation"] = radiometry.as_dict()
     steps["sample_pixels"] = int(sample_before.shape[1])
+    clock.lap("sample")
 
     grid = source.grid
-    shape = (grid.height, grid.width)
-    big = grid.height * grid.width > options.in_memory_pixels
-    score = _output(shape, "float32", np.nan, workdir, "score", big)
-    direction = _output(shape, "int8", 0, workdir, "direction", big)
-    clear = _output(shape, "bool", False, workdir, "clear", big)
-    if isinstance(method, SampleFittedMethod):
-        sample_after = radiometry.apply(np.concatenate(sample.after, axis=1)[:, None, :])[:, 0]
-        model = method.fit(sample_before, sample_after.astype(np.float64))
-        for rows, cols in _windows(grid.height, grid.width, options.tile_size):
-            before, after = source.read(rows, cols)
-            usable = _clear(source, before, after)
-            clear[rows, cols] = usable
-            if usable.any():
-                scored = score_pixels(before, radiometry.apply(after), usable, model)
-                score[rows, cols] = np.where(usable, scored.score, np.nan)
-                direction[rows, cols] = scored.direction
-        threshold, rule = _statistical_threshold(options, sample_before, sample_after, model)
-    else:
-        _score_learned(source, method, radiometry, options, workdir, big, score, direction, clear)
-        threshold, rule = _learned_threshold(options, method)
+    # The one whole-raster array: 1 change, 0 no change, MASK_NODATA not compared.
+    mask = np.full((grid.height, grid.width), MASK_NODATA, dtype=np.uint8)
+    rasters = _TileRasters(workdir, grid)
+    try:
+        if isinstance(method, SampleFittedMethod):
+            sample_after = radiometry.apply(np.concatenate(sample.after, axis=1)[:, None, :])[:, 0]
+            model = method.fit(sample_before, sample_after.astype(np.float64))
+            threshold, rule = _statistical_threshold(options, sample_before, sample_after, model)
+            for rows, cols in _windows(grid.height, grid.width, options.tile_size):
+                before, after = source.read(rows, cols)
+                usable = _clear(source, before, after)
+                score = np.full(usable.shape, np.nan, dtype=np.float32)
+                direction = np.zeros(usable.shape, dtype=np.int8)
+                if usable.any():
+                    normalised = radiometry.apply(after)
+                    clock.lap("scoring_pass")
+                    scored = score_pixels(before, normalised, usable, model)
+                    clock.lap("score")
+                    score[usable] = scored.score[usable]
+                    direction = scored.direction
+                rasters.write(rows, cols, score, direction)
+                mask[rows, cols] = _threshold_tile(score, usable, threshold)
+        else:
+            _score_learned(source, method, radiometry, options, workdir, rasters, mask, clock)
+            threshold, rule = _learned_threshold(options, method)
+    finally:
+        rasters.close()
+    clock.lap("scoring_pass")
 
-    changed = np.zeros(shape, dtype=bool)
-    np.greater(score, threshold, out=changed, where=clear)
-    changed = analysis.clean(changed, opening=options.opening, closing=options.closing)
-    changed &= clear
+    strip = _strip_rows(grid, options)
+    _clean_in_strips(mask, options.opening, options.closing, strip)
+    clock.lap("clean")
     min_pixels = _min_pixels(options, grid.pixel_size_m)
-    changed = analysis.remove_small_objects(changed, min_pixels)
-    # NaN scores lie only outside ``changed``, so objects never see them.
-    objects = analysis.polygonise(changed, score, direction, transform=grid.transform, crs=grid.crs)
-    mask = np.where(clear, changed.astype(np.uint8), np.uint8(MASK_NODATA)).astype(np.uint8)
+    mask_path = workdir / "mask.tif"
+    objects = change_objects(
+        mask, min_pixels, grid, strip, rasters.score_path, rasters.direction_path, mask_path
+    )
+    clock.lap("objects")
+    steps["timings_s"] = clock.laps
     result = DetectionResult(
-        score=score,
-        mask=mask,
-        direction=direction,
+        score_path=rasters.score_path,
+        mask_path=mask_path,
         objects=objects,
         method=method,
         threshold=threshold,
@@ -322,6 +395,51 @@ def run_detection(
     )
     result.summary = _summary(result, int(sample.clear), steps, grid.pixel_size_m)
     return result
+
+
+class _Clock:
+    """Seconds spent per stage name, summed over calls of :meth:`lap`."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self._last, 4)
+        self._last = now
+
+
+def _threshold_tile(score: np.ndarray, usable: np.ndarray, threshold: float) -> np.ndarray:
+    """The uint8 mask of one tile: 1 above the threshold, 0 below, MASK_NODATA unusable."""
+    tile = np.full(usable.shape, MASK_NODATA, dtype=np.uint8)
+    tile[usable] = score[usable] > threshold
+    return tile
+
+
+def _clean_in_strips(mask: np.ndarray, opening: int, closing: int, strip: int) -> None:
+    """Opening then closing of the changed pixels of ``mask`` in place, strip by strip.
+
+    Each strip is cleaned with ``halo`` rows of ORIGINAL values above and below: every
+    morphological step moves information by its radius, so opening and closing reach
+    ``2 * (opening + closing)`` rows and a strip's core comes out as from the whole
+    raster. Uncompared pixels stay uncompared (clean-up never makes them change).
+    """
+    if opening <= 0 and closing <= 0:
+        return
+    halo = 2 * (max(opening, 0) + max(closing, 0)) + 1
+    height = mask.shape[0]
+    originals_above: np.ndarray | None = None  # rows [top, start) before they were cleaned
+    for start in range(0, height, strip):
+        stop = min(start + strip, height)
+        top, bottom = max(0, start - halo), min(height, stop + halo)
+        block = mask[top:bottom].copy()
+        if originals_above is not None:
+            block[: start - top] = originals_above
+        originals_above = block[max(0, stop - halo) - top : stop - top].copy()
+        cleaned = analysis.clean(block == 1, opening=opening, closing=closing)
+        core = mask[start:stop]
+        core[...] = np.where(core == MASK_NODATA, MASK_NODATA, cleaned[start - top : stop - top])
 
 
 def _statistical_threshold(
@@ -357,24 +475,32 @@ def _score_learned(
     radiometry: _Radiometry,
     options: DetectionOptions,
     workdir: Path,
-    big: bool,
-    score: np.ndarray,
-    direction: np.ndarray,
-    clear: np.ndarray,
+    rasters: _TileRasters,
+    mask: np.ndarray,
+    clock: _Clock,
 ) -> None:
     """Learned methods see the whole pair (memory-mapped when big) and tile themselves."""
     grid = source.grid
+    big = grid.height * grid.width > options.in_memory_pixels
     shape = (len(source.band_names), grid.height, grid.width)
     before_all = _output(shape, "float32", np.nan, workdir, "before", big)
     after_all = _output(shape, "float32", np.nan, workdir, "after", big)
+    clear = _output(shape[1:], "bool", False, workdir, "clear", big)
     for rows, cols in _windows(grid.height, grid.width, options.tile_size):
         before, after = source.read(rows, cols)
         clear[rows, cols] = _clear(source, before, after)
         before_all[:, rows, cols] = before
         after_all[:, rows, cols] = radiometry.apply(after)
+    clock.lap("scoring_pass")
     scored = method.score(before_all, after_all, np.asarray(clear))
-    score[...] = np.where(clear, scored.score, np.nan)
-    direction[...] = scored.direction
+    clock.lap("score")
+    del before_all, after_all
+    threshold, _ = _learned_threshold(options, method)
+    for rows, cols in _windows(grid.height, grid.width, options.tile_size):
+        usable = np.asarray(clear[rows, cols])
+        score = np.where(usable, scored.score[rows, cols], np.float32(np.nan))
+        rasters.write(rows, cols, score, scored.direction[rows, cols])
+        mask[rows, cols] = _threshold_tile(score, usable, threshold)
 
 
 def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:

@@ -15,22 +15,18 @@ import json
 import os
 import shutil
 import tempfile
-import warnings
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import rasterio
-from rasterio.errors import NotGeoreferencedWarning
-
 from sitewatch import __version__
 from sitewatch.analysis.objects import to_geojson
-from sitewatch.detect.pipeline import MASK_NODATA, DetectionResult
+from sitewatch.detect.pipeline import DetectionResult
 from sitewatch.detect.sources import Grid
-from sitewatch.imagery.cog import COG_BLOCK_SIZE, overview_count, write_cog
+from sitewatch.imagery.cog import copy_to_cog
 from sitewatch.imagery.hashing import sha256_file
 
 SCORE_FILE = "change_score.tif"
@@ -90,13 +86,23 @@ def grid_dict(grid: Grid) -> dict[str, Any]:
 def write_products(
     folder: Path, result: DetectionResult, grid: Grid, lineage: dict[str, Any]
 ) -> dict[str, Any]:
-    """Write the four products of ``result`` into ``folder``; returns the run record."""
-    _write_raster(folder / SCORE_FILE, result.score[None], grid, np.nan, "AVERAGE")
-    _write_raster(folder / MASK_FILE, result.mask[None], grid, MASK_NODATA, "NEAREST")
+    """Write the four products of ``result`` into ``folder``; returns the run record.
+
+    The score and mask COGs are made by GDAL from the run's tiled rasters on disk
+    (:func:`~sitewatch.imagery.cog.copy_to_cog`), so no product passes through memory whole.
+    """
+    started = time.perf_counter()
+    copy_to_cog(result.score_path, folder / SCORE_FILE, overview_resampling="AVERAGE")
+    copy_to_cog(result.mask_path, folder / MASK_FILE, overview_resampling="NEAREST")
     collection = to_geojson(result.objects)
     if not grid.georeferenced:
         collection["sitewatch:coordinates"] = "pixel (column, row)"
     (folder / OBJECTS_FILE).write_text(json.dumps(collection), encoding="utf-8")
+    steps = dict(result.steps)
+    steps["timings_s"] = {
+        **steps.get("timings_s", {}),
+        "products": round(time.perf_counter() - started, 4),
+    }
     run = {
         "sitewatch_version": __version__,
         "created_at": datetime.now(UTC).isoformat(),
@@ -106,42 +112,9 @@ def write_products(
         "min_mapping_unit_pixels": result.min_pixels,
         **lineage,
         "grid": grid_dict(grid),
-        "steps": result.steps,
+        "steps": steps,
         "summary": result.summary,
         "products": {"score": SCORE_FILE, "mask": MASK_FILE, "objects": OBJECTS_FILE},
     }
     (folder / RUN_FILE).write_text(json.dumps(run, indent=2, default=str), encoding="utf-8")
     return run
-
-
-def _write_raster(path: Path, data: np.ndarray, grid: Grid, nodata: float, resampling: str) -> None:
-    if grid.georeferenced:
-        assert grid.crs is not None and grid.transform is not None
-        write_cog(
-            path,
-            data,
-            crs=grid.crs,
-            transform=grid.transform,
-            nodata=nodata,
-            overview_resampling=resampling,
-        )
-        return
-    # Pixel space: the same COG layout without georeferencing.
-    count, height, width = data.shape
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(
-            path,
-            "w",
-            driver="COG",
-            width=width,
-            height=height,
-            count=count,
-            dtype=data.dtype.name,
-            nodata=nodata,
-            BLOCKSIZE=COG_BLOCK_SIZE,
-            COMPRESS="DEFLATE",
-            OVERVIEW_COUNT=overview_count(height, width),
-            OVERVIEW_RESAMPLING=resampling,
-        ) as dst:
-            dst.write(data)

@@ -25,12 +25,13 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS
+from rasterio.crs import CRS as RasterioCRS
 from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
@@ -41,6 +42,7 @@ from sitewatch.analysis.coregister import Shift, correct_shift
 from sitewatch.errors import InputError
 from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery import sentinel2
+from sitewatch.imagery.cog import COG_BLOCK_SIZE
 from sitewatch.imagery.ingest import RASTER_SUFFIXES, band_names
 from sitewatch.imagery.probe import gdal_reason, probe_raster, resolution_metres
 
@@ -61,6 +63,35 @@ class Grid:
     @property
     def georeferenced(self) -> bool:
         return self.crs is not None
+
+
+def open_tiled(
+    path: Path, grid: Grid, dtype: str, nodata: float | None
+) -> rasterio.io.DatasetWriter:
+    """A one-band tiled, uncompressed GeoTIFF on ``grid``, open for writing by windows.
+
+    The scratch form of a run's rasters: written tile by tile, read back by strips and
+    turned into a COG by GDAL (:func:`sitewatch.imagery.cog.copy_to_cog`). Uncompressed
+    because it is rewritten once and read once: speed matters, size does not.
+    """
+    profile: dict[str, Any] = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": 1,
+        "dtype": dtype,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": COG_BLOCK_SIZE,
+        "blockysize": COG_BLOCK_SIZE,
+        "BIGTIFF": "IF_SAFER",
+    }
+    if grid.georeferenced:
+        assert grid.crs is not None
+        profile.update(crs=RasterioCRS.from_wkt(grid.crs.to_wkt()), transform=grid.transform)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        return rasterio.open(path, "w", **profile)
 
 
 class PairSource(Protocol):

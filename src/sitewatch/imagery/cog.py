@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +18,11 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.shutil
 from affine import Affine
 from pyproj import CRS
 from rasterio.crs import CRS as RasterioCRS
+from rasterio.errors import NotGeoreferencedWarning
 
 COG_BLOCK_SIZE = 256
 # Overviews stop once the smallest level fits in about this many pixels on its long side.
@@ -43,6 +46,34 @@ def overview_count(height: int, width: int) -> int:
     return max(1, math.floor(math.log2(max(height, width) / SMALLEST_OVERVIEW)))
 
 
+def cog_options(height: int, width: int, overview_resampling: str) -> dict[str, Any]:
+    """Creation options of every sitewatch COG (tiled, DEFLATE, predictor, overviews)."""
+    return {
+        "BLOCKSIZE": COG_BLOCK_SIZE,
+        "COMPRESS": "DEFLATE",
+        "PREDICTOR": "YES",
+        "OVERVIEW_COUNT": overview_count(height, width),
+        "OVERVIEW_RESAMPLING": overview_resampling,
+    }
+
+
+def copy_to_cog(source: Path, path: Path, *, overview_resampling: str = "AVERAGE") -> Path:
+    """Make ``path`` a COG of the raster file ``source``, atomically, streaming.
+
+    GDAL's COG driver builds the overviews and copies the blocks from the file on disk, so
+    memory stays at GDAL's block cache whatever the raster size: this is how products
+    larger than memory are written (write them by windows into a tiled GeoTIFF first).
+    Georeferencing, nodata, band descriptions and tags are carried over from ``source``.
+    """
+    with rasterio.open(source) as dataset:
+        options = cog_options(dataset.height, dataset.width, overview_resampling)
+    with atomic_output(path) as temporary, warnings.catch_warnings():
+        # Pixel-space products have no CRS on purpose.
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        rasterio.shutil.copy(source, temporary, driver="COG", **options)
+    return path
+
+
 def write_cog(
     path: Path,
     data: np.ndarray,
@@ -58,13 +89,14 @@ def write_cog(
 
     ``band_names`` become the band descriptions; ``tags`` go to the file's metadata (a
     ``TIFFTAG_DATETIME`` tag becomes the TIFF DateTime field). Use
-    ``overview_resampling="NEAREST"`` for masks and classes.
+    ``overview_resampling="NEAREST"`` for masks and classes. The array goes through a
+    tiled GeoTIFF on disk and :func:`copy_to_cog`, the one way sitewatch makes COGs.
     """
     if data.ndim != 3:
         raise ValueError(f"expected a (band, y, x) array, got shape {data.shape}")
     count, height, width = data.shape
     profile = {
-        "driver": "COG",
+        "driver": "GTiff",
         "width": width,
         "height": height,
         "count": count,
@@ -72,16 +104,20 @@ def write_cog(
         "crs": RasterioCRS.from_user_input(crs),
         "transform": transform,
         "nodata": nodata,
-        "BLOCKSIZE": COG_BLOCK_SIZE,
-        "COMPRESS": "DEFLATE",
-        "PREDICTOR": "YES",
-        "OVERVIEW_COUNT": overview_count(height, width),
-        "OVERVIEW_RESAMPLING": overview_resampling,
+        "tiled": True,
+        "blockxsize": COG_BLOCK_SIZE,
+        "blockysize": COG_BLOCK_SIZE,
     }
-    with atomic_output(path) as temporary, rasterio.open(temporary, "w", **profile) as dst:
-        dst.write(data)
-        for index, name in enumerate(band_names or (), start=1):
-            dst.set_band_description(index, name)
-        if tags:
-            dst.update_tags(**{key: str(value) for key, value in tags.items()})
+    tiled = path.with_name(f".{path.name}.{os.getpid()}.tiled.tif")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with rasterio.open(tiled, "w", **profile) as dst:
+            dst.write(data)
+            for index, name in enumerate(band_names or (), start=1):
+                dst.set_band_description(index, name)
+            if tags:
+                dst.update_tags(**{key: str(value) for key, value in tags.items()})
+        copy_to_cog(tiled, path, overview_resampling=overview_resampling)
+    finally:
+        tiled.unlink(missing_ok=True)
     return path

@@ -1,0 +1,220 @@
+"""Change objects of a whole-raster mask, found strip by strip.
+
+The minimum mapping unit and the objects need connected regions of the whole raster, but
+their labels (4 bytes per pixel) and the score and direction (5 bytes per pixel) need
+not be whole in memory. Here only the uint8 mask is whole; the rest is one strip at a time:
+
+1. each strip is labelled (8-connected, as :func:`sitewatch.analysis.remove_small_objects`)
+   and the labels touching across a strip border are joined (a graph of labels, its
+   connected components): region sizes come from the per-strip pixel counts;
+2. second pass: regions under the minimum mapping unit are cleared from the mask, the mask
+   product is written strip by strip, and the regions lying inside one strip become
+   objects through :func:`sitewatch.analysis.polygonise` on that strip;
+3. the few regions crossing a strip border are polygonised one by one on their bounding
+   box, so their geometry and numbers are those of the whole region.
+
+With one strip (small rasters) this is exactly labelling, filtering and polygonising the
+whole raster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.windows import Window
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from sitewatch import analysis
+from sitewatch.analysis.objects import ChangeObject
+from sitewatch.detect.sources import Grid, open_tiled
+
+MASK_NODATA = 255
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def _strips(height: int, rows: int) -> list[tuple[int, int]]:
+    return [(start, min(start + rows, height)) for start in range(0, height, rows)]
+
+
+def _border_pairs(above: np.ndarray, below: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label pairs 8-adjacent across a strip border (last row above, first row below)."""
+    firsts, seconds = [], []
+    for upper, lower in ((above, below), (above[:-1], below[1:]), (above[1:], below[:-1])):
+        both = (upper > 0) & (lower > 0)
+        firsts.append(upper[both])
+        seconds.append(lower[both])
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+class _Regions:
+    """Global labels of every strip joined into regions (pass 1 of the module docstring)."""
+
+    def __init__(self, mask: np.ndarray, strips: list[tuple[int, int]]) -> None:
+        self.offsets: list[int] = []
+        counts = [np.zeros(1, dtype=np.int64)]  # label 0: background
+        firsts, seconds = [], []
+        total = 0
+        last_row: np.ndarray | None = None
+        for start, stop in strips:
+            labels, count = ndimage.label(mask[start:stop] == 1, structure=EIGHT_CONNECTED)
+            self.offsets.append(total)
+            counts.append(np.bincount(labels.ravel(), minlength=count + 1)[1:])
+            global_labels = np.where(labels > 0, labels + total, 0)
+            if last_row is not None:
+                upper, lower = _border_pairs(last_row, global_labels[0])
+                firsts.append(upper)
+                seconds.append(lower)
+            last_row = global_labels[-1]
+            total += count
+        pairs = (np.concatenate(firsts), np.concatenate(seconds)) if firsts else ([], [])
+        graph = coo_matrix(
+            (np.ones(len(pairs[0]), dtype=np.int8), pairs), shape=(total + 1, total + 1)
+        )
+        _, self.region_of = connected_components(graph, directed=False)
+        sizes = np.bincount(self.region_of, weights=np.concatenate(counts))
+        pieces = np.bincount(self.region_of)
+        self.sizes = sizes
+        #: Regions made of more than one strip label (they cross a strip border).
+        self.crossing = pieces > 1
+        self.crossing[self.region_of[0]] = False  # the background's region
+
+    def numbers(self, index: int) -> np.ndarray:
+        """Region number of each local label of strip ``index`` (label 0: -1)."""
+        return np.concatenate([[-1], self.region_of[self.offsets[index] + 1 :]])
+
+
+def change_objects(
+    mask: np.ndarray,
+    min_pixels: int,
+    grid: Grid,
+    strip_rows: int,
+    score_path: Path,
+    direction_path: Path,
+    mask_path: Path,
+) -> list[ChangeObject]:
+    """Objects of the changed pixels of ``mask`` (1), regions under ``min_pixels`` cleared.
+
+    ``mask`` (uint8, see the module docstring of :mod:`sitewatch.detect.pipeline`) is
+    updated in place and written to ``mask_path`` as a tiled GeoTIFF; the statistics
+    come from the float32 score and int8 direction rasters on disk. Objects are ordered
+    as :func:`sitewatch.analysis.polygonise` orders them.
+    """
+    strips = _strips(mask.shape[0], strip_rows)
+    regions = _Regions(mask, strips)
+    keep = regions.sizes >= max(1, min_pixels)
+    objects: list[ChangeObject] = []
+    boxes: dict[int, list[int]] = {}  # crossing region -> [top, left, bottom, right]
+    seeds: dict[int, tuple[int, int]] = {}
+    with (
+        rasterio.open(score_path) as scores,
+        rasterio.open(direction_path) as directions,
+        open_tiled(mask_path, grid, "uint8", MASK_NODATA) as output,
+    ):
+        for index, (start, stop) in enumerate(strips):
+            part = mask[start:stop]
+            window = Window(0, start, part.shape[1], stop - start)
+            labels, _ = ndimage.label(part == 1, structure=EIGHT_CONNECTED)
+            numbers = regions.numbers(index)
+            region = numbers[labels]
+            changed = region >= 0
+            kept = changed & keep[np.maximum(region, 0)]
+            part[changed & ~kept] = 0
+            output.write(part, 1, window=window)
+            whole = kept & ~regions.crossing[np.maximum(region, 0)]
+            if whole.any():
+                found = analysis.polygonise(
+                    whole,
+                    scores.read(1, window=window),
+                    directions.read(1, window=window),
+                    **_georeference(grid, start, 0),
+                )
+                objects.extend(_in_pixel_space(found, grid, start, 0))
+            _note_crossing(labels, numbers, kept & ~whole, start, boxes, seeds)
+        for number, (top, left, bottom, right) in boxes.items():
+            box = (top, left, bottom, right)
+            objects.append(_crossing_object(mask, scores, directions, grid, seeds[number], box))
+    objects.sort(key=lambda item: (-item.max_score, -item.pixel_count))
+    return objects
+
+
+def _note_crossing(
+    labels: np.ndarray,
+    numbers: np.ndarray,
+    crossing: np.ndarray,
+    start: int,
+    boxes: dict[int, list[int]],
+    seeds: dict[int, tuple[int, int]],
+) -> None:
+    """Grow the bounding boxes of the crossing regions seen in this strip; one seed each.
+
+    ``numbers`` maps a local label to its region number.
+    """
+    if not crossing.any():
+        return
+    slices = ndimage.find_objects(labels)
+    for label in np.unique(labels[crossing]):
+        rows, cols = slices[label - 1]
+        number = int(numbers[label])
+        top, bottom = start + rows.start, start + rows.stop
+        if number not in boxes:
+            column = cols.start + int(np.argmax(labels[rows.start, cols] == label))
+            seeds[number] = (top, column)
+            boxes[number] = [top, cols.start, bottom, cols.stop]
+            continue
+        box = boxes[number]
+        box[:] = [
+            min(box[0], top),
+            min(box[1], cols.start),
+            max(box[2], bottom),
+            max(box[3], cols.stop),
+        ]
+
+
+def _crossing_object(
+    mask: np.ndarray,
+    scores: Any,
+    directions: Any,
+    grid: Grid,
+    seed: tuple[int, int],
+    box: tuple[int, int, int, int],
+) -> ChangeObject:
+    """The object of the region holding ``seed``, polygonised on its bounding ``box``."""
+    top, left, bottom, right = box
+    labels, _ = ndimage.label(mask[top:bottom, left:right] == 1, structure=EIGHT_CONNECTED)
+    region = labels == labels[seed[0] - top, seed[1] - left]
+    window = Window(left, top, right - left, bottom - top)
+    (found,) = analysis.polygonise(
+        region,
+        scores.read(1, window=window),
+        directions.read(1, window=window),
+        **_georeference(grid, top, left),
+    )
+    (moved,) = _in_pixel_space([found], grid, top, left)
+    return moved
+
+
+def _georeference(grid: Grid, top: int, left: int) -> dict[str, Any]:
+    if not grid.georeferenced:
+        return {}
+    assert grid.transform is not None
+    return {"transform": grid.transform @ Affine.translation(left, top), "crs": grid.crs}
+
+
+def _in_pixel_space(
+    objects: list[ChangeObject], grid: Grid, top: int, left: int
+) -> list[ChangeObject]:
+    """Pixel-space objects moved from window to raster (column, row) coordinates."""
+    if grid.georeferenced or (top == 0 and left == 0):
+        return objects
+    return [
+        replace(item, geometry=shapely.affinity.translate(item.geometry, left, top))
+        for item in objects
+    ]
