@@ -70,6 +70,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Augmentation and loss: {training['recipe']}",
         f"- Reproduce: `{training['command']}`",
         "",
+        *[f"- Note: {note}" for note in card.get("notes", [])],
+        "",
         "## Decision threshold",
         f"- P(change) >= {card['threshold']}: {card['threshold_choice']} "
         f"(held-out training F1 {training['holdout_f1']:.3f})",
