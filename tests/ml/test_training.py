@@ -34,6 +34,7 @@ def crop() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_loss_decreases_on_a_fixed_batch(crop: tuple[np.ndarray, ...]) -> None:
     before, after, label = crop
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # tiny tensors: extra threads only add spin-waiting
     network = SiameseDiffUNet(3)
     optimiser = torch.optim.Adam(network.parameters(), lr=3e-3)
     first = torch.from_numpy(normalise_image(before, band_statistics(before))[None])
@@ -54,7 +55,9 @@ def test_train_selects_on_holdout_and_exports_to_onnx(
 ) -> None:
     onnxruntime = pytest.importorskip("onnxruntime")
     scene = prepare_scene("beihai-crop", *crop)
-    config = replace(TrainingConfig(), epochs=2, steps_per_epoch=3, batch_size=2, crop=48)
+    config = replace(
+        TrainingConfig(), epochs=2, steps_per_epoch=3, batch_size=2, crop=48, threads=1
+    )
     result = train([scene], config)
     assert result.epochs_run == 2 and 1 <= result.best_epoch <= 2
     assert 0.0 < result.threshold < 1.0
