@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from sitewatch.analysis.siamese import STRIDE, WEIGHT_BANDS, band_statistics, normalise_image
+from sitewatch.errors import InputError
 from sitewatch.ml.model import SiameseDiffUNet
 from sitewatch.ml.oscd import TRAIN_CITIES, load_city
 
@@ -101,7 +102,7 @@ def load_training_scenes(
     for city in cities:
         before, after, label = load_city(city, WEIGHT_BANDS[weights], root)
         if label is None:
-            raise ValueError(f"training city {city} has no labels")
+            raise InputError(f"training city {city} has no labels", item="cities")
         scenes.append(prepare_scene(city, before, after, label))
     return scenes
 
