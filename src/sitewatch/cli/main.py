@@ -11,6 +11,7 @@ from sitewatch.cli import chips as chips_cli
 from sitewatch.cli import demo as demo_cli
 from sitewatch.cli import detect as detect_cli
 from sitewatch.cli import imagery as imagery_cli
+from sitewatch.cli import model as model_cli
 from sitewatch.cli import sites as sites_cli
 from sitewatch.cli import timeline as timeline_cli
 from sitewatch.cli.common import CliState, SitewatchGroup, console, workspace_from
@@ -32,6 +33,7 @@ app.command("chips")(chips_cli.chips)
 app.command("detect-pair")(detect_cli.detect_pair)
 app.command("detect")(detect_cli.detect)
 app.add_typer(detect_cli.runs_app, name="runs")
+app.add_typer(model_cli.app, name="model")
 app.command("timeline")(timeline_cli.timeline)
 app.command("demo")(demo_cli.demo)
 
