@@ -232,7 +232,7 @@ def _detect(workspace: Workspace, result: DemoResult, imagery: DemoImagery, say:
     result.detection["accuracy"] = counts.as_dict()
     say(
         "accuracy",
-        f"change class against the known truth: precision {counts.precision:.2f}, "
+        f"change class against the reference labels: precision {counts.precision:.2f}, "
         f"recall {counts.recall:.2f}, F1 {counts.f1:.2f}, IoU {counts.iou:.2f}",
     )
 
