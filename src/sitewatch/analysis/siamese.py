@@ -13,9 +13,16 @@ law), both estimated over the valid pixels of the whole scene, then clipped to +
 network thus sees the same numbers whatever the sun, season, sensor gain or atmosphere
 of each date; what is left to explain is local change. Nodata becomes 0 (the median).
 
-Inference runs in tiles (default 1024 px with 32 px margins that are computed and then
-discarded) so memory stays bounded on any raster size; inputs may be ``numpy.memmap``
-arrays, since statistics come from a strided subsample and tiles are read one at a time.
+Like the statistical methods, the method splits into a fit and an apply step so that a
+scene larger than memory streams through it: :meth:`SiameseChange.fit` takes the
+per-band statistics above from (band, n) pixel samples of the two dates (the detection
+pipeline's scene-wide sample: the statistics are per scene, so a sample gives the same
+normalisation up to sampling error), and :meth:`SiameseChange.apply` runs the network on
+one window read with margins (:meth:`SiameseChange.windows`: cores of ``tile - 2 *
+margin`` px, rounded to the pooling stride, read with ``margin`` px of context that is
+computed and discarded), so tiled scores equal untiled ones within float noise of the
+border context. :meth:`SiameseChange.score` does the same on in-memory (or memory-mapped)
+arrays, with statistics from a strided subsample.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -65,12 +72,21 @@ def band_statistics(image: np.ndarray, valid: np.ndarray | None = None) -> np.nd
     _, rows, cols = image.shape
     step = max(1, int(np.ceil(np.sqrt(rows * cols / _STATISTICS_PIXELS))))
     sample = np.asarray(image[:, ::step, ::step], dtype=np.float32)
-    usable = np.isfinite(sample).all(axis=0)
-    if valid is not None:
-        usable &= np.asarray(valid[::step, ::step], dtype=bool)
-    if not usable.any():
+    if valid is None:
+        return sample_statistics(sample.reshape(sample.shape[0], -1))
+    return sample_statistics(sample[:, np.asarray(valid[::step, ::step], dtype=bool)])
+
+
+def sample_statistics(sample: np.ndarray) -> np.ndarray:
+    """Per-band (median, scale) of a (band, n) pixel sample, shaped (band, 2) float32.
+
+    Pixels with any band not finite are left out. This is :func:`band_statistics` for a
+    caller that already holds a sample of the scene (the detection pipeline).
+    """
+    values = np.asarray(sample, dtype=np.float32)
+    values = values[:, np.isfinite(values).all(axis=0)]
+    if not values.shape[1]:
         raise InputError("no valid pixel to normalise the image with", item="image")
-    values = sample[:, usable]
     low, median, high = np.percentile(values, [25, 50, 75], axis=1)
     scale = np.maximum((high - low) / 1.349, 1e-6)
     return np.stack([median, scale], axis=1).astype(np.float32)
@@ -151,6 +167,9 @@ def _session(path: str, threads: int) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # ENABLE_ALL includes the blocked (NCHWc) convolution layout: 10-30 % faster here.
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
     try:
         return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
@@ -167,19 +186,67 @@ def _padded(tile: np.ndarray) -> np.ndarray:
     return np.pad(tile, ((0, 0), (0, pad_rows), (0, pad_cols)), mode="symmetric")
 
 
-def _spans(length: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
-    """(read start, read stop, keep start, keep stop) along one axis.
+def _spans(length: int, tile: int, margin: int) -> list[tuple[slice, slice]]:
+    """(read, kept) slices along one axis.
 
     Kept cores tile the axis exactly; reads extend them by ``margin`` where the image
-    allows. Core sizes are multiples of STRIDE so every read starts on the pooling grid
-    of a whole-image run, which makes tiled and untiled scores agree.
+    allows. Core sizes and margins are multiples of STRIDE so every read starts on the
+    pooling grid of a whole-image run, which makes tiled and untiled scores agree.
     """
     core = max(STRIDE, (tile - 2 * margin) // STRIDE * STRIDE)
     spans = []
     for start in range(0, length, core):
         stop = min(start + core, length)
-        spans.append((max(0, start - margin), min(length, stop + margin), start, stop))
+        spans.append(
+            (slice(max(0, start - margin), min(length, stop + margin)), slice(start, stop))
+        )
     return spans
+
+
+@dataclass(frozen=True)
+class SceneStatistics:
+    """What :meth:`SiameseChange.fit` learns: per-band (median, scale) of each date,
+    (band, 2) float32 in model band order."""
+
+    before: np.ndarray
+    after: np.ndarray
+
+
+@dataclass(frozen=True)
+class TileWindow:
+    """One network run: the grid rows/columns read (core plus margins) and those kept."""
+
+    read: tuple[slice, slice]
+    core: tuple[slice, slice]
+
+    @property
+    def inner(self) -> tuple[slice, slice]:
+        """The core relative to the read window (what to keep of the run's output)."""
+        (read_rows, read_cols), (core_rows, core_cols) = self.read, self.core
+        return (
+            slice(core_rows.start - read_rows.start, core_rows.stop - read_rows.start),
+            slice(core_cols.start - read_cols.start, core_cols.stop - read_cols.start),
+        )
+
+
+@runtime_checkable
+class WindowedMethod(Protocol):
+    """A method fitted on a pixel sample, then applied window by window with margins.
+
+    What the detection pipeline needs to stream a convolutional method: it gathers the
+    sample, calls ``fit`` once, reads each ``windows`` entry's ``read`` window and keeps
+    ``apply``'s maps of its ``core``.
+    """
+
+    name: str
+
+    def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> Any: ...
+
+    def windows(self, height: int, width: int) -> list[TileWindow]: ...
+
+    def apply(
+        self, before: np.ndarray, after: np.ndarray, fitted: Any, keep: tuple[slice, slice]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 @dataclass
@@ -200,7 +267,9 @@ class SiameseChange:
     def __post_init__(self) -> None:
         if self.threads < 1:
             raise InputError("must be at least 1", item="threads")
-        if self.margin < 0 or self.tile < 2 * self.margin + STRIDE:
+        if self.margin < 0 or self.margin % STRIDE:
+            raise InputError(f"must be a multiple of {STRIDE}, 0 or more", item="margin")
+        if self.tile < 2 * self.margin + STRIDE:
             raise InputError("tile must exceed twice the margin", item="tile")
         self.weights, self._band_indices = weights_for_bands(self.bands)
         self.card = load_model_card(self.weights, self.model_dir)
@@ -210,15 +279,62 @@ class SiameseChange:
     def model_path(self) -> Path:
         return (self.model_dir or models_dir()) / self.card["onnx"]
 
+    def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> SceneStatistics:
+        """Normalisation statistics from (band, n) pixel samples of the two dates, bands in
+        the order of :attr:`bands` (the pipeline's sample of clear pixels)."""
+        for name, sample in (("before", sample_before), ("after", sample_after)):
+            if sample.ndim != 2 or sample.shape[0] != len(self.bands):
+                raise InputError(
+                    f"sample {sample.shape} must be ({len(self.bands)} bands, pixels)", item=name
+                )
+        return SceneStatistics(
+            before=sample_statistics(sample_before[self._band_indices]),
+            after=sample_statistics(sample_after[self._band_indices]),
+        )
+
+    def windows(self, height: int, width: int) -> list[TileWindow]:
+        """The network runs that cover a ``height`` x ``width`` grid, row-major."""
+        return [
+            TileWindow(read=(read_rows, read_cols), core=(core_rows, core_cols))
+            for read_rows, core_rows in _spans(height, self.tile, self.margin)
+            for read_cols, core_cols in _spans(width, self.tile, self.margin)
+        ]
+
+    def apply(
+        self,
+        before: np.ndarray,
+        after: np.ndarray,
+        fitted: SceneStatistics,
+        keep: tuple[slice, slice] = (slice(None), slice(None)),
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(change) float32, direction int8 and nodata bool maps of ``keep`` of one window.
+
+        ``before`` and ``after`` are one :meth:`windows` read window (band, y, x), bands in
+        the order of :attr:`bands`. Direction is +1 where the mean normalised brightness
+        rose: both dates are centred on their own medians, so it reads "became brighter
+        than the rest of the scene did", the rule of the statistical methods.
+        """
+        picked = _band_selector(self._band_indices, before.shape[0])
+        first, missing_before = _normalise(before[picked], fitted.before)
+        second, missing_after = _normalise(after[picked], fitted.after)
+        session = _session(str(self.model_path), self.threads)
+        (output,) = session.run(
+            None, {"before": _padded(first)[None], "after": _padded(second)[None]}
+        )
+        rows, cols = keep
+        brighter = second[:, rows, cols].sum(0)
+        brighter -= first[:, rows, cols].sum(0)
+        direction = np.sign(brighter).astype(np.int8)
+        nodata = missing_before[keep] | missing_after[keep]
+        return output[0, 0][keep], direction, nodata
+
     def probability(
         self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P(change) float32, direction int8 and nodata bool maps (y, x), tile by tile.
+        """The maps of :meth:`apply` over whole in-memory (or memory-mapped) images.
 
-        Direction is +1 where the mean normalised brightness rose: both dates are centred
-        on their own medians, so it reads "became brighter than the rest of the scene
-        did", the rule of the statistical methods. Only one tile of normalised input is
-        held at a time. ``valid`` only restricts the normalisation statistics.
+        Statistics come from a strided subsample of each date (``valid`` restricts it);
+        only one window of normalised input is held at a time.
         """
         if before.shape != after.shape or before.ndim != 3:
             raise InputError(
@@ -230,28 +346,19 @@ class SiameseChange:
                 f"{len(self.bands)} band names given for {before.shape[0]} bands", item="bands"
             )
         picked = _band_selector(self._band_indices, before.shape[0])
-        stats_before = band_statistics(before[picked], valid)
-        stats_after = band_statistics(after[picked], valid)
-        session = _session(str(self.model_path), self.threads)
+        fitted = SceneStatistics(
+            before=band_statistics(before[picked], valid),
+            after=band_statistics(after[picked], valid),
+        )
         _, rows, cols = before.shape
         probability = np.zeros((rows, cols), dtype=np.float32)
         direction = np.zeros((rows, cols), dtype=np.int8)
         nodata = np.zeros((rows, cols), dtype=bool)
-        for y0, y1, keep_y0, keep_y1 in _spans(rows, self.tile, self.margin):
-            for x0, x1, keep_x0, keep_x1 in _spans(cols, self.tile, self.margin):
-                window = (picked, slice(y0, y1), slice(x0, x1))
-                first, missing_before = _normalise(before[window], stats_before)
-                second, missing_after = _normalise(after[window], stats_after)
-                (output,) = session.run(
-                    None, {"before": _padded(first)[None], "after": _padded(second)[None]}
-                )
-                kept = (slice(keep_y0 - y0, keep_y1 - y0), slice(keep_x0 - x0, keep_x1 - x0))
-                target = (slice(keep_y0, keep_y1), slice(keep_x0, keep_x1))
-                probability[target] = output[0, 0][kept]
-                brighter = second[:, kept[0], kept[1]].sum(0)
-                brighter -= first[:, kept[0], kept[1]].sum(0)
-                direction[target] = np.sign(brighter)
-                nodata[target] = missing_before[kept] | missing_after[kept]
+        for window in self.windows(rows, cols):
+            read = (slice(None), *window.read)
+            maps = self.apply(before[read], after[read], fitted, window.inner)
+            for whole, part in zip((probability, direction, nodata), maps, strict=True):
+                whole[window.core] = part
         return probability, direction, nodata
 
     def score(
