@@ -9,8 +9,9 @@
 2. valid and cloud-free pixels of both dates (cloud test only for Sentinel-2 bands);
 3. relative normalisation of AFTER onto BEFORE (IR-MAD no-change pixels, orthogonal
    regression; quantile matching as fallback), fitted on a pixel sample;
-4. the change method: statistical methods (CVA, IR-MAD) are fitted on the same sample and
-   applied tile by tile; other (learned) methods get the whole pair and tile themselves;
+4. the change method, fitted on the same sample and applied tile by tile: statistical
+   methods (CVA, IR-MAD) as linear maps, learned ones (siamese) on the windows they ask for
+   (a core plus the margin of context their convolutions need);
 5. threshold: fixed when given; else Otsu on ``significance(score)`` of the sample for
    statistical methods, the method's own ``threshold`` (else 0.5) for learned ones;
 6. clean-up (opening, closing) and the minimum mapping unit, then polygons.
@@ -25,9 +26,7 @@ compared), which clean-up and the minimum mapping unit need across tile borders.
 works on strips with a halo wide enough to give the whole-raster result; connected regions
 are labelled strip by strip (labels of one strip at a time) and joined across strip borders,
 so a 100 Mpx run needs about 100 MB for the mask plus a few strips of working arrays.
-Learned methods are the exception: they are given the whole pair (memory-mapped files above
-``in_memory_pixels``) and return whole-raster arrays, which their own tiling then bounds
-only as far as the method does.
+Learned methods read windows of their own size (their ``tile``), not ``tile_size``.
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ from sitewatch.analysis.irmad import SAMPLE_SIZE
 from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod
 from sitewatch.analysis.objects import ChangeObject
 from sitewatch.analysis.scores import score_pixels
+from sitewatch.analysis.siamese import WindowedMethod
 from sitewatch.detect.regions import MASK_NODATA, change_objects
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
 from sitewatch.errors import InputError
@@ -154,14 +154,6 @@ def _clear(source: PairSource, before: np.ndarray, after: np.ndarray) -> np.ndar
         for image in (before, after):
             clear &= ~analysis.cloud_mask_l1c(image * np.float32(scale), source.band_names)
     return clear
-
-
-def _output(shape: tuple[int, ...], dtype: str, fill: float, workdir: Path, name: str, big: bool):
-    if not big:
-        return np.full(shape, fill, dtype=dtype)
-    array = np.lib.format.open_memmap(workdir / f"{name}.npy", "w+", dtype=dtype, shape=shape)
-    array[...] = fill
-    return array
 
 
 def _strip_rows(grid: Grid, options: DetectionOptions) -> int:
@@ -347,9 +339,9 @@ def run_detection(
     # The one whole-raster array: 1 change, 0 no change, MASK_NODATA not compared.
     mask = np.full((grid.height, grid.width), MASK_NODATA, dtype=np.uint8)
     rasters = _TileRasters(workdir, grid)
+    sample_after = radiometry.apply(np.concatenate(sample.after, axis=1)[:, None, :])[:, 0]
     try:
         if isinstance(method, SampleFittedMethod):
-            sample_after = radiometry.apply(np.concatenate(sample.after, axis=1)[:, None, :])[:, 0]
             model = method.fit(sample_before, sample_after.astype(np.float64))
             threshold, rule = _statistical_threshold(options, sample_before, sample_after, model)
             for rows, cols in _windows(grid.height, grid.width, options.tile_size):
@@ -367,8 +359,9 @@ def run_detection(
                 rasters.write(rows, cols, score, direction)
                 mask[rows, cols] = _threshold_tile(score, usable, threshold)
         else:
-            _score_learned(source, method, radiometry, options, workdir, rasters, mask, clock)
             threshold, rule = _learned_threshold(options, method)
+            fitted = _fit_windowed(method, sample_before, sample_after)
+            _score_windowed(source, method, fitted, radiometry, threshold, rasters, mask, clock)
     finally:
         rasters.close()
     clock.lap("scoring_pass")
@@ -469,38 +462,38 @@ def _learned_threshold(options: DetectionOptions, method: ChangeMethod) -> tuple
     return 0.5, "default 0.5"
 
 
-def _score_learned(
+def _fit_windowed(method: ChangeMethod, sample_before: np.ndarray, sample_after: np.ndarray):
+    if not isinstance(method, WindowedMethod):
+        raise InputError(
+            f"method {method.name!r} can be neither fitted on a sample nor applied by windows",
+            item="method",
+        )
+    return method.fit(sample_before, sample_after)
+
+
+def _score_windowed(
     source: PairSource,
-    method: ChangeMethod,
+    method: WindowedMethod,
+    fitted: Any,
     radiometry: _Radiometry,
-    options: DetectionOptions,
-    workdir: Path,
+    threshold: float,
     rasters: _TileRasters,
     mask: np.ndarray,
     clock: _Clock,
 ) -> None:
-    """Learned methods see the whole pair (memory-mapped when big) and tile themselves."""
+    """A learned method window by window: read core plus margins, keep the core's maps."""
     grid = source.grid
-    big = grid.height * grid.width > options.in_memory_pixels
-    shape = (len(source.band_names), grid.height, grid.width)
-    before_all = _output(shape, "float32", np.nan, workdir, "before", big)
-    after_all = _output(shape, "float32", np.nan, workdir, "after", big)
-    clear = _output(shape[1:], "bool", False, workdir, "clear", big)
-    for rows, cols in _windows(grid.height, grid.width, options.tile_size):
-        before, after = source.read(rows, cols)
-        clear[rows, cols] = _clear(source, before, after)
-        before_all[:, rows, cols] = before
-        after_all[:, rows, cols] = radiometry.apply(after)
-    clock.lap("scoring_pass")
-    scored = method.score(before_all, after_all, np.asarray(clear))
-    clock.lap("score")
-    del before_all, after_all
-    threshold, _ = _learned_threshold(options, method)
-    for rows, cols in _windows(grid.height, grid.width, options.tile_size):
-        usable = np.asarray(clear[rows, cols])
-        score = np.where(usable, scored.score[rows, cols], np.float32(np.nan))
-        rasters.write(rows, cols, score, scored.direction[rows, cols])
-        mask[rows, cols] = _threshold_tile(score, usable, threshold)
+    for window in method.windows(grid.height, grid.width):
+        before, after = source.read(*window.read)
+        normalised = radiometry.apply(after)
+        clock.lap("scoring_pass")
+        probability, direction, _ = method.apply(before, normalised, fitted, window.inner)
+        clock.lap("score")
+        core = (slice(None), *window.inner)
+        usable = _clear(source, before[core], after[core])
+        score = np.where(usable, probability, np.float32(np.nan))
+        rasters.write(*window.core, score, np.where(usable, direction, 0))
+        mask[window.core] = _threshold_tile(score, usable, threshold)
 
 
 def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
