@@ -14,12 +14,18 @@ none (the L1C convention), and whatever lies outside AFTER's footprint.
 
 Residual misregistration is corrected in the same warp: reading AFTER onto BEFORE's grid
 translated by the measured shift is one exact bilinear resampling, identical for every
-tile. Non-georeferenced pairs (PNG, JPEG, BMP of research datasets) are read pixel for
-pixel instead; they must have equal sizes and are not shift-corrected.
+tile. When an AFTER band is already on the grid (the usual case: same CRS, transform and
+size) that translation is done here in numpy instead (:func:`shifted_window`): GDAL's
+warper read such a band at about 4 Mpx/s on one core and was most of a run's time; the
+four-neighbour blend in numpy is over 20 times faster and the same bilinear resampling.
+
+Non-georeferenced pairs (PNG, JPEG, BMP of research datasets) are read pixel for pixel
+instead; they must have equal sizes and are not shift-corrected.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -203,8 +209,9 @@ def _source_nodata(dataset: rasterio.DatasetReader, band: BandFile) -> float | N
     return 0.0 if integer and sentinel2.band_from_name(band.name) else None
 
 
-# What a window read needs per band: the dataset or VRT, the band and the value to mask.
-_Reader = tuple[rasterio.io.DatasetReaderBase, BandFile, float | None]
+# What a window read needs per band: the dataset or VRT, the band, the value to mask and
+# the sub-pixel shift to apply in numpy (None: read as is).
+_Reader = tuple[rasterio.io.DatasetReaderBase, BandFile, float | None, Shift | None]
 
 
 @dataclass
@@ -267,10 +274,12 @@ class FilePair:
                     source=band.path,
                 )
         self._before = [
-            (datasets[b.path], b, _source_nodata(datasets[b.path], b)) for b in self.before_bands
+            (datasets[b.path], b, _source_nodata(datasets[b.path], b), None)
+            for b in self.before_bands
         ]
         self._after = [
-            (datasets[b.path], b, _source_nodata(datasets[b.path], b)) for b in self.after_bands
+            (datasets[b.path], b, _source_nodata(datasets[b.path], b), None)
+            for b in self.after_bands
         ]
 
     def _setup_georeferenced(self, datasets: dict[Path, rasterio.DatasetReader]) -> None:
@@ -303,22 +312,22 @@ class FilePair:
     def _reader(
         self, dataset: rasterio.DatasetReader, band: BandFile, shift: Shift | None
     ) -> _Reader:
-        """The dataset itself when it is on the grid, else a warped VRT onto the grid."""
+        """The dataset itself when it is on the grid (shifted in numpy when ``shift`` is
+        given), else a warped VRT onto the grid translated by ``shift``."""
         nodata = _source_nodata(dataset, band)
         grid = self.grid
         transform = grid.transform
         assert transform is not None and grid.crs is not None
-        if shift is not None:
-            # Content of AFTER at grid pixel (y, x) sits at (y + dy, x + dx): read there.
-            transform = transform @ Affine.translation(shift.dx, shift.dy)
         on_grid = (
-            shift is None
-            and (dataset.width, dataset.height) == (grid.width, grid.height)
+            (dataset.width, dataset.height) == (grid.width, grid.height)
             and dataset.transform.almost_equals(transform)
             and CRS.from_wkt(dataset.crs.to_wkt()).equals(grid.crs)
         )
         if on_grid:
-            return dataset, band, nodata
+            return dataset, band, nodata, shift
+        if shift is not None:
+            # Content of AFTER at grid pixel (y, x) sits at (y + dy, x + dx): read there.
+            transform = transform @ Affine.translation(shift.dx, shift.dy)
         vrt = WarpedVRT(
             dataset,
             crs=grid.crs.to_wkt(),
@@ -330,7 +339,7 @@ class FilePair:
             nodata=np.nan,
             dtype="float32",
         )
-        return self._stack.enter_context(vrt), band, None
+        return self._stack.enter_context(vrt), band, None, None
 
     def correct(self, shift: Shift) -> bool:
         if not self.grid.georeferenced:
@@ -345,15 +354,16 @@ class FilePair:
     @staticmethod
     def _read(readers: list[_Reader], window: Window) -> np.ndarray:
         bands = []
-        for dataset, band, nodata in readers:
+        for dataset, band, nodata, shift in readers:
             try:
-                values = dataset.read(band.index, window=window, out_dtype="float32")
+                if shift is None:
+                    values = _read_band(dataset, band.index, window, nodata)
+                else:
+                    values = shifted_window(dataset, band.index, window, nodata, shift)
             except RasterioError as error:
                 raise InputError(
                     f"cannot read band {band.name} ({gdal_reason(error)})", source=band.path
                 ) from None
-            if nodata is not None:
-                values[values == nodata] = np.nan
             bands.append(values)
         return np.stack(bands)
 
@@ -365,3 +375,65 @@ class FilePair:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_band(
+    dataset: rasterio.io.DatasetReaderBase, index: int, window: Window, nodata: float | None
+) -> np.ndarray:
+    values = dataset.read(index, window=window, out_dtype="float32")
+    if nodata is not None:
+        values[values == nodata] = np.nan
+    return values
+
+
+def shifted_window(
+    dataset: rasterio.io.DatasetReaderBase,
+    index: int,
+    window: Window,
+    nodata: float | None,
+    shift: Shift,
+) -> np.ndarray:
+    """Band ``index`` over ``window`` of the grid, sampled ``shift`` away, bilinear.
+
+    Grid pixel (y, x) takes the value at (y + dy, x + dx) of ``dataset`` (which lies on the
+    grid), as the warped read does: the window is read one pixel larger, outside the
+    raster filled with NaN, and each pixel is the weighted mean of its four neighbours.
+    Like GDAL's bilinear warp, a pixel is NaN when the source pixel its sample point
+    falls in is nodata or off the raster; otherwise nodata or off-raster neighbours are
+    left out and the weights of the others renormalised.
+    """
+    rows, cols = int(window.height), int(window.width)
+    top = int(window.row_off) + math.floor(shift.dy)
+    left = int(window.col_off) + math.floor(shift.dx)
+    source = np.full((rows + 1, cols + 1), np.nan, dtype=np.float32)
+    inside_top, inside_left = max(top, 0), max(left, 0)
+    inside_bottom = min(top + rows + 1, dataset.height)
+    inside_right = min(left + cols + 1, dataset.width)
+    if inside_bottom > inside_top and inside_right > inside_left:
+        part = Window(
+            inside_left, inside_top, inside_right - inside_left, inside_bottom - inside_top
+        )
+        source[inside_top - top : inside_bottom - top, inside_left - left : inside_right - left] = (
+            _read_band(dataset, index, part, nodata)
+        )
+    valid = np.isfinite(source)
+    weight_y = np.float32(shift.dy - math.floor(shift.dy))
+    weight_x = np.float32(shift.dx - math.floor(shift.dx))
+    if valid.all():
+        return _blend(source, weight_y, weight_x)
+    total = _blend(np.where(valid, source, np.float32(0)), weight_y, weight_x)
+    weights = _blend(valid.astype(np.float32), weight_y, weight_x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total /= weights
+    first_y, first_x = int(weight_y >= 0.5), int(weight_x >= 0.5)  # the nearest neighbour
+    total[~valid[first_y : first_y + rows, first_x : first_x + cols]] = np.nan
+    return total
+
+
+def _blend(source: np.ndarray, weight_y: np.float32, weight_x: np.float32) -> np.ndarray:
+    """Bilinear blend of a (rows + 1, cols + 1) block into (rows, cols): x, then y."""
+    blended = source[:, :-1] * (1 - weight_x)
+    blended += source[:, 1:] * weight_x
+    result = blended[:-1] * (1 - weight_y)
+    result += blended[1:] * weight_y
+    return result
