@@ -32,14 +32,12 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(THREADS)
 
 import argparse  # noqa: E402
-import copy  # noqa: E402
 import dataclasses  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -54,14 +52,9 @@ from sitewatch.ml.evaluation import evaluate_method  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES  # noqa: E402
 from sitewatch.ml.training import (  # noqa: E402
     HOLDOUT_FRACTION,
-    Scene,
     TrainingConfig,
-    _batch,
-    _holdout_probabilities,
-    _set_learning_rate,
-    best_threshold,
-    change_loss,
     load_training_scenes,
+    train,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,77 +129,6 @@ def card_config() -> TrainingConfig:
     return TrainingConfig(**{key: value for key, value in stored.items() if key in known})
 
 
-def train_peer(
-    scenes: list[Scene], config: TrainingConfig, encoder: str, minutes: float
-) -> dict[str, Any]:
-    """sitewatch's training loop (same sampler, loss, schedule, checkpoint rule) on the peer.
-
-    Stops after the card's epochs or when another epoch would overrun ``minutes``; the
-    cosine schedule is tied to whichever runs out first, as in sitewatch.
-    """
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    area = np.array([scene.train_rows * scene.label.shape[1] for scene in scenes], dtype=float)
-    city_weights = area / area.sum()
-    network = TwoDateFCSiamDiff(scenes[0].before.shape[0], encoder)
-    optimiser = torch.optim.AdamW(
-        network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
-    total_steps = config.epochs * config.steps_per_epoch
-    budget = minutes * 60
-    started = time.monotonic()
-    best: dict[str, Any] = {"f1": -1.0, "epoch": 0, "threshold": 0.5, "state": None}
-    history = []
-    for epoch in range(1, config.epochs + 1):
-        network.train()
-        losses = []
-        for step in range((epoch - 1) * config.steps_per_epoch, epoch * config.steps_per_epoch):
-            _set_learning_rate(optimiser, config, step / total_steps, started, budget)
-            first, second, label = _batch(scenes, city_weights, config, rng)
-            loss = change_loss(network(first, second), label, config.positive_weight)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(float(loss.detach()))
-        threshold, f1 = best_threshold(*_holdout_probabilities(network, scenes))
-        elapsed = time.monotonic() - started
-        history.append(
-            {
-                "epoch": epoch,
-                "loss": float(np.mean(losses)),
-                "holdout_f1": f1,
-                "threshold": threshold,
-                "seconds": elapsed,
-            }
-        )
-        print(
-            f"epoch {epoch}: loss {np.mean(losses):.4f} holdout F1 {f1:.3f} "
-            f"@ {threshold:.3f} ({elapsed:.0f} s)",
-            flush=True,
-        )
-        if f1 > best["f1"]:
-            best = {
-                "f1": f1,
-                "epoch": epoch,
-                "threshold": threshold,
-                "state": copy.deepcopy(network.state_dict()),
-            }
-        if elapsed + elapsed / epoch > budget:
-            break
-    network.load_state_dict(best["state"])
-    network.eval()
-    return {
-        "network": network,
-        "threshold": best["threshold"],
-        "holdout_f1": best["f1"],
-        "best_epoch": best["epoch"],
-        "epochs_run": len(history),
-        "steps_run": len(history) * config.steps_per_epoch,
-        "seconds": time.monotonic() - started,
-        "history": history,
-    }
-
-
 def _versions() -> dict[str, str]:
     return {
         name: metadata.version(name)
@@ -226,9 +148,23 @@ def main() -> None:
     config = card_config()
     own_card = load_model_card(WEIGHTS)
     scenes = load_training_scenes(WEIGHTS, root=str(DATA))
-    trained = train_peer(scenes, config, options.encoder, options.minutes)
-    network = trained.pop("network")
-    method = PeerMethod(network=network, threshold=trained["threshold"])
+    network = TwoDateFCSiamDiff(scenes[0].before.shape[0], options.encoder)
+    result = train(
+        scenes,
+        dataclasses.replace(config, minutes=options.minutes, threads=THREADS),
+        progress=lambda line: print(line, flush=True),
+        network=network,
+    )
+    trained = {
+        "threshold": result.threshold,
+        "holdout_f1": result.holdout_f1,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "steps_run": result.epochs_run * config.steps_per_epoch,
+        "seconds": result.seconds,
+        "history": result.history,
+    }
+    method = PeerMethod(network=network, threshold=result.threshold)
     started = time.monotonic()
     counts = evaluate_method(method, VALIDATION_CITIES, DATA)
     inference_seconds = time.monotonic() - started

@@ -76,7 +76,7 @@ class Scene:
 
 @dataclass
 class TrainingResult:
-    network: SiameseDiffUNet
+    network: nn.Module
     threshold: float
     holdout_f1: float
     best_epoch: int
@@ -219,15 +219,22 @@ def train(
     scenes: list[Scene],
     config: TrainingConfig,
     progress: Callable[[str], None] | None = None,
+    network: nn.Module | None = None,
 ) -> TrainingResult:
-    """Train from ``scenes``; stop after ``config.epochs`` or ``config.minutes``."""
+    """Train from ``scenes``; stop after ``config.epochs`` or ``config.minutes``.
+
+    ``network`` defaults to sitewatch's :class:`SiameseDiffUNet`; a benchmark passes another
+    two-date network (called as ``network(first, second)`` -> logits) so that a peer model
+    gets exactly the same sampler, loss, schedule and checkpoint rule.
+    """
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = np.random.default_rng(config.seed)
     # Cities are drawn in proportion to their trainable area.
     area = np.array([scene.train_rows * scene.label.shape[1] for scene in scenes], dtype=float)
     city_weights = area / area.sum()
-    network = SiameseDiffUNet(scenes[0].before.shape[0], dropout=config.dropout)
+    if network is None:
+        network = SiameseDiffUNet(scenes[0].before.shape[0], dropout=config.dropout)
     optimiser = torch.optim.AdamW(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
