@@ -4,8 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from rasterio.transform import Affine
+from scipy import ndimage
 
 from sitewatch.analysis.objects import polygonise, to_geojson
 from sitewatch.errors import InputError
@@ -101,3 +102,40 @@ def test_bad_input_is_an_input_error() -> None:
         polygonise(mask, score, transform=UTM_TRANSFORM)
     with pytest.raises(InputError, match="not a usable CRS"):
         polygonise(mask, score, transform=UTM_TRANSFORM, crs="EPSG:999999")
+
+
+def test_projected_area_equals_the_geodesic_area_of_the_polygon() -> None:
+    # Far from the central meridian the UTM scale factor is ~1.0009, not 0.9996.
+    transform = Affine(10, 0, 800_000, 0, -10, 5_000_000)
+    mask = np.zeros((60, 60), dtype=bool)
+    mask[5:50, 10:40] = True
+    mask[20:30, 20:25] = False  # a hole
+    mask[50:55, 38:58] = True  # an L-shaped arm
+    (found,) = polygonise(mask, mask.astype(np.float32), transform=transform, crs=UTM_CRS)
+    geodesic = abs(Geod(ellps="WGS84").geometry_area_perimeter(found.geometry)[0])
+    assert found.pixel_count == 45 * 30 - 50 + 5 * 20
+    assert found.area_m2 == pytest.approx(geodesic, rel=1e-6)
+    assert found.area_m2 != pytest.approx(found.pixel_count * 100, rel=1e-4)
+
+
+def test_statistics_of_many_objects_match_each_objects_own_pixels() -> None:
+    generator = np.random.default_rng(3)
+    mask = ndimage.binary_opening(generator.random((120, 150)) > 0.55)
+    score = generator.random(mask.shape).astype(np.float32)
+    direction = generator.choice(np.array([-1, 1], dtype=np.int8), size=mask.shape, p=[0.2, 0.8])
+    objects = polygonise(mask, score, direction)
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    assert len(objects) == count > 20
+    for item in objects:
+        # The polygon covers exactly its region's pixels: find that region by a pixel.
+        inside = item.geometry.representative_point()
+        label = labels[int(inside.y), int(inside.x)]
+        pixels = labels == label
+        assert item.pixel_count == pixels.sum() == item.geometry.area
+        assert item.mean_score == pytest.approx(score[pixels].mean(), rel=1e-5)
+        assert item.max_score == score[pixels].max()
+        gains = (direction[pixels] == 1).mean()
+        assert item.direction == (1 if gains >= 2 / 3 else -1 if gains <= 1 / 3 else 0)
+    assert [item.max_score for item in objects] == sorted(
+        (item.max_score for item in objects), reverse=True
+    )
