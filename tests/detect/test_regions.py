@@ -11,6 +11,7 @@ from pyproj import CRS
 from scipy import ndimage
 
 from sitewatch import analysis
+from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.pipeline import _clean_in_strips
 from sitewatch.detect.regions import MASK_NODATA, change_objects
 from sitewatch.detect.sources import Grid, open_tiled
@@ -41,9 +42,9 @@ def _objects(tmp_path: Path, mask: np.ndarray, strip: int, min_pixels: int):
         out.write(score, 1)
     with open_tiled(tmp_path / "d.tif", GRID, "int8", None) as out:
         out.write(direction, 1)
-    return change_objects(
-        mask, min_pixels, GRID, strip, tmp_path / "s.tif", tmp_path / "d.tif", tmp_path / "m.tif"
-    )
+    table = ObjectTable(tmp_path / "objects.features")
+    paths = (tmp_path / "s.tif", tmp_path / "d.tif", tmp_path / "m.tif")
+    return list(change_objects(mask, min_pixels, GRID, strip, *paths, table))
 
 
 def test_clean_in_strips_equals_whole_raster_clean() -> None:

@@ -216,6 +216,19 @@ def polygonise(
     return objects
 
 
+def feature_properties(item: ChangeObject) -> dict[str, Any]:
+    """The GeoJSON properties of an object: every field but the geometry."""
+    return {
+        "area_m2": item.area_m2,
+        "centroid_lon": item.centroid_lon,
+        "centroid_lat": item.centroid_lat,
+        "mean_score": item.mean_score,
+        "max_score": item.max_score,
+        "direction": item.direction,
+        "pixel_count": item.pixel_count,
+    }
+
+
 def to_geojson(objects: list[ChangeObject]) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of ``objects`` (properties: every field but geometry)."""
     return {
@@ -225,15 +238,7 @@ def to_geojson(objects: list[ChangeObject]) -> dict[str, Any]:
                 "type": "Feature",
                 "id": index,
                 "geometry": mapping(item.geometry),
-                "properties": {
-                    "area_m2": item.area_m2,
-                    "centroid_lon": item.centroid_lon,
-                    "centroid_lat": item.centroid_lat,
-                    "mean_score": item.mean_score,
-                    "max_score": item.max_score,
-                    "direction": item.direction,
-                    "pixel_count": item.pixel_count,
-                },
+                "properties": feature_properties(item),
             }
             for index, item in enumerate(objects, start=1)
         ],

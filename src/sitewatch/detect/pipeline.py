@@ -48,9 +48,9 @@ from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.coregister import Shift
 from sitewatch.analysis.irmad import SAMPLE_SIZE
 from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod
-from sitewatch.analysis.objects import ChangeObject
 from sitewatch.analysis.scores import score_pixels
 from sitewatch.analysis.siamese import WindowedMethod
+from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.regions import MASK_NODATA, change_objects
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
 from sitewatch.errors import InputError
@@ -90,12 +90,14 @@ class DetectionResult:
 
     ``score_path``: float32 tiled GeoTIFF, NaN where not compared. ``mask_path``: uint8
     tiled GeoTIFF, 1 change, 0 no change, 255 not compared. Both carry the grid's CRS and
-    transform (none in pixel space) and live as long as the working folder.
+    transform (none in pixel space) and live as long as the working folder, as do the
+    ``objects`` (an :class:`~sitewatch.detect.object_table.ObjectTable` file there:
+    iterate it for the objects in order, one at a time).
     """
 
     score_path: Path
     mask_path: Path
-    objects: list[ChangeObject]
+    objects: ObjectTable
     method: ChangeMethod
     threshold: float
     threshold_rule: str
@@ -372,7 +374,14 @@ def run_detection(
     min_pixels = _min_pixels(options, grid.pixel_size_m)
     mask_path = workdir / "mask.tif"
     objects = change_objects(
-        mask, min_pixels, grid, strip, rasters.score_path, rasters.direction_path, mask_path
+        mask,
+        min_pixels,
+        grid,
+        strip,
+        rasters.score_path,
+        rasters.direction_path,
+        mask_path,
+        ObjectTable(workdir / "objects.features"),
     )
     clock.lap("objects")
     steps["timings_s"] = clock.laps
@@ -510,17 +519,16 @@ def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
 def _summary(
     result: DetectionResult, compared: int, steps: dict[str, Any], pixel_size_m: float | None
 ) -> dict[str, Any]:
-    changed = sum(item.pixel_count for item in result.objects)
+    objects = result.objects
+    changed = objects.changed_pixels
     georeferenced = pixel_size_m is not None
     return {
         "changed_pixels": changed,
         "compared_pixels": compared,
         "changed_share": changed / compared if compared else 0.0,
-        "changed_area_m2": sum(item.area_m2 or 0.0 for item in result.objects)
-        if georeferenced
-        else None,
-        "object_count": len(result.objects),
-        "max_score": max((item.max_score for item in result.objects), default=0.0),
+        "changed_area_m2": objects.changed_area_m2 if georeferenced else None,
+        "object_count": len(objects),
+        "max_score": objects.max_score,
         "threshold": result.threshold,
         "residual_shift_m": steps["coregistration"].get("residual_m"),
         "residual_shift_px": steps["coregistration"]["residual_px"],

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch import __version__
-from sitewatch.analysis.objects import to_geojson
 from sitewatch.detect.pipeline import DetectionResult
 from sitewatch.detect.sources import Grid
 from sitewatch.imagery.cog import copy_to_cog
@@ -89,15 +88,14 @@ def write_products(
     """Write the four products of ``result`` into ``folder``; returns the run record.
 
     The score and mask COGs are made by GDAL from the run's tiled rasters on disk
-    (:func:`~sitewatch.imagery.cog.copy_to_cog`), so no product passes through memory whole.
+    (:func:`~sitewatch.imagery.cog.copy_to_cog`) and the objects stream from the run's
+    object table feature by feature, so no product passes through memory whole.
     """
     started = time.perf_counter()
     copy_to_cog(result.score_path, folder / SCORE_FILE, overview_resampling="AVERAGE")
     copy_to_cog(result.mask_path, folder / MASK_FILE, overview_resampling="NEAREST")
-    collection = to_geojson(result.objects)
-    if not grid.georeferenced:
-        collection["sitewatch:coordinates"] = "pixel (column, row)"
-    (folder / OBJECTS_FILE).write_text(json.dumps(collection), encoding="utf-8")
+    members = {} if grid.georeferenced else {"sitewatch:coordinates": "pixel (column, row)"}
+    result.objects.write_geojson(folder / OBJECTS_FILE, members)
     steps = dict(result.steps)
     steps["timings_s"] = {
         **steps.get("timings_s", {}),

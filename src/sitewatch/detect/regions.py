@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import connected_components
 
 from sitewatch import analysis
 from sitewatch.analysis.objects import ChangeObject
+from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.sources import Grid, open_tiled
 
 MASK_NODATA = 255
@@ -99,18 +100,19 @@ def change_objects(
     score_path: Path,
     direction_path: Path,
     mask_path: Path,
-) -> list[ChangeObject]:
+    objects: ObjectTable,
+) -> ObjectTable:
     """Objects of the changed pixels of ``mask`` (1), regions under ``min_pixels`` cleared.
 
     ``mask`` (uint8, see the module docstring of :mod:`sitewatch.detect.pipeline`) is
     updated in place and written to ``mask_path`` as a tiled GeoTIFF; the statistics
-    come from the float32 score and int8 direction rasters on disk. Objects are ordered
-    as :func:`sitewatch.analysis.polygonise` orders them.
+    come from the float32 score and int8 direction rasters on disk. The objects go into
+    ``objects`` strip by strip (it orders them as :func:`sitewatch.analysis.polygonise`
+    does), which is returned.
     """
     strips = _strips(mask.shape[0], strip_rows)
     regions = _Regions(mask, strips)
     keep = regions.sizes >= max(1, min_pixels)
-    objects: list[ChangeObject] = []
     boxes: dict[int, list[int]] = {}  # crossing region -> [top, left, bottom, right]
     seeds: dict[int, tuple[int, int]] = {}
     with (
@@ -136,12 +138,12 @@ def change_objects(
                     directions.read(1, window=window),
                     **_georeference(grid, start, 0),
                 )
-                objects.extend(_in_pixel_space(found, grid, start, 0))
+                objects.add(_in_pixel_space(found, grid, start, 0))
             _note_crossing(labels, numbers, kept & ~whole, start, boxes, seeds)
-        for number, (top, left, bottom, right) in boxes.items():
-            box = (top, left, bottom, right)
-            objects.append(_crossing_object(mask, scores, directions, grid, seeds[number], box))
-    objects.sort(key=lambda item: (-item.max_score, -item.pixel_count))
+        objects.add(
+            _crossing_object(mask, scores, directions, grid, seeds[number], tuple(box))
+            for number, box in boxes.items()
+        )
     return objects
 
 

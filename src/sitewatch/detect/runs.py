@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sitewatch.db.models import ChangeObjectRow, DetectionRun
 from sitewatch.errors import NotFoundError
 
 
-def store_run(session: Session, run: DetectionRun, objects: list[ChangeObject]) -> DetectionRun:
+def store_run(session: Session, run: DetectionRun, objects: Iterable[ChangeObject]) -> DetectionRun:
     """Add ``run`` with one row per object, in the caller's transaction."""
     for position, item in enumerate(objects, start=1):
         row = ChangeObjectRow(
