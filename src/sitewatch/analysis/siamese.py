@@ -56,6 +56,8 @@ MODEL_FILES = {"s2-10": "siamese_s2_10", "rgb": "siamese_rgb"}
 STRIDE = 8
 CLIP = 8.0
 _STATISTICS_PIXELS = 1 << 20
+#: Bytes of normalised input handled at a time (a block of rows of all bands): L2-sized.
+_BLOCK_BYTES = 1 << 20
 
 
 def models_dir() -> Path:
@@ -94,24 +96,57 @@ def sample_statistics(sample: np.ndarray) -> np.ndarray:
 
 def normalise_image(image: np.ndarray, statistics: np.ndarray) -> np.ndarray:
     """``(image - median) / scale`` per band, clipped to +-8, NaN -> 0 (float32 copy)."""
-    return _normalise(image, statistics)[0]
+    normalised = np.empty(image.shape, dtype=np.float32)
+    _normalise_into(normalised, image, statistics)
+    return normalised
 
 
-def _normalise(image: np.ndarray, statistics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised copy of ``image`` and its (y, x) nodata map (any band not finite).
+def _normalise_into(
+    out: np.ndarray,
+    image: np.ndarray,
+    statistics: np.ndarray,
+    picked: slice | list[int] = slice(None),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write normalised ``image[picked]`` into the top-left of ``out`` (band, y, x); return
+    its (y, x) nodata map (any band not finite) and brightness (band sum after clipping,
+    NaN -> 0), which gives the direction.
 
-    One allocation and in-place passes: at inference this runs on every tile of both
-    dates and would otherwise cost a third of the network's time.
+    Works on blocks of rows of about :data:`_BLOCK_BYTES` so the five passes (subtract,
+    scale, nodata sum, clip, brightness sum) run on data in cache: one trip through
+    memory per window instead of five. A pixel is nodata when its band sum before
+    clipping is not finite, which is when a band is (the normalised values are far too
+    small for a finite sum to overflow float32).
     """
-    normalised = np.subtract(image, statistics[:, 0, None, None], dtype=np.float32)
-    normalised *= (1 / statistics[:, 1])[:, None, None]
-    nodata = ~np.isfinite(normalised[0])
-    for band in normalised[1:]:
-        nodata |= ~np.isfinite(band)
-    np.clip(normalised, -CLIP, CLIP, out=normalised)
-    if nodata.any():
-        np.copyto(normalised, 0.0, where=np.isnan(normalised))
-    return normalised, nodata
+    bands, (rows, cols) = out.shape[0], image.shape[1:]
+    median = statistics[:, 0, None, None]
+    inverse = (1 / statistics[:, 1])[:, None, None]
+    nodata = np.empty((rows, cols), dtype=bool)
+    brightness = np.empty((rows, cols), dtype=np.float32)
+    step = max(1, _BLOCK_BYTES // (4 * bands * cols))
+    for top in range(0, rows, step):
+        span = slice(top, min(top + step, rows))
+        block = out[:, span, :cols]
+        np.subtract(image[picked, span], median, out=block, dtype=np.float32)
+        block *= inverse
+        np.sum(block, axis=0, out=brightness[span])
+        np.logical_not(np.isfinite(brightness[span]), out=nodata[span])
+        np.clip(block, -CLIP, CLIP, out=block)
+        if nodata[span].any():
+            np.copyto(block, 0.0, where=np.isnan(block))
+        np.sum(block, axis=0, out=brightness[span])
+    return nodata, brightness
+
+
+def _reflect_padding(buffer: np.ndarray, rows: int, cols: int) -> None:
+    """Fill ``buffer`` beyond ``rows`` x ``cols`` in place as ``np.pad(mode="symmetric")``
+    at the bottom and right would (the padding the network was run with)."""
+    total_rows, total_cols = buffer.shape[1:]
+    if total_rows > rows:
+        source = np.pad(np.arange(rows), (0, total_rows - rows), mode="symmetric")[rows:]
+        buffer[:, rows:, :cols] = buffer[:, source, :cols]
+    if total_cols > cols:
+        source = np.pad(np.arange(cols), (0, total_cols - cols), mode="symmetric")[cols:]
+        buffer[:, :, cols:] = buffer[:, :, source]
 
 
 def _band_selector(indices: list[int], count: int) -> slice | list[int]:
@@ -177,15 +212,6 @@ def _session(path: str, threads: int) -> Any:
         raise InputError(f"cannot load the ONNX model: {error}", source=path) from None
 
 
-def _padded(tile: np.ndarray) -> np.ndarray:
-    """``tile`` padded at the bottom and right to a multiple of :data:`STRIDE`."""
-    _, rows, cols = tile.shape
-    pad_rows, pad_cols = -rows % STRIDE, -cols % STRIDE
-    if not pad_rows and not pad_cols:
-        return tile
-    return np.pad(tile, ((0, 0), (0, pad_rows), (0, pad_cols)), mode="symmetric")
-
-
 def _spans(length: int, tile: int, margin: int) -> list[tuple[slice, slice]]:
     """(read, kept) slices along one axis.
 
@@ -240,6 +266,19 @@ class WindowedMethod(Protocol):
 
     name: str
 
+    def _scratch_buffer(self, name: str, shape: tuple[int, int, int]) -> np.ndarray:
+        """A C-contiguous float32 array of ``shape`` over memory kept between windows.
+
+        Fresh window-sized arrays (40 MB for 1024 px and ten bands) come from the kernel
+        as new pages, zeroed on first touch, for every window; reusing one buffer per
+        date avoids that. The instance is therefore not for concurrent use by threads.
+        """
+        size = shape[0] * shape[1] * shape[2]
+        flat = self._scratch.get(name)
+        if flat is None or flat.size < size:
+            flat = self._scratch[name] = np.empty(size, dtype=np.float32)
+        return flat[:size].reshape(shape)
+
     def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> Any: ...
 
     def windows(self, height: int, width: int) -> list[TileWindow]: ...
@@ -263,6 +302,7 @@ class SiameseChange:
     threshold: float = field(init=False)
     card: dict[str, Any] = field(init=False, repr=False)
     _band_indices: list[int] = field(init=False, repr=False)
+    _scratch: dict[str, np.ndarray] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.threads < 1:
@@ -278,6 +318,19 @@ class SiameseChange:
     @property
     def model_path(self) -> Path:
         return (self.model_dir or models_dir()) / self.card["onnx"]
+
+    def _scratch_buffer(self, name: str, shape: tuple[int, int, int]) -> np.ndarray:
+        """A C-contiguous float32 array of ``shape`` over memory kept between windows.
+
+        Fresh window-sized arrays (40 MB for 1024 px and ten bands) come from the kernel
+        as new pages, zeroed on first touch, for every window; reusing one buffer per
+        date avoids that. The instance is therefore not for concurrent use by threads.
+        """
+        size = shape[0] * shape[1] * shape[2]
+        flat = self._scratch.get(name)
+        if flat is None or flat.size < size:
+            flat = self._scratch[name] = np.empty(size, dtype=np.float32)
+        return flat[:size].reshape(shape)
 
     def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> SceneStatistics:
         """Normalisation statistics from (band, n) pixel samples of the two dates, bands in
@@ -315,18 +368,24 @@ class SiameseChange:
         than the rest of the scene did", the rule of the statistical methods.
         """
         picked = _band_selector(self._band_indices, before.shape[0])
-        first, missing_before = _normalise(before[picked], fitted.before)
-        second, missing_after = _normalise(after[picked], fitted.after)
-        session = _session(str(self.model_path), self.threads)
-        (output,) = session.run(
-            None, {"before": _padded(first)[None], "after": _padded(second)[None]}
-        )
-        rows, cols = keep
-        brighter = second[:, rows, cols].sum(0)
-        brighter -= first[:, rows, cols].sum(0)
-        direction = np.sign(brighter).astype(np.int8)
-        nodata = missing_before[keep] | missing_after[keep]
-        return output[0, 0][keep], direction, nodata
+        _, rows, cols = before.shape
+        shape = (len(self._band_indices), -(-rows // STRIDE) * STRIDE, -(-cols // STRIDE) * STRIDE)
+        inputs, missing, brightness = {}, [], []
+        for name, image, statistics in (
+            ("before", before, fitted.before),
+            ("after", after, fitted.after),
+        ):
+            buffer = self._scratch_buffer(name, shape)
+            image_missing, image_brightness = _normalise_into(buffer, image, statistics, picked)
+            _reflect_padding(buffer, rows, cols)
+            inputs[name] = buffer[None]
+            missing.append(image_missing[keep])
+            brightness.append(image_brightness[keep])
+        (output,) = _session(str(self.model_path), self.threads).run(None, inputs)
+        direction = np.sign(np.subtract(brightness[1], brightness[0])).astype(np.int8)
+        nodata = missing[0] | missing[1]
+        unpadded = output[0, 0, :rows, :cols]
+        return unpadded[keep], direction, nodata
 
     def probability(
         self, before: np.ndarray, after: np.ndarray, valid: np.ndarray | None = None
