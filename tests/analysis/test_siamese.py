@@ -264,3 +264,11 @@ def test_window_sides_not_multiple_of_the_stride_are_padded_as_numpy_symmetric()
         _reflect_padding(buffer, rows, cols)
         pads = ((0, 0), (0, buffer.shape[1] - rows), (0, buffer.shape[2] - cols))
         np.testing.assert_array_equal(buffer, np.pad(image, pads, mode="symmetric"))
+
+
+def test_a_margin_of_the_receptive_field_makes_tiles_exact() -> None:
+    """40 px of context is all the network sees: tiles then equal the untiled run."""
+    before, after, _ = _rennes()
+    whole = SiameseChange(tile=4096).score(before, after).score
+    tiled = SiameseChange(tile=208, margin=40).score(before, after).score
+    np.testing.assert_array_equal(tiled, whole)
