@@ -11,7 +11,7 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from sitewatch.analysis.coregister import Shift
-from sitewatch.detect.sources import shifted_window
+from sitewatch.detect.sources import BandFile, FilePair, shifted_window
 
 TRANSFORM = Affine(10, 0, 500_000, 0, -10, 5_000_000)
 
@@ -59,3 +59,17 @@ def test_shifted_window_equals_gdal_bilinear_warp(
     # Same pixels compared (raster borders and the hole's rim included), same values.
     np.testing.assert_array_equal(np.isfinite(found), np.isfinite(expected))
     np.testing.assert_allclose(found, expected, rtol=1e-5, equal_nan=True)
+
+
+def test_reads_past_the_grid_edge_stop_at_it_shifted_or_not(tmp_path: Path) -> None:
+    path = tmp_path / "band.tif"
+    textured_band(path)
+    band = BandFile(path, 1, "B08")
+    with FilePair(path, path, [band], [band]) as pair:
+        before, after = pair.read(slice(40, 1064), slice(0, 1024))
+        assert before.shape == after.shape == (1, 40, 90)
+        np.testing.assert_array_equal(before, after)
+        assert pair.correct(Shift(0.25, -0.5, 1.0))
+        before, after = pair.read(slice(40, 1064), slice(0, 1024))
+        assert before.shape == after.shape == (1, 40, 90)
+        assert np.isfinite(after[0, :-1, 1:]).mean() > 0.9

@@ -43,17 +43,21 @@ class ObjectTable:
         if not items:
             return
         geometries = shapely.to_geojson(np.array([item.geometry for item in items], dtype=object))
+        encode = json.JSONEncoder().encode
+        bodies = [
+            f'"geometry": {geometry}, "properties": {encode(feature_properties(item))}}}'.encode()
+            for item, geometry in zip(items, geometries, strict=True)
+        ]
+        lengths = [len(body) for body in bodies]
         with self.path.open("ab") as file:
-            for item, geometry in zip(items, geometries, strict=True):
-                properties = json.dumps(feature_properties(item))
-                body = f'"geometry": {geometry}, "properties": {properties}}}'.encode()
-                self._offsets.append(file.tell())
-                self._lengths.append(len(body))
-                file.write(body)
-                self._max_scores.append(item.max_score)
-                self._pixel_counts.append(item.pixel_count)
-                self.changed_pixels += item.pixel_count
-                self.changed_area_m2 += item.area_m2 or 0.0
+            start = file.tell()
+            file.write(b"".join(bodies))
+        self._offsets.extend(np.cumsum([start, *lengths[:-1]]).tolist())
+        self._lengths.extend(lengths)
+        self._max_scores.extend(item.max_score for item in items)
+        self._pixel_counts.extend(item.pixel_count for item in items)
+        self.changed_pixels += sum(item.pixel_count for item in items)
+        self.changed_area_m2 += sum(item.area_m2 or 0.0 for item in items)
 
     def __len__(self) -> int:
         return len(self._offsets)

@@ -150,7 +150,14 @@ def _windows(height: int, width: int, size: int) -> Iterator[tuple[slice, slice]
 
 def _clear(source: PairSource, before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Pixels valid on both dates and not cloudy on either (cloud test: Sentinel-2 only)."""
-    clear = finite_pixels(before) & finite_pixels(after)
+    return _clear_of_valid(source, before, after, finite_pixels(before) & finite_pixels(after))
+
+
+def _clear_of_valid(
+    source: PairSource, before: np.ndarray, after: np.ndarray, valid_both: np.ndarray
+) -> np.ndarray:
+    """:func:`_clear` when the pixels valid on both dates are already known."""
+    clear = valid_both.copy()
     scale = source.reflectance_scale
     if scale is not None and clear.any():
         for image in (before, after):
@@ -225,7 +232,11 @@ def _coregistration(source: PairSource, options: DetectionOptions) -> dict[str, 
 
 @dataclass
 class _Sample:
-    """A regular grid of clear pixels (band, n) of both dates, plus scene-wide counts."""
+    """A regular grid of clear pixels (band, n) of both dates, plus scene-wide counts.
+
+    It also keeps each tile's clear pixels, packed to one bit per pixel (6 MB for 50 Mpx),
+    so the scoring pass reuses them instead of running the validity and cloud tests again.
+    """
 
     step: int
     before: list[np.ndarray] = field(default_factory=list)
@@ -234,12 +245,17 @@ class _Sample:
     valid_after: int = 0
     valid_both: int = 0
     clear: int = 0
+    clear_tiles: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
 
-    def add(self, rows: slice, cols: slice, before, after, clear: np.ndarray) -> None:
-        self.valid_before += int(finite_pixels(before).sum())
-        self.valid_after += int(finite_pixels(after).sum())
-        self.valid_both += int((finite_pixels(before) & finite_pixels(after)).sum())
-        self.clear += int(clear.sum())
+    def add(self, source: PairSource, rows: slice, cols: slice, before, after) -> None:
+        valid_before, valid_after = finite_pixels(before), finite_pixels(after)
+        valid_both = valid_before & valid_after
+        clear = _clear_of_valid(source, before, after, valid_both)
+        self.valid_before += int(np.count_nonzero(valid_before))
+        self.valid_after += int(np.count_nonzero(valid_after))
+        self.valid_both += int(np.count_nonzero(valid_both))
+        self.clear += int(np.count_nonzero(clear))
+        self.clear_tiles[rows.start, cols.start] = np.packbits(clear)
         # Grid coordinates that are multiples of the step, whatever the window.
         picks = (
             slice((-rows.start) % self.step, None, self.step),
@@ -249,13 +265,19 @@ class _Sample:
         self.before.append(before[(slice(None), *picks)][:, keep].astype(np.float64))
         self.after.append(after[(slice(None), *picks)][:, keep].astype(np.float64))
 
+    def clear_of(self, rows: slice, cols: slice) -> np.ndarray:
+        """The clear pixels of the tile at ``rows``, ``cols``, as :meth:`add` found them."""
+        shape = (rows.stop - rows.start, cols.stop - cols.start)
+        packed = self.clear_tiles[rows.start, cols.start]
+        return np.unpackbits(packed, count=shape[0] * shape[1]).view(bool).reshape(shape)
+
 
 def _gather_sample(source: PairSource, tile: int, before_name: str, after_name: str) -> _Sample:
     grid = source.grid
     sample = _Sample(step=max(1, math.floor(math.sqrt(grid.height * grid.width / SAMPLE_SIZE))))
     for rows, cols in _windows(grid.height, grid.width, tile):
         before, after = source.read(rows, cols)
-        sample.add(rows, cols, before, after, _clear(source, before, after))
+        sample.add(source, rows, cols, before, after)
     if sample.valid_before == 0:
         raise InputError("holds no valid pixel (all nodata)", item=before_name)
     if sample.valid_after == 0:
@@ -348,7 +370,7 @@ def run_detection(
             threshold, rule = _statistical_threshold(options, sample_before, sample_after, model)
             for rows, cols in _windows(grid.height, grid.width, options.tile_size):
                 before, after = source.read(rows, cols)
-                usable = _clear(source, before, after)
+                usable = sample.clear_of(rows, cols)
                 score = np.full(usable.shape, np.nan, dtype=np.float32)
                 direction = np.zeros(usable.shape, dtype=np.int8)
                 if usable.any():

@@ -348,24 +348,27 @@ class FilePair:
         return True
 
     def read(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        # Slices past the grid's edge stop at it, as numpy slicing does.
+        rows = slice(*rows.indices(self.grid.height)[:2])
+        cols = slice(*cols.indices(self.grid.width)[:2])
         window = Window.from_slices(rows, cols)
         return self._read(self._before, window), self._read(self._after, window)
 
     @staticmethod
     def _read(readers: list[_Reader], window: Window) -> np.ndarray:
-        bands = []
-        for dataset, band, nodata, shift in readers:
+        # GDAL writes each band into its plane of the result: no stacking copy.
+        image = np.empty((len(readers), int(window.height), int(window.width)), np.float32)
+        for plane, (dataset, band, nodata, shift) in zip(image, readers, strict=True):
             try:
                 if shift is None:
-                    values = _read_band(dataset, band.index, window, nodata)
+                    _read_band(dataset, band.index, window, nodata, plane)
                 else:
-                    values = shifted_window(dataset, band.index, window, nodata, shift)
+                    plane[...] = shifted_window(dataset, band.index, window, nodata, shift)
             except RasterioError as error:
                 raise InputError(
                     f"cannot read band {band.name} ({gdal_reason(error)})", source=band.path
                 ) from None
-            bands.append(values)
-        return np.stack(bands)
+        return image
 
     def close(self) -> None:
         self._stack.close()
@@ -378,9 +381,14 @@ class FilePair:
 
 
 def _read_band(
-    dataset: rasterio.io.DatasetReaderBase, index: int, window: Window, nodata: float | None
+    dataset: rasterio.io.DatasetReaderBase,
+    index: int,
+    window: Window,
+    nodata: float | None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    values = dataset.read(index, window=window, out_dtype="float32")
+    """Band ``index`` over ``window`` as float32 (into ``out`` when given), nodata NaN."""
+    values = dataset.read(index, window=window, out_dtype="float32", out=out)
     if nodata is not None:
         values[values == nodata] = np.nan
     return values
