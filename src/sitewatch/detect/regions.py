@@ -88,8 +88,12 @@ class _Regions:
         self.crossing[self.region_of[0]] = False  # the background's region
 
     def numbers(self, index: int) -> np.ndarray:
-        """Region number of each local label of strip ``index`` (label 0: -1)."""
-        return np.concatenate([[-1], self.region_of[self.offsets[index] + 1 :]])
+        """Region number of each local label of strip ``index`` (label 0: -1).
+
+        int32 like the labels: the strip's region image is the largest array of the stage.
+        """
+        local = self.region_of[self.offsets[index] + 1 :]
+        return np.concatenate([np.array([-1], dtype=np.int32), local.astype(np.int32)])
 
 
 def change_objects(
