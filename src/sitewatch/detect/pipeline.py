@@ -22,10 +22,13 @@ of pixels in grid coordinates, the same whatever the tiling, so a tiled run equa
 one-tile run up to float rounding. Score and direction go tile by tile into tiled GeoTIFFs
 in the run's working folder (the score COG is made from that file by GDAL, streaming);
 what stays whole in memory is ONE byte per pixel: the mask (1 change, 0 no change, 255 not
-compared), which clean-up and the minimum mapping unit need across tile borders. Clean-up
-works on strips with a halo wide enough to give the whole-raster result; connected regions
-are labelled strip by strip (labels of one strip at a time) and joined across strip borders,
-so a 100 Mpx run needs about 100 MB for the mask plus a few strips of working arrays.
+compared), which clean-up and the minimum mapping unit need across tile borders, plus one
+bit per pixel: the sample pass's clear pixels, which the scoring pass reuses rather than
+testing validity and clouds again. Clean-up works on strips with a halo wide enough to give
+the whole-raster result; connected regions are labelled strip by strip (labels of one strip
+at a time) and joined across strip borders; the objects go to a table on disk as they are
+found (:mod:`sitewatch.detect.object_table`). A 100 Mpx run needs about 110 MB for the mask
+and clear bits plus a few strips of working arrays and a few numbers per object.
 Learned methods read windows of their own size (their ``tile``), not ``tile_size``.
 """
 
