@@ -1,0 +1,108 @@
+"""Accuracy of ``sitewatch detect-pair`` on the OSCD validation cities, for every method.
+
+This is the number a user gets: the whole command (masks, co-registration check,
+normalisation, score, threshold, clean-up, minimum mapping unit) run on the raw per-band
+folders, its ``change_mask.tif`` compared pixel by pixel with the OSCD labels (1 = no
+change, 2 = change, on the 10 m grid of ``imgs_1``, which is the grid ``detect-pair``
+writes on). Nothing here was tuned on these cities. The peer, TorchGeo's FC-Siam-diff,
+needs torchvision and lives in its own environment (``benchmarks/peer_torchgeo.py``); its
+latest result is read from ``benchmarks/results/peer_torchgeo.json`` and shown beside ours
+with its date.
+
+Run: .venv/bin/python benchmarks/detect_accuracy.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import rasterio
+
+from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled
+from sitewatch.detect.pair import detect_pair
+from sitewatch.detect.pipeline import DetectionOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+OSCD = ROOT.parent / "shared" / "data" / "oscd"
+RESULTS = ROOT / "benchmarks" / "results" / "detect_accuracy.json"
+PEER = ROOT / "benchmarks" / "results" / "peer_torchgeo.json"
+CITIES = ("pisa", "rennes", "saclay_e")
+METHODS = ("cva", "irmad", "siamese")
+
+
+def city_counts(method: str, city: str, work: Path) -> tuple[ConfusionCounts, float]:
+    folder = OSCD / "images" / city
+    out = work / f"{method}-{city}"
+    started = time.perf_counter()
+    detect_pair(folder / "imgs_1", folder / "imgs_2", out, options=DetectionOptions(method=method))
+    seconds = time.perf_counter() - started
+    with rasterio.open(out / "change_mask.tif") as mask_file:
+        mask = mask_file.read(1)
+    with rasterio.open(OSCD / "train_labels" / city / "cm" / f"{city}-cm.tif") as label_file:
+        truth = label_file.read(1) == 2
+    if truth.shape != mask.shape:
+        raise SystemExit(f"{city}: mask {mask.shape} is not on the label grid {truth.shape}")
+    return confusion(mask == 1, truth, ignore=mask == 255), seconds
+
+
+def main() -> None:
+    if not OSCD.is_dir():
+        sys.exit(f"OSCD data not found at {OSCD}")
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="sitewatch-acc-") as tmp:
+        for method in METHODS:
+            counts = {}
+            seconds[method] = 0.0
+            for city in CITIES:
+                counts[city], elapsed = city_counts(method, city, Path(tmp))
+                seconds[method] += elapsed
+            counts["pooled"] = pooled(counts.values())
+            results[method] = {name: value.as_dict() for name, value in counts.items()}
+    peer = json.loads(PEER.read_text()) if PEER.exists() else None
+    rows = [(f"sitewatch {method}", results[method]) for method in METHODS]
+    if peer is not None:
+        rows.append((f"peer FC-Siam-diff ({peer['encoder']})", peer["validation"]))
+    header = f"{'method':<32}" + "".join(f"{city:>10}" for city in CITIES)
+    print("\nChange-class F1 on the OSCD validation cities (pooled: P / R / F1 / IoU)")
+    print(header + f"{'pooled P':>10}{'R':>7}{'F1':>7}{'IoU':>7}")
+    for name, table in rows:
+        cells = "".join(f"{table[city]['f1']:>10.3f}" for city in CITIES)
+        pool = table["pooled"]
+        print(
+            f"{name:<32}{cells}{pool['precision']:>10.3f}{pool['recall']:>7.3f}"
+            f"{pool['f1']:>7.3f}{pool['iou']:>7.3f}"
+        )
+    if peer is not None:
+        print(
+            f"(peer: trained {peer['training']['seconds']:.0f} s, "
+            f"{peer['training']['steps_run']} steps in its own environment; see {PEER.name})"
+        )
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}",
+                "cities": list(CITIES),
+                "methods": results,
+                "seconds_per_method": seconds,
+                "peer": {"source": str(PEER.relative_to(ROOT)), "validation": peer["validation"]}
+                if peer
+                else None,
+            },
+            indent=2,
+        )
+    )
+    print(f"saved {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
