@@ -52,6 +52,8 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 from rasterio.windows import Window  # noqa: E402
 
+from measure import peak_rss_mb, write_repeated  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"
 RESULTS = ROOT / "benchmarks" / "results" / "detect_throughput.json"
@@ -102,20 +104,7 @@ def build_date(path: Path, tile: np.ndarray, side: int) -> None:
     with rasterio.open(path, "w", **profile) as dest:
         for index, band in enumerate(BANDS, start=1):
             dest.set_band_description(index, band)
-        for row in range(0, side, TILE):
-            for col in range(0, side, TILE):
-                rows = min(TILE, side - row)
-                cols = min(TILE, side - col)
-                ys = (np.arange(row, row + rows) % tile.shape[1])[:, None]
-                xs = (np.arange(col, col + cols) % tile.shape[2])[None, :]
-                dest.write(tile[:, ys, xs], window=Window(col, row, cols, rows))
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        write_repeated(dest, tile, TILE)
 
 
 def child_detect(before: str, after: str, out: str, method: str) -> dict[str, object]:

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.windows import Window, from_bounds
+from rasterio.windows import from_bounds
+
+from measure import peak_rss_mb, write_repeated
 
 ROOT = Path(__file__).resolve().parents[1]
 OSCD = ROOT.parent / "shared" / "data" / "oscd" / "images"
@@ -103,22 +105,10 @@ def build_mosaic(path: Path) -> None:
         "predictor": 2,
         "BIGTIFF": "YES",
     }
-    block = 2048
     with rasterio.open(path, "w", **profile) as dest:
         for band_index in range(len(MOSAIC_BANDS)):
             dest.set_band_description(band_index + 1, MOSAIC_BANDS[band_index])
-        for row in range(0, MOSAIC_SIZE, block):
-            for col in range(0, MOSAIC_SIZE, block):
-                ys = (np.arange(row, row + block) % tile.shape[1])[:, None]
-                xs = (np.arange(col, col + block) % tile.shape[2])[None, :]
-                dest.write(tile[:, ys, xs], window=Window(col, row, block, block))
-
-
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        write_repeated(dest, tile, 2048)
 
 
 def child_stack(workspace: str, site_id: str) -> dict[str, float]:
@@ -271,7 +261,7 @@ def child_main(kind: str, *args: str) -> None:
     runners = {"stack": child_stack, "window": child_window, "full": child_full}
     parsed = [float(a) if a.replace(".", "", 1).isdigit() else a for a in args]
     result = runners[kind](*parsed)
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

@@ -276,19 +276,6 @@ class WindowedMethod(Protocol):
 
     name: str
 
-    def _scratch_buffer(self, name: str, shape: tuple[int, int, int]) -> np.ndarray:
-        """A C-contiguous float32 array of ``shape`` over memory kept between windows.
-
-        Fresh window-sized arrays (40 MB for 1024 px and ten bands) come from the kernel
-        as new pages, zeroed on first touch, for every window; reusing one buffer per
-        date avoids that. The instance is therefore not for concurrent use by threads.
-        """
-        size = shape[0] * shape[1] * shape[2]
-        flat = self._scratch.get(name)
-        if flat is None or flat.size < size:
-            flat = self._scratch[name] = np.empty(size, dtype=np.float32)
-        return flat[:size].reshape(shape)
-
     def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> Any: ...
 
     def windows(self, height: int, width: int) -> list[TileWindow]: ...
