@@ -20,7 +20,7 @@ from shapely.errors import GEOSException
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from sitewatch.catalog.formats.fields import flat_properties, record_from_properties
+from sitewatch.catalog.formats.fields import FIELDS, flat_properties, record_from_properties
 from sitewatch.catalog.formats.files import decode_text, read_bytes
 from sitewatch.catalog.records import SiteRecord, located
 from sitewatch.errors import InputError
@@ -28,22 +28,9 @@ from sitewatch.errors import InputError
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
 WKT_NAMES = ("wkt", "geometry", "geom")
-COLUMNS = (
-    "id",
-    "name",
-    "aliases",
-    "category",
-    "country",
-    "missile_classes",
-    "status",
-    "declared",
-    "uncertainty_m",
-    "lat",
-    "lon",
-    "wkt",
-    "notes",
-    "sources",
-)
+# The record's fields, with the location columns before the long free-text ones.
+_LOCATION_BEFORE = FIELDS.index("notes")
+COLUMNS = (*FIELDS[:_LOCATION_BEFORE], "lat", "lon", "wkt", *FIELDS[_LOCATION_BEFORE:])
 
 
 def dumps(records: Sequence[SiteRecord]) -> str:
