@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 from rasterio.windows import Window  # noqa: E402
 
-from measure import peak_rss_mb, write_repeated  # noqa: E402
+from measure import peak_rss_mb, read_oscd_bands, write_repeated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"
@@ -76,35 +76,13 @@ ORIGIN_X, ORIGIN_Y = 300000.0, 3_750_000.0
 
 
 def load_city_date(folder: str) -> np.ndarray:
-    bands = []
-    for band in BANDS:
-        (path,) = sorted((CITY / folder).glob(f"*_{band}.tif"))
-        with rasterio.open(path) as source:
-            bands.append(source.read(1))
-    return np.stack(bands)
+    return read_oscd_bands(CITY / folder, BANDS)
 
 
 def build_date(path: Path, tile: np.ndarray, side: int) -> None:
     """``tile`` repeated to ``side`` x ``side`` px, written 1024 px block by block."""
-    profile = {
-        "driver": "GTiff",
-        "width": side,
-        "height": side,
-        "count": len(BANDS),
-        "dtype": "uint16",
-        "crs": "EPSG:32636",
-        "transform": rasterio.transform.from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0),
-        "tiled": True,
-        "blockxsize": 512,
-        "blockysize": 512,
-        "compress": "deflate",
-        "predictor": 2,
-        "BIGTIFF": "YES",
-    }
-    with rasterio.open(path, "w", **profile) as dest:
-        for index, band in enumerate(BANDS, start=1):
-            dest.set_band_description(index, band)
-        write_repeated(dest, tile, TILE)
+    transform = rasterio.transform.from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
+    write_repeated(path, tile, BANDS, side, crs="EPSG:32636", transform=transform, block=TILE)
 
 
 def child_detect(before: str, after: str, out: str, method: str) -> dict[str, object]:

@@ -26,11 +26,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import rasterio
 from rasterio.windows import from_bounds
 
-from measure import peak_rss_mb, write_repeated
+from measure import peak_rss_mb, read_oscd_bands, write_repeated
 
 ROOT = Path(__file__).resolve().parents[1]
 OSCD = ROOT.parent / "shared" / "data" / "oscd" / "images"
@@ -82,33 +81,11 @@ def bench_ingest(work: Path) -> dict[str, float]:
 
 def build_mosaic(path: Path) -> None:
     """A 4-band tiled GeoTIFF of real OSCD texture, written block by block."""
-    tiles = []
-    for band in MOSAIC_BANDS:
-        (file,) = sorted((OSCD / "paris" / "imgs_1").glob(f"*_{band}.tif"))
-        with rasterio.open(file) as source:
-            tiles.append(source.read(1))
-    tile = np.stack(tiles)
-    profile = {
-        "driver": "GTiff",
-        "width": MOSAIC_SIZE,
-        "height": MOSAIC_SIZE,
-        "count": len(MOSAIC_BANDS),
-        "dtype": "uint16",
-        "crs": "EPSG:32631",
-        "transform": rasterio.transform.from_origin(
-            ORIGIN_X, ORIGIN_Y + MOSAIC_SIZE * 10.0, 10.0, 10.0
-        ),
-        "tiled": True,
-        "blockxsize": 512,
-        "blockysize": 512,
-        "compress": "deflate",
-        "predictor": 2,
-        "BIGTIFF": "YES",
-    }
-    with rasterio.open(path, "w", **profile) as dest:
-        for band_index in range(len(MOSAIC_BANDS)):
-            dest.set_band_description(band_index + 1, MOSAIC_BANDS[band_index])
-        write_repeated(dest, tile, 2048)
+    tile = read_oscd_bands(OSCD / "paris" / "imgs_1", MOSAIC_BANDS)
+    transform = rasterio.transform.from_origin(ORIGIN_X, ORIGIN_Y + MOSAIC_SIZE * 10.0, 10.0, 10.0)
+    write_repeated(
+        path, tile, MOSAIC_BANDS, MOSAIC_SIZE, crs="EPSG:32631", transform=transform, block=2048
+    )
 
 
 def child_stack(workspace: str, site_id: str) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: peak memory, and big rasters made from real tiles.
+"""What the benchmark scripts share: peak memory, OSCD bands, big rasters of real texture.
 
 The scripts import it as a sibling module (``python benchmarks/NAME.py`` puts this folder
 on ``sys.path``).
@@ -6,10 +6,12 @@ on ``sys.path``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from rasterio.io import DatasetWriter
+import rasterio
+from affine import Affine
 from rasterio.windows import Window
 
 
@@ -21,15 +23,52 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def write_repeated(dest: DatasetWriter, tile: np.ndarray, block: int) -> None:
-    """Fill ``dest`` with ``tile`` (band, y, x) repeated, one ``block``-sized window at a time.
+def read_oscd_bands(folder: Path, bands: Sequence[str]) -> np.ndarray:
+    """The per-band files of one OSCD date, stacked (band, y, x) in their stored dtype."""
+    stacked = []
+    for band in bands:
+        (path,) = sorted(folder.glob(f"*_{band}.tif"))
+        with rasterio.open(path) as source:
+            stacked.append(source.read(1))
+    return np.stack(stacked)
+
+
+def write_repeated(
+    path: Path,
+    tile: np.ndarray,
+    band_names: Sequence[str],
+    side: int,
+    *,
+    crs: str,
+    transform: Affine,
+    block: int = 1024,
+) -> None:
+    """A ``side`` x ``side`` tiled GeoTIFF of ``tile`` (band, y, x) repeated, block by block.
 
     Repeating real imagery keeps its texture and change structure while the memory used
     stays one block, whatever the raster size.
     """
-    for row in range(0, dest.height, block):
-        for col in range(0, dest.width, block):
-            rows, cols = min(block, dest.height - row), min(block, dest.width - col)
-            ys = (np.arange(row, row + rows) % tile.shape[1])[:, None]
-            xs = (np.arange(col, col + cols) % tile.shape[2])[None, :]
-            dest.write(tile[:, ys, xs], window=Window(col, row, cols, rows))
+    profile = {
+        "driver": "GTiff",
+        "width": side,
+        "height": side,
+        "count": len(band_names),
+        "dtype": tile.dtype.name,
+        "crs": crs,
+        "transform": transform,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "predictor": 2,
+        "BIGTIFF": "YES",
+    }
+    with rasterio.open(path, "w", **profile) as dest:
+        for index, name in enumerate(band_names, start=1):
+            dest.set_band_description(index, name)
+        for row in range(0, side, block):
+            for col in range(0, side, block):
+                rows, cols = min(block, side - row), min(block, side - col)
+                ys = (np.arange(row, row + rows) % tile.shape[1])[:, None]
+                xs = (np.arange(col, col + cols) % tile.shape[2])[None, :]
+                dest.write(tile[:, ys, xs], window=Window(col, row, cols, rows))
