@@ -6,11 +6,23 @@ Sites and scenes keep their geometry (EPSG:4326) plus a bounding box so that
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from sitewatch.db.types import UTCDateTime, WKBGeometry, utcnow
@@ -173,3 +185,185 @@ class ChangeObjectRow(BBoxMixin, Base):
     run: Mapped[DetectionRun] = relationship(back_populates="objects")
 
     __table_args__ = (Index("ix_change_objects_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
+
+
+class Analyst(Base):
+    """A named signer of ledger entries and assessments: the public half of an Ed25519 key.
+
+    Private keys never enter the database; they stay in the workspace's ``keys`` folder
+    (or wherever the analyst keeps them), so a shared database cannot forge anyone.
+    """
+
+    __tablename__ = "analysts"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One link of the tamper-evident chain: canonical payload, file hashes, signature.
+
+    ``seq`` is assigned as head + 1 under a write lock, so the chain has no gaps and no
+    forks; no foreign keys, because evidence must outlive whatever it records.
+    """
+
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    site_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    subject_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Declaration(Base):
+    """A state's declaration as imported: party, date, and the original document."""
+
+    __tablename__ = "declarations"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    party: Mapped[str] = mapped_column(String(200))
+    declared_on: Mapped[date] = mapped_column(Date)
+    source_name: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[DeclarationItem]] = relationship(
+        back_populates="declaration",
+        cascade="all, delete-orphan",
+        order_by="DeclarationItem.position",
+    )
+
+
+class DeclarationItem(Base):
+    """One declared facility: where, what, and the status the party claims for it."""
+
+    __tablename__ = "declaration_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    declaration_id: Mapped[str] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    uncertainty_m: Mapped[float | None] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    status_date: Mapped[date | None] = mapped_column(Date)
+    inventory: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    declaration: Mapped[Declaration] = relationship(back_populates="items")
+
+
+class Assessment(Base):
+    """An analyst's judgement of a site's status on a date, with the evidence it rests on."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    observed_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[str] = mapped_column(String(10))
+    analyst: Mapped[str] = mapped_column(ForeignKey("analysts.name"))
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Verification(Base):
+    """The verdicts of one `verify` over a declaration, kept as they were given."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    declaration_id: Mapped[str] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), index=True
+    )
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    verdicts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Scan(Base):
+    """A wide-area search: the area, the two date windows, the method and its progress."""
+
+    __tablename__ = "scans"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    aoi_spec: Mapped[str] = mapped_column(String(500))
+    geometry: Mapped[BaseGeometry] = mapped_column(WKBGeometry)
+    before_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    before_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    after_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    after_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    crs: Mapped[str] = mapped_column(String(100))
+    tile_size_m: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tiles: Mapped[list[ScanTile]] = relationship(
+        back_populates="scan", cascade="all, delete-orphan"
+    )
+
+
+class ScanTile(BBoxMixin, Base):
+    """One tile of a scan: written once when its task finishes, so a resumed scan skips it."""
+
+    __tablename__ = "scan_tiles"
+
+    scan_id: Mapped[str] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    tile_key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    like_score: Mapped[float | None] = mapped_column(Float)
+    candidate_count: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    scan: Mapped[Scan] = relationship(back_populates="tiles")
+
+
+class Candidate(BBoxMixin, Base):
+    """A possible undeclared site found by a scan, until an analyst promotes or dismisses it."""
+
+    __tablename__ = "candidates"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"), index=True)
+    tile_key: Mapped[str] = mapped_column(String(50))
+    geometry: Mapped[BaseGeometry] = mapped_column(WKBGeometry)
+    centroid_lon: Mapped[float] = mapped_column(Float)
+    centroid_lat: Mapped[float] = mapped_column(Float)
+    area_m2: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float, index=True)
+    max_score: Mapped[float] = mapped_column(Float)
+    nearest_site_id: Mapped[str | None] = mapped_column(String(100))
+    nearest_site_m: Mapped[float | None] = mapped_column(Float)
+    known: Mapped[bool] = mapped_column(Boolean, default=False)
+    chips: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    promoted_site_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_candidates_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
