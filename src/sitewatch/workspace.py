@@ -53,8 +53,13 @@ class Workspace:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed if the block succeeds, rolled back if it raises."""
+        """A unit of work: committed if the block succeeds, rolled back if it raises.
+
+        ``session.info["workspace"]`` is this workspace, so that code handed only a session
+        (the ledger, which needs the keys folder and the workspace root) can find it.
+        """
         session = self._sessions()
+        session.info["workspace"] = self
         try:
             yield session
             session.commit()
