@@ -17,9 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sitewatch.catalog.records import SiteRecord, SourceRecord, normalise_category, slugify
+from sitewatch.catalog.records import (
+    SiteRecord,
+    SourceRecord,
+    normalise_category,
+    record_to_dict,
+    slugify,
+)
 from sitewatch.db.models import Site, SiteSource
 from sitewatch.errors import ConflictError, InputError, NotFoundError
+from sitewatch.evidence import ledger
+from sitewatch.imagery.hashing import sha256_file
 
 OnConflict = Literal["error", "skip", "update"]
 ON_CONFLICT: tuple[OnConflict, ...] = ("error", "skip", "update")
@@ -72,7 +80,13 @@ def add_site(session: Session, record: SiteRecord) -> Site:
     site = from_record(record)
     session.add(site)
     _flush(session, f"site {record.id!r} was added by someone else meanwhile; try again")
+    _record_change(session, "site.add", record.id, {"site": record_to_dict(record)})
     return site
+
+
+def _record_change(session: Session, kind: str, site_id: str, payload: dict[str, Any]) -> None:
+    """The catalog change's ledger entry, in the same transaction as the change."""
+    ledger.record(session, kind=kind, payload=payload, site_id=site_id, subject_id=site_id)
 
 
 def _flush(session: Session, conflict: str) -> None:
@@ -122,9 +136,16 @@ def edit_site(session: Session, site_id: str, **changes: Any) -> Site:
             f"cannot edit {', '.join(unknown)} (editable: {', '.join(EDITABLE)})", item="edit"
         )
     site = get_site(session, site_id)
-    record = dataclasses.replace(to_record(site), **changes)
+    before = to_record(site)
+    record = dataclasses.replace(before, **changes)
     from_record(record, site)
     session.flush()
+    _record_change(
+        session,
+        "site.edit",
+        site_id,
+        {"before": record_to_dict(before), "after": record_to_dict(record)},
+    )
     return site
 
 
@@ -134,6 +155,7 @@ def remove_site(session: Session, site_id: str) -> SiteRecord:
     record = to_record(site)
     session.delete(site)
     session.flush()
+    _record_change(session, "site.remove", site_id, {"site": record_to_dict(record)})
     return record
 
 
@@ -194,7 +216,21 @@ def import_sites(
         if record.geometry is None:
             result.unlocated.append(record.id)
     _flush(session, f"{prefix}sites were added by someone else meanwhile; nothing imported")
+    actions = {**dict.fromkeys(result.added, "added"), **dict.fromkeys(result.updated, "updated")}
+    origin = _import_origin(source)
+    for record in records:
+        if record.id in actions:
+            payload = {"action": actions[record.id], "site": record_to_dict(record), **origin}
+            _record_change(session, "site.import", record.id, payload)
     return result
+
+
+def _import_origin(source: str | Path | None) -> dict[str, Any]:
+    """Where an import came from: the file's name and SHA-256 (the file may not be kept)."""
+    if source is None:
+        return {"source": None}
+    path = Path(source)
+    return {"source": str(source), "source_sha256": sha256_file(path) if path.is_file() else None}
 
 
 def _refuse_repeated_ids(records: Iterable[SiteRecord], prefix: str) -> None:

@@ -18,11 +18,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from pyproj import CRS
+from sqlalchemy.orm import Session
 
 from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.catalog.sites import get_site
@@ -36,6 +38,7 @@ from sitewatch.detect.pipeline import (
 from sitewatch.detect.products import (
     MASK_FILE,
     OBJECTS_FILE,
+    PRODUCT_FILES,
     RUN_FILE,
     SCORE_FILE,
     staged_products,
@@ -44,6 +47,8 @@ from sitewatch.detect.products import (
 from sitewatch.detect.runs import store_run
 from sitewatch.detect.sources import ArrayPair, Grid, reflectance_scale_for
 from sitewatch.errors import InputError
+from sitewatch.evidence import ledger
+from sitewatch.evidence.files import FileRef
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
@@ -90,6 +95,32 @@ def _slice(stack: xr.DataArray, scene_id: str) -> np.ndarray:
 def _run_id(site_id: str, first: Scene, last: Scene, now: datetime) -> str:
     digest = hashlib.sha256(f"{site_id}|{first.id}|{last.id}|{now.isoformat()}".encode())
     return f"run-{now:%Y%m%dT%H%M%S}-{digest.hexdigest()[:8]}"
+
+
+def _record_run(session: Session, run: DetectionRun, staging: Path, destination: Path) -> None:
+    """The run's ledger entry, signed in the run's transaction; products are hashed where
+    they are staged and recorded at the path they are moved to after the commit."""
+    ledger.record(
+        session,
+        kind="detection.run",
+        site_id=run.site_id,
+        subject_id=run.id,
+        payload={
+            "run_id": run.id,
+            "method": run.method,
+            "before_scene_id": run.before_scene_id,
+            "after_scene_id": run.after_scene_id,
+            "parameters": run.parameters,
+            "summary": run.summary,
+            "lineage": run.lineage,
+            "products": run.products,
+        },
+        files=[
+            FileRef(staging / name, stored_as=destination / name)
+            for name in PRODUCT_FILES
+            if (staging / name).is_file()
+        ],
+    )
 
 
 def detect_site(
@@ -167,7 +198,7 @@ def detect_site(
             )
         }
         with workspace.session() as session:
-            store_run(
+            stored = store_run(
                 session,
                 DetectionRun(
                     id=run_id,
@@ -193,6 +224,7 @@ def detect_site(
                 ),
                 result.objects,
             )
+            _record_run(session, stored, staging, destination)
     return SiteRun(
         run_id=run_id,
         site_id=site_id,

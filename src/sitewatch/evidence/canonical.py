@@ -1,7 +1,8 @@
 """Canonical JSON: one byte sequence per value, so that a hash of it means something.
 
 The form is RFC 8785-like: object keys sorted by code point, no insignificant whitespace,
-UTF-8 (non-ASCII characters written as themselves), NaN and infinities refused. It differs
+UTF-8 (non-ASCII characters written as themselves), no NaN or infinity (:func:`jsonable`
+turns them into ``null``, as a statistic over no pixels is recorded). It differs
 from RFC 8785 only where Python and ECMAScript disagree: keys outside the Basic
 Multilingual Plane sort by code point (RFC 8785 sorts UTF-16 units) and floats are written
 by Python's shortest round-trip ``repr`` (``1.0``, ``1e+22``). Anyone checking an entry
@@ -12,6 +13,7 @@ ensure_ascii=False, allow_nan=False)`` gets the same bytes.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import PurePath
@@ -31,6 +33,8 @@ def jsonable(value: Any) -> Any:
     Callers may hand over what they have (a scene's datetime, a product's path); anything
     else that JSON cannot hold is a programming error and raises TypeError.
     """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity; a missing statistic is recorded as null
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, datetime):
@@ -53,16 +57,9 @@ def jsonable(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """The canonical text of ``value`` (see the module docstring for the rules)."""
-    try:
-        return json.dumps(
-            jsonable(value),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-        )
-    except ValueError as exc:  # NaN or infinity: not JSON, and no canonical form
-        raise ValueError(f"evidence payload holds a value JSON cannot represent: {exc}") from exc
+    return json.dumps(
+        jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def canonical_bytes(value: Any) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from shapely.geometry.base import BaseGeometry
@@ -16,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Scene, SceneAsset
+from sitewatch.evidence import ledger
+from sitewatch.evidence.files import FileRef
 from sitewatch.imagery.probe import RasterProbe
 
 
@@ -74,12 +77,42 @@ def store_drafts(session: Session, drafts: list[SceneDraft]) -> list[AddOutcome]
         status: Literal["added", "present"] = "present" if draft.id in existing else "added"
         if status == "added":
             session.add(_scene_row(draft))
+            _record_ingest(session, draft)
             existing.add(draft.id)
         outcomes.append(
             AddOutcome(draft.id, status, draft.source, draft.datetime, list(draft.bands))
         )
     session.flush()
     return outcomes
+
+
+def _record_ingest(session: Session, draft: SceneDraft) -> None:
+    """The scene's ledger entry: its description, and its local files with their hashes.
+
+    Remote assets are not read at ingest, so they enter the payload (href and any declared
+    checksum) rather than the entry's file list.
+    """
+    local = [asset for asset in draft.assets if asset.sha256 and Path(asset.href).is_absolute()]
+    ledger.record(
+        session,
+        kind="scene.ingest",
+        subject_id=draft.id,
+        payload={
+            "scene_id": draft.id,
+            "source": draft.source,
+            "origin": draft.origin,
+            "datetime": draft.datetime,
+            "crs": draft.crs,
+            "bands": draft.bands,
+            "platform": draft.platform,
+            "collection": draft.collection,
+            "assets": [
+                {"key": a.key, "href": a.href, "sha256": a.sha256, "size": a.size}
+                for a in draft.assets
+            ],
+        },
+        files=[FileRef(Path(asset.href), sha256=asset.sha256) for asset in local],
+    )
 
 
 def _scene_row(draft: SceneDraft) -> Scene:
