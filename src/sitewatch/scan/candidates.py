@@ -1,0 +1,285 @@
+"""Triage of scan candidates: list, show, promote to a catalog site, dismiss with a reason.
+
+A scan finds places that changed; an analyst decides which of them are sites. Both
+decisions are claims that others will question, so each is written to the evidence ledger
+in the same transaction as the change it describes, with the provenance that led to it
+(scan, tile, score, date windows, method) and the quicklook chips the analyst looked at
+(hashed, so a later reader can check they are the same pictures).
+
+Candidates near a site already in the catalog are flagged ``known`` by the scan and left out
+of listings unless asked for: a scan of a well-documented area would otherwise bury the new
+places under the old ones. :func:`nearest_site` is the one place that measures "near".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sitewatch.catalog.records import SiteRecord, SourceRecord, record_to_dict
+from sitewatch.catalog.sites import add_site, to_record
+from sitewatch.db.models import Candidate, Scan, Site
+from sitewatch.errors import ConflictError, InputError, NotFoundError
+from sitewatch.evidence import ledger
+from sitewatch.geo import distance_metres
+
+STATUSES = ("new", "promoted", "dismissed")
+# A candidate this close to a catalog site is that site (or its surroundings), not a new one.
+KNOWN_WITHIN_M = 1000.0
+# A promoted site is never claimed more precisely than one Sentinel-2 pixel.
+MIN_UNCERTAINTY_M = 10.0
+
+
+@dataclass(frozen=True)
+class NearestSite:
+    """The catalog site closest to a place and its ground distance in metres."""
+
+    site_id: str
+    distance_m: float
+
+    @property
+    def known(self) -> bool:
+        return self.distance_m <= KNOWN_WITHIN_M
+
+
+def nearest_site(session: Session, geometry: BaseGeometry) -> NearestSite | None:
+    """The located catalog site nearest to a lon/lat ``geometry`` (None for an empty catalog).
+
+    Distances are measured on the ground (UTM of ``geometry``), edge to edge, so a change
+    inside a site's polygon is at 0 m. Catalogs hold hundreds of sites, not millions: one
+    pass over them is cheaper than maintaining a spatial index for this.
+    """
+    best: NearestSite | None = None
+    for site_id, site_geometry in session.execute(
+        select(Site.id, Site.geometry).where(Site.geometry.is_not(None))
+    ):
+        distance = distance_metres(geometry, site_geometry)
+        if best is None or distance < best.distance_m:
+            best = NearestSite(site_id, distance)
+    return best
+
+
+def list_candidates(
+    session: Session,
+    *,
+    scan_id: str | None = None,
+    status: str | None = "new",
+    include_known: bool = False,
+    limit: int | None = None,
+) -> list[Candidate]:
+    """Candidates by descending score; ``status`` None means every status."""
+    if status is not None and status not in STATUSES:
+        raise InputError(
+            f"must be one of {', '.join(STATUSES)} or all, got {status!r}", item="status"
+        )
+    if limit is not None and limit < 1:
+        raise InputError(f"must be at least 1, got {limit}", item="limit")
+    if scan_id is not None and session.get(Scan, scan_id) is None:
+        raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
+    query = select(Candidate).order_by(Candidate.score.desc(), Candidate.id)
+    if scan_id is not None:
+        query = query.where(Candidate.scan_id == scan_id)
+    if status is not None:
+        query = query.where(Candidate.status == status)
+    if not include_known:
+        query = query.where(Candidate.known.is_(False))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def get_candidate(session: Session, candidate_id: str) -> Candidate:
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        raise NotFoundError(f"no candidate with id {candidate_id!r} in this workspace")
+    return candidate
+
+
+def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
+    """Every field of a candidate, JSON-ready (geometry as WKT, times as ISO strings)."""
+    return {
+        "id": candidate.id,
+        "scan_id": candidate.scan_id,
+        "tile_key": candidate.tile_key,
+        "status": candidate.status,
+        "status_reason": candidate.status_reason,
+        "promoted_site_id": candidate.promoted_site_id,
+        "score": candidate.score,
+        "max_score": candidate.max_score,
+        "area_m2": candidate.area_m2,
+        "centroid_lon": candidate.centroid_lon,
+        "centroid_lat": candidate.centroid_lat,
+        "geometry": candidate.geometry.wkt,
+        "known": candidate.known,
+        "nearest_site_id": candidate.nearest_site_id,
+        "nearest_site_m": candidate.nearest_site_m,
+        "chips": dict(candidate.chips or {}),
+        "created_at": candidate.created_at.isoformat(),
+    }
+
+
+def promote_candidate(
+    session: Session,
+    candidate_id: str,
+    *,
+    site_id: str | None = None,
+    name: str | None = None,
+    category: str | None = None,
+    author: str | None = None,
+) -> Site:
+    """Make a catalog site of a candidate and record it in the ledger (one transaction).
+
+    The site gets the candidate's geometry, an uncertainty of the object's equivalent
+    radius (at least :data:`MIN_UNCERTAINTY_M`), and its provenance as notes and a source.
+    A candidate already promoted is a :class:`ConflictError`; a dismissed one may be
+    promoted (analysts change their minds) and the ledger keeps both decisions.
+    """
+    candidate = get_candidate(session, candidate_id)
+    if candidate.status == "promoted":
+        raise ConflictError(
+            f"candidate {candidate.id!r} was already promoted to site "
+            f"{candidate.promoted_site_id!r}"
+        )
+    provenance = _provenance(candidate, session.get(Scan, candidate.scan_id))
+    record = SiteRecord(
+        id=site_id or "",
+        name=name or f"Scan candidate {candidate.id}",
+        geometry=candidate.geometry,
+        category=category or "other",
+        uncertainty_m=_uncertainty_m(candidate.area_m2),
+        notes=_provenance_note(provenance),
+        sources=[SourceRecord(title=_source_title(provenance)[:500], url="", date=None)],
+    )
+    site = add_site(session, record)
+    previous = candidate.status
+    candidate.status = "promoted"
+    candidate.promoted_site_id = site.id
+    candidate.status_reason = ""
+    ledger.record(
+        session,
+        kind="candidate.promote",
+        payload={
+            "candidate": provenance,
+            "previous_status": previous,
+            "site": record_to_dict(to_record(site)),
+        },
+        files=_chip_files(session, candidate),
+        site_id=site.id,
+        subject_id=candidate.id,
+        author=author,
+    )
+    session.flush()
+    return site
+
+
+def dismiss_candidate(
+    session: Session, candidate_id: str, reason: str, *, author: str | None = None
+) -> Candidate:
+    """Mark a candidate dismissed with the analyst's reason and record it in the ledger."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InputError("a dismissal needs a reason (what the analyst saw)", item="--reason")
+    candidate = get_candidate(session, candidate_id)
+    if candidate.status != "new":
+        raise ConflictError(
+            f"candidate {candidate.id!r} is already {candidate.status}"
+            + (
+                f" as site {candidate.promoted_site_id!r}; edit or remove that site instead"
+                if candidate.status == "promoted"
+                else f" ({candidate.status_reason})"
+            )
+        )
+    scan = session.get(Scan, candidate.scan_id)
+    candidate.status = "dismissed"
+    candidate.status_reason = reason
+    ledger.record(
+        session,
+        kind="candidate.dismiss",
+        payload={"candidate": _provenance(candidate, scan), "reason": reason},
+        files=_chip_files(session, candidate),
+        subject_id=candidate.id,
+        author=author,
+    )
+    session.flush()
+    return candidate
+
+
+def _provenance(candidate: Candidate, scan: Scan | None) -> dict[str, Any]:
+    """What led to the candidate: the scan's area, dates and method, the tile and scores."""
+    data: dict[str, Any] = {
+        "id": candidate.id,
+        "scan_id": candidate.scan_id,
+        "tile_key": candidate.tile_key,
+        "score": candidate.score,
+        "max_score": candidate.max_score,
+        "area_m2": candidate.area_m2,
+        "centroid": [candidate.centroid_lon, candidate.centroid_lat],
+        "geometry": candidate.geometry.wkt,
+        "known": candidate.known,
+        "nearest_site_id": candidate.nearest_site_id,
+        "nearest_site_m": candidate.nearest_site_m,
+        "chips": dict(candidate.chips or {}),
+    }
+    if scan is not None:
+        data["scan"] = {
+            "aoi": scan.aoi_spec,
+            "method": scan.method,
+            "parameters": scan.parameters,
+            "before": [scan.before_start.isoformat(), scan.before_end.isoformat()],
+            "after": [scan.after_start.isoformat(), scan.after_end.isoformat()],
+            "tile_size_m": scan.tile_size_m,
+            "crs": scan.crs,
+        }
+    return data
+
+
+def _source_title(provenance: dict[str, Any]) -> str:
+    return (
+        f"sitewatch scan {provenance['scan_id']}, tile {provenance['tile_key']}, "
+        f"candidate {provenance['id']}"
+    )
+
+
+def _provenance_note(provenance: dict[str, Any]) -> str:
+    """One readable paragraph of provenance for the site's notes."""
+    text = (
+        f"Promoted from scan candidate {provenance['id']} (scan {provenance['scan_id']}, "
+        f"tile {provenance['tile_key']}): score {provenance['score']:.3g}, "
+        f"area {provenance['area_m2']:.0f} m2"
+    )
+    scan = provenance.get("scan")
+    if scan:
+        text += (
+            f", method {scan['method']}, before {scan['before'][0][:10]}..{scan['before'][1][:10]}"
+            f", after {scan['after'][0][:10]}..{scan['after'][1][:10]}"
+        )
+    return text + "."
+
+
+def _uncertainty_m(area_m2: float) -> float:
+    """The radius of a disc of the object's area: how far the site may reach beyond its centre."""
+    radius = math.sqrt(max(area_m2, 0.0) / math.pi) if math.isfinite(area_m2) else 0.0
+    return round(max(radius, MIN_UNCERTAINTY_M), 1)
+
+
+def _chip_files(session: Session, candidate: Candidate) -> Sequence[Path]:
+    """The candidate's quicklooks that exist on disk (relative paths are under the workspace).
+
+    A chip deleted since the scan is not a reason to refuse a decision; the payload still
+    names it, and the ledger hashes the pictures that are there.
+    """
+    root = Path(session.info["workspace"].root)
+    paths = []
+    for value in (candidate.chips or {}).values():
+        path = Path(value)
+        path = path if path.is_absolute() else root / path
+        if path.is_file():
+            paths.append(path)
+    return paths
