@@ -5,18 +5,22 @@ normalisation, score, threshold, clean-up, minimum mapping unit) run on the raw 
 folders, its ``change_mask.tif`` compared pixel by pixel with the OSCD labels (1 = no
 change, 2 = change, on the 10 m grid of ``imgs_1``, which is the grid ``detect-pair``
 writes on). Nothing here was tuned on these cities. The peer, TorchGeo's FC-Siam-diff,
-needs torchvision and lives in its own environment (``benchmarks/peer_torchgeo.py``); its
-latest result is read from ``benchmarks/results/peer_torchgeo.json`` and shown beside ours
-with its date.
+needs torchvision and lives in its own environment: with ``--peer-python`` this run starts
+``benchmarks/peer_torchgeo.py`` there (training on the same cities, bands and epoch budget
+as the packaged ``s2-10`` weights, on its own core) while sitewatch's methods are measured,
+waits for it, and prints both in one table. Without it the table has no peer row.
 
-Run: .venv/bin/python benchmarks/detect_accuracy.py
+Run (about an hour with the peer; the peer's set-up is in benchmarks/peer-requirements.txt):
+    .venv/bin/python benchmarks/detect_accuracy.py --peer-python /work/peer-venv/bin/python
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OSCD = ROOT.parent / "shared" / "data" / "oscd"
 RESULTS = ROOT / "benchmarks" / "results" / "detect_accuracy.json"
 PEER = ROOT / "benchmarks" / "results" / "peer_torchgeo.json"
+PEER_SCRIPT = ROOT / "benchmarks" / "peer_torchgeo.py"
 CITIES = ("pisa", "rennes", "saclay_e")
 METHODS = ("cva", "irmad", "siamese")
 
@@ -52,9 +57,18 @@ def city_counts(method: str, city: str, work: Path) -> tuple[ConfusionCounts, fl
     return confusion(mask == 1, truth, ignore=mask == 255), seconds
 
 
-def main() -> None:
-    if not OSCD.is_dir():
-        sys.exit(f"OSCD data not found at {OSCD}")
+def start_peer(python: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Start the peer's training and evaluation in its own environment, in the background."""
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [str(python), str(PEER_SCRIPT), "--out", str(PEER)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+
+
+def measure_methods() -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, float]]:
     results: dict[str, dict[str, dict[str, float]]] = {}
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="sitewatch-acc-") as tmp:
@@ -66,7 +80,25 @@ def main() -> None:
                 seconds[method] += elapsed
             counts["pooled"] = pooled(counts.values())
             results[method] = {name: value.as_dict() for name, value in counts.items()}
-    peer = json.loads(PEER.read_text()) if PEER.exists() else None
+    return results, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peer-python", type=Path, help="python of the peer's environment")
+    options = parser.parse_args()
+    if not OSCD.is_dir():
+        sys.exit(f"OSCD data not found at {OSCD}")
+    started = datetime.now(UTC)
+    peer_process = None
+    if options.peer_python is not None:
+        log = RESULTS.with_name("peer_torchgeo.log")
+        peer_process = start_peer(options.peer_python, log)
+        print(f"peer training started (pid {peer_process.pid}, log {log})", flush=True)
+    results, seconds = measure_methods()
+    if peer_process is not None and peer_process.wait() != 0:
+        sys.exit(f"the peer failed (exit {peer_process.returncode}); see its log")
+    peer = json.loads(PEER.read_text()) if peer_process is not None else None
     rows = [(f"sitewatch {method}", results[method]) for method in METHODS]
     if peer is not None:
         rows.append((f"peer FC-Siam-diff ({peer['encoder']})", peer["validation"]))
@@ -83,12 +115,13 @@ def main() -> None:
     if peer is not None:
         print(
             f"(peer: trained {peer['training']['seconds']:.0f} s, "
-            f"{peer['training']['steps_run']} steps in its own environment; see {PEER.name})"
+            f"{peer['training']['steps_run']} steps, in this run, in its own environment; "
+            f"see {PEER.name})"
         )
     RESULTS.write_text(
         json.dumps(
             {
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "date": started.isoformat(timespec="seconds"),
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                 f"Python {platform.python_version()}",
                 "cities": list(CITIES),

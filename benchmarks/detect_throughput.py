@@ -15,7 +15,9 @@ without changing what is measured per pixel.
 
 Each run is a fresh process with one thread (BLAS/OpenMP variables set before numpy is
 imported; the siamese method's onnxruntime session uses 1 intra-op thread by default), so
-its peak resident memory (VmHWM, which counts touched memory-mapped pages too) is its own.
+its peak resident memory (VmHWM, which counts touched memory-mapped pages too) is its own;
+so is its peak anonymous memory (RssAnon sampled every 20 ms: what must stay in RAM, without
+the file-backed mask and mapped inputs the kernel can drop).
 Mpx/s per core = megapixels of one date (all its bands) / seconds. "end-to-end" is the
 whole ``detect_pair`` call: both reading passes, normalisation, scoring, threshold,
 clean-up, objects, COG products, hashing the inputs for lineage. "scoring" is the
@@ -52,7 +54,7 @@ import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 from rasterio.windows import Window  # noqa: E402
 
-from measure import peak_rss_mb, read_oscd_bands, write_repeated  # noqa: E402
+from measure import AnonymousPeak, peak_rss_mb, read_oscd_bands, write_repeated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"
@@ -196,7 +198,7 @@ def main(
 
 HEADER = (
     f"{'case':24} {'Mpx':>6} {'end-to-end s':>12} {'Mpx/s/core':>10} "
-    f"{'scoring Mpx/s/core':>18} {'peak RSS MB':>11} {'objects':>8}"
+    f"{'scoring Mpx/s/core':>18} {'peak RSS MB':>11} {'anon MB':>11} {'objects':>8}"
 )
 
 
@@ -213,6 +215,7 @@ def _row(case: str, megapixels: float, result: dict[str, object]) -> dict[str, o
         "scoring_mpx_per_s_per_core": megapixels / scoring if scoring else None,
         "timings_s": timings,
         "peak_rss_mb": result["peak_rss_mb"],
+        "peak_anon_mb": result["peak_anon_mb"],
         "objects": result.get("objects"),
     }
 
@@ -224,13 +227,16 @@ def _line(row: dict[str, object]) -> str:
         f"{row['case']:24} {row['megapixels']:6.1f} {row['seconds']:12.2f} "
         f"{row['mpx_per_s_per_core']:10.1f} "
         f"{(f'{scoring:.1f}' if scoring else '-'):>18} {row['peak_rss_mb']:11.0f} "
+        f"{row['peak_anon_mb']:11.0f} "
         f"{(objects if objects is not None else '-'):>8}"
     )
 
 
 def child_main(kind: str, *args: str) -> None:
-    result = child_detect(*args) if kind == "detect" else child_floor(*args)
+    with AnonymousPeak() as anonymous:
+        result = child_detect(*args) if kind == "detect" else child_floor(*args)
     result["peak_rss_mb"] = peak_rss_mb()
+    result["peak_anon_mb"] = anonymous.megabytes
     print(json.dumps(result))
 
 

@@ -6,6 +6,7 @@ on ``sys.path``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,38 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class AnonymousPeak:
+    """Peak anonymous resident memory (RssAnon) of this process, sampled every 20 ms.
+
+    VmHWM also counts pages of memory-mapped files (inputs, a file-backed mask), which
+    the kernel writes back and drops under pressure; RssAnon is what must stay in RAM.
+    The kernel keeps no high-water mark of it, hence the sampling thread (a peak shorter
+    than 20 ms can be missed). Use as a context manager; read ``megabytes`` after.
+    """
+
+    def __init__(self, interval_s: float = 0.02) -> None:
+        self.interval_s = interval_s
+        self.megabytes = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    self.megabytes = max(self.megabytes, int(line.split()[1]) / 1024)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def __enter__(self) -> AnonymousPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def read_oscd_bands(folder: Path, bands: Sequence[str]) -> np.ndarray:

@@ -17,17 +17,19 @@ U-Net whose decoder sees the difference of the two dates' encoder features, with
 randomly initialised encoder (``encoder_weights=None``: nothing is downloaded, and the
 sitewatch network starts from scratch too).
 
-On 2 shared CPU cores a ResNet-18 step (8 pairs of 128 px crops) took 8-11 s, so the card's
-epoch x step budget would need hours: training stops at the ``--minutes`` wall-time cap
-and the report says how many steps ran. Run (about 20 minutes):
-    /work/peer-venv/bin/python benchmarks/peer_torchgeo.py [--encoder resnet18] [--minutes 20]
+It trains on one thread (``SITEWATCH_PEER_THREADS``), like sitewatch's weights: a ResNet-18
+step (8 pairs of 128 px crops) takes about 2.2 s on an idle core here, so the card's
+30 x 50 step budget takes about an hour. ``--minutes`` is only a safety cap, set well above
+that; the report says how many steps ran. ``benchmarks/detect_accuracy.py --peer-python``
+starts this script so that both are measured in the same run; alone:
+    /work/peer-venv/bin/python benchmarks/peer_torchgeo.py [--encoder resnet18]
 """
 
 from __future__ import annotations
 
 import os
 
-THREADS = 2
+THREADS = int(os.environ.get("SITEWATCH_PEER_THREADS", "1"))
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(THREADS)
 
@@ -139,7 +141,9 @@ def _versions() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="resnet18", help="smp encoder of FCSiamDiff")
-    parser.add_argument("--minutes", type=float, default=20.0, help="training wall-time cap")
+    parser.add_argument(
+        "--minutes", type=float, default=150.0, help="training wall-time safety cap"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     options = parser.parse_args()
     if not DATA.exists():

@@ -21,15 +21,16 @@ scoring pass), so the input imagery is never whole in memory. The sample is a re
 of pixels in grid coordinates, the same whatever the tiling, so a tiled run equals a
 one-tile run up to float rounding. Score and direction go tile by tile into tiled GeoTIFFs
 in the run's working folder (the score COG is made from that file by GDAL, streaming);
-what stays whole in memory is ONE byte per pixel: the mask (1 change, 0 no change, 255 not
-compared), which clean-up and the minimum mapping unit need across tile borders, plus one
+what stays whole is ONE byte per pixel: the mask (1 change, 0 no change, 255 not
+compared), which clean-up and the minimum mapping unit need across tile borders, mapped from
+a file of the working folder so the kernel can page it (:func:`_scratch_mask`), plus one
 bit per pixel: the sample pass's clear pixels, which the scoring pass reuses rather than
 testing validity and clouds again. Clean-up works on strips with a halo wide enough to give
 the whole-raster result; connected regions are labelled strip by strip (labels of one strip
 at a time) and joined across strip borders; the objects go to a table on disk as they are
-found (:mod:`sitewatch.detect.object_table`). A 100 Mpx run needs about 110 MB for the mask
-and clear bits plus a few strips of working arrays and a few numbers per object.
-Learned methods read windows of their own size (their ``tile``), not ``tile_size``.
+found (:mod:`sitewatch.detect.object_table`). A 100 Mpx run holds about 12 MB of clear
+bits in memory, a 100 MB mask file, a few strips of working arrays and a few numbers per
+object. Learned methods read windows of their own size (their ``tile``), not ``tile_size``.
 """
 
 from __future__ import annotations
@@ -363,8 +364,7 @@ def run_detection(
     clock.lap("sample")
 
     grid = source.grid
-    # The one whole-raster array: 1 change, 0 no change, MASK_NODATA not compared.
-    mask = np.full((grid.height, grid.width), MASK_NODATA, dtype=np.uint8)
+    mask = _scratch_mask(workdir, grid)
     rasters = _TileRasters(workdir, grid)
     sample_after = radiometry.apply(np.concatenate(sample.after, axis=1)[:, None, :])[:, 0]
     try:
@@ -422,6 +422,22 @@ def run_detection(
     )
     result.summary = _summary(result, int(sample.clear), steps, grid.pixel_size_m)
     return result
+
+
+def _scratch_mask(workdir: Path, grid: Grid) -> np.ndarray:
+    """The one whole-raster array (1 change, 0 no change, MASK_NODATA not compared).
+
+    It lives in a memory-mapped file of the run's working folder, not in anonymous memory:
+    one byte per pixel is 100 MB at 100 Mpx but 1.2 GB for North Korea at 10 m, and pages
+    of a file are the kernel's to write back and drop under pressure, so a raster whose
+    mask does not fit in memory still runs. Clean-up and labelling walk it strip by strip,
+    touching a few strips at a time.
+    """
+    mask = np.lib.format.open_memmap(
+        workdir / "mask.scratch.npy", mode="w+", dtype=np.uint8, shape=(grid.height, grid.width)
+    )
+    mask[...] = MASK_NODATA
+    return mask
 
 
 class _Clock:
