@@ -1,0 +1,127 @@
+"""``sitewatch candidates ...``: triage of what scans found."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from sitewatch.catalog.records import CATEGORIES, record_to_dict
+from sitewatch.catalog.sites import to_record
+from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.scan.candidates import (
+    STATUSES,
+    candidate_to_dict,
+    dismiss_candidate,
+    get_candidate,
+    list_candidates,
+    promote_candidate,
+)
+
+candidates_app = typer.Typer(
+    help="Scan candidates: list, show, promote to a site, dismiss.", no_args_is_help=True
+)
+
+CANDIDATE = typer.Argument(..., metavar="CANDIDATE", help="Id of the candidate.")
+JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
+
+
+@candidates_app.command("list")
+def list_(
+    ctx: typer.Context,
+    scan: str | None = typer.Option(None, "--scan", help="Only candidates of this scan."),
+    status: str = typer.Option("new", "--status", help=f"One of: {', '.join(STATUSES)}, all."),
+    include_known: bool = typer.Option(
+        False, "--include-known", help="Also list candidates near a site already in the catalog."
+    ),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many."),
+    as_json: bool = JSON,
+) -> None:
+    """List candidates, highest score first (by default: new ones not near a known site)."""
+    with workspace_from(ctx) as workspace, workspace.session() as session:
+        found = list_candidates(
+            session,
+            scan_id=scan,
+            status=None if status == "all" else status,
+            include_known=include_known,
+            limit=limit,
+        )
+        rows = [candidate_to_dict(candidate) for candidate in found]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "scan", "tile", "score", "area m2", "lat", "lon", "nearest site", "status")
+    for row in rows:
+        nearest = (
+            f"{row['nearest_site_id']} ({row['nearest_site_m']:.0f} m)"
+            + (" known" if row["known"] else "")
+            if row["nearest_site_id"]
+            else ""
+        )
+        table.add_row(
+            row["id"],
+            row["scan_id"],
+            row["tile_key"],
+            f"{row['score']:.3g}",
+            f"{row['area_m2']:.0f}",
+            f"{row['centroid_lat']:.5f}",
+            f"{row['centroid_lon']:.5f}",
+            nearest,
+            row["status"],
+        )
+    console.print(table)
+    console.print(f"{len(rows)} candidate(s)")
+
+
+@candidates_app.command("show")
+def show(ctx: typer.Context, candidate_id: str = CANDIDATE, as_json: bool = JSON) -> None:
+    """Every field of a candidate, with the paths of its before/after chips."""
+    with workspace_from(ctx) as workspace, workspace.session() as session:
+        data = candidate_to_dict(get_candidate(session, candidate_id))
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        if key == "chips":
+            for name, path in value.items():
+                console.print(f"chip {name}: {path}", highlight=False)
+            continue
+        console.print(f"{key}: {'' if value is None else value}", highlight=False)
+
+
+@candidates_app.command("promote")
+def promote(
+    ctx: typer.Context,
+    candidate_id: str = CANDIDATE,
+    site_id: str | None = typer.Option(None, "--id", help="Id of the new site."),
+    name: str | None = typer.Option(None, "--name", help="Name of the new site."),
+    category: str | None = typer.Option(
+        None, "--category", help=f"One of: {', '.join(CATEGORIES)}."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Add the candidate to the catalog as a site (recorded in the ledger)."""
+    with workspace_from(ctx) as workspace, workspace.session() as session:
+        site = promote_candidate(
+            session, candidate_id, site_id=site_id, name=name, category=category
+        )
+        record = to_record(site)
+    if as_json:
+        print_json(record_to_dict(record))
+        return
+    console.print(f"promoted {candidate_id} to site {record.id}", highlight=False)
+
+
+@candidates_app.command("dismiss")
+def dismiss(
+    ctx: typer.Context,
+    candidate_id: str = CANDIDATE,
+    reason: str = typer.Option(..., "--reason", help="Why it is not a site (required)."),
+    as_json: bool = JSON,
+) -> None:
+    """Dismiss a candidate with the reason (recorded in the ledger)."""
+    with workspace_from(ctx) as workspace, workspace.session() as session:
+        data = candidate_to_dict(dismiss_candidate(session, candidate_id, reason))
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"dismissed {candidate_id}: {data['status_reason']}", highlight=False)

@@ -1,0 +1,68 @@
+"""``sitewatch candidates``: list, show, promote, dismiss through the CLI.
+
+Assumes the wiring ``app.add_typer(candidates_app, name="candidates")`` in cli/main.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sitewatch.workspace import open_workspace
+from tests.cli.conftest import RunCli
+from tests.scan.candidate_rows import add_candidate, add_scan
+
+
+@pytest.fixture
+def triage(cli: RunCli) -> RunCli:
+    with open_workspace(cli.root) as workspace, workspace.session() as session:  # type: ignore[attr-defined]
+        add_scan(session)
+        session.flush()
+        add_candidate(session, "c-high", score=9.0)
+        add_candidate(session, "c-low", score=2.0, lon=125.15)
+        add_candidate(session, "c-known", score=5.0, known=True)
+    return cli
+
+
+def test_list_and_show(triage: RunCli) -> None:
+    listed = triage("candidates", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [row["id"] for row in json.loads(listed.output)] == ["c-high", "c-low"]
+    known = json.loads(triage("candidates", "list", "--include-known", "--json").output)
+    assert [row["id"] for row in known] == ["c-high", "c-known", "c-low"]
+    table = triage("candidates", "list", "--include-known")
+    assert (
+        "old-base" in table.output
+        and "c-known" in table.output
+        and "3 candidate(s)" in table.output
+    )
+    shown = triage("candidates", "show", "c-high")
+    assert (
+        shown.exit_code == 0 and "score: 9.0" in shown.output and "tile_key: 12_34" in shown.output
+    )
+
+
+def test_promote_then_dismiss_is_a_conflict(triage: RunCli) -> None:
+    promoted = triage("candidates", "promote", "c-high", "--id", "new-base", "--json")
+    assert promoted.exit_code == 0, promoted.output
+    site = json.loads(promoted.output)
+    assert site["id"] == "new-base" and site["uncertainty_m"] == 100.0
+    assert "new-base" in triage("sites", "list").output
+    again = triage("candidates", "dismiss", "c-high", "--reason", "cloud")
+    assert again.exit_code == 4
+    assert again.output.strip().splitlines() == [
+        "error: candidate 'c-high' is already promoted as site 'new-base'; "
+        "edit or remove that site instead"
+    ]
+
+
+def test_dismiss_needs_a_reason_and_names_unknown_candidates(triage: RunCli) -> None:
+    missing = triage("candidates", "dismiss", "c-low")
+    assert missing.exit_code != 0 and "--reason" in missing.output
+    dismissed = triage("candidates", "dismiss", "c-low", "--reason", "crop rotation")
+    assert dismissed.exit_code == 0 and "dismissed c-low: crop rotation" in dismissed.output
+    status = json.loads(triage("candidates", "list", "--status", "dismissed", "--json").output)
+    assert [(row["id"], row["status_reason"]) for row in status] == [("c-low", "crop rotation")]
+    unknown = triage("candidates", "show", "nope")
+    assert unknown.exit_code == 3 and "no candidate with id 'nope'" in unknown.output
