@@ -36,7 +36,10 @@ def list_(
     limit: int | None = typer.Option(None, "--limit", help="At most this many."),
     as_json: bool = JSON,
 ) -> None:
-    """List candidates, highest score first (by default: new ones not near a known site)."""
+    """List candidates, highest score first (by default: new ones not near a known site).
+
+    The table leaves out the location for width; 'show' or --json give it.
+    """
     with workspace_from(ctx) as workspace, workspace.session() as session:
         found = list_candidates(
             session,
@@ -49,7 +52,7 @@ def list_(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "scan", "tile", "score", "area m2", "lat", "lon", "nearest site", "status")
+    table = Table("id", "scan", "tile", "score", "area m2", "nearest site", "status")
     for row in rows:
         nearest = (
             f"{row['nearest_site_id']} ({row['nearest_site_m']:.0f} m)"
@@ -63,8 +66,6 @@ def list_(
             row["tile_key"],
             f"{row['score']:.3g}",
             f"{row['area_m2']:.0f}",
-            f"{row['centroid_lat']:.5f}",
-            f"{row['centroid_lon']:.5f}",
             nearest,
             row["status"],
         )
