@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from sitewatch.analysis.arrays import as_mask, image_pair
-from sitewatch.analysis.methods import register_method
+from sitewatch.analysis.methods import TileWindow, register_method
 from sitewatch.analysis.scores import ChangeScore
 from sitewatch.errors import InputError
 
@@ -246,43 +246,6 @@ class SceneStatistics:
 
     before: np.ndarray
     after: np.ndarray
-
-
-@dataclass(frozen=True)
-class TileWindow:
-    """One network run: the grid rows/columns read (core plus margins) and those kept."""
-
-    read: tuple[slice, slice]
-    core: tuple[slice, slice]
-
-    @property
-    def inner(self) -> tuple[slice, slice]:
-        """The core relative to the read window (what to keep of the run's output)."""
-        (read_rows, read_cols), (core_rows, core_cols) = self.read, self.core
-        return (
-            slice(core_rows.start - read_rows.start, core_rows.stop - read_rows.start),
-            slice(core_cols.start - read_cols.start, core_cols.stop - read_cols.start),
-        )
-
-
-@runtime_checkable
-class WindowedMethod(Protocol):
-    """A method fitted on a pixel sample, then applied window by window with margins.
-
-    What the detection pipeline needs to stream a convolutional method: it gathers the
-    sample, calls ``fit`` once, reads each ``windows`` entry's ``read`` window and keeps
-    ``apply``'s maps of its ``core``.
-    """
-
-    name: str
-
-    def fit(self, sample_before: np.ndarray, sample_after: np.ndarray) -> Any: ...
-
-    def windows(self, height: int, width: int) -> list[TileWindow]: ...
-
-    def apply(
-        self, before: np.ndarray, after: np.ndarray, fitted: Any, keep: tuple[slice, slice]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 @dataclass

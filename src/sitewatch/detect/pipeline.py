@@ -51,9 +51,8 @@ from sitewatch import analysis
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.coregister import Shift
 from sitewatch.analysis.irmad import SAMPLE_SIZE
-from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod
+from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod, WindowedMethod
 from sitewatch.analysis.scores import score_pixels
-from sitewatch.analysis.siamese import WindowedMethod
 from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.regions import MASK_NODATA, change_objects
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
