@@ -7,13 +7,20 @@ from pathlib import Path
 import typer
 
 from sitewatch import __version__
+from sitewatch.cli import assess as assess_cli
+from sitewatch.cli import candidates as candidates_cli
 from sitewatch.cli import chips as chips_cli
+from sitewatch.cli import declare as declare_cli
 from sitewatch.cli import demo as demo_cli
 from sitewatch.cli import detect as detect_cli
 from sitewatch.cli import imagery as imagery_cli
+from sitewatch.cli import keys as keys_cli
+from sitewatch.cli import ledger as ledger_cli
 from sitewatch.cli import model as model_cli
+from sitewatch.cli import scan as scan_cli
 from sitewatch.cli import sites as sites_cli
 from sitewatch.cli import timeline as timeline_cli
+from sitewatch.cli import verify as verify_cli
 from sitewatch.cli.common import CliState, SitewatchGroup, console, workspace_from
 from sitewatch.db.engine import current_revision, upgrade_database
 from sitewatch.workspace import init_workspace, open_workspace
@@ -35,6 +42,15 @@ app.command("detect")(detect_cli.detect)
 app.add_typer(detect_cli.runs_app, name="runs")
 app.add_typer(model_cli.app, name="model")
 app.command("timeline")(timeline_cli.timeline)
+app.command("scan")(scan_cli.scan)
+app.command("scans")(scan_cli.scans)
+app.add_typer(candidates_cli.candidates_app, name="candidates")
+app.add_typer(keys_cli.keys_app, name="keys")
+app.add_typer(declare_cli.declare_app, name="declare")
+app.command("assess")(assess_cli.assess)
+app.command("assessments")(assess_cli.assessments)
+app.command("verify")(verify_cli.verify)
+app.add_typer(ledger_cli.ledger_app, name="ledger")
 app.command("demo")(demo_cli.demo)
 
 
