@@ -26,9 +26,18 @@ def test_synthetic_demo_runs_every_stage_and_is_rerunnable(tmp_path: Path) -> No
     geojson = json.loads(result.outputs["sites (geojson)"].read_text())
     assert any(f["id"] == result.site_id for f in geojson["features"])
     assert pyogrio.read_info(result.outputs["sites (gpkg)"])["features"] == len(geojson["features"])
+    verdicts = {(v["verdict"], v["site_id"], v["item_index"]) for v in result.verdicts}
+    assert verdicts == {
+        ("contradicted", result.site_id, 0),
+        ("consistent", "northgate-depot-synthetic", 1),
+        ("unknown-site", None, 2),
+    }
+    contradicted = next(v for v in result.verdicts if v["verdict"] == "contradicted")
+    assert contradicted["evidence"] == [result.run_id]
 
     again = run_demo(tmp_path / "demo")
     assert again.scene_ids == result.scene_ids
+    assert again.declaration_id == result.declaration_id  # imported once, verified twice
     with open_workspace(tmp_path / "demo") as ws, ws.session() as session:
         assert len(find_scenes(session)) == 2
 
