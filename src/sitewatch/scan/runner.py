@@ -1,0 +1,507 @@
+"""``run_scan``: plan a scan in the client, run one Dask task per tile, store as they finish.
+
+The client (the ``sitewatch scan`` process) does everything that touches the database:
+it validates the request, finds the scenes of both date windows once for the whole area,
+lays the tile grid (:mod:`sitewatch.scan.grid`), creates or reopens the ``Scan`` row and
+skips the tiles that already have a finished ``ScanTile`` row (resume). Tiles no scene
+covers on one of the dates are recorded ``empty`` without a task. The others become tasks
+(:func:`sitewatch.scan.tasks.scan_tile`) that carry only file paths and footprints.
+
+Memory stays bounded whatever the area: at most ``IN_FLIGHT_PER_THREAD`` tasks per worker
+thread are submitted at a time and each result is written and dropped as it arrives
+(``as_completed``), so neither the scheduler nor the client holds the whole country; the
+plan holds one small record per tile.
+
+The scan id is derived from everything that defines the result (area, dates, method,
+parameters, grid), so running the same command again finds the same scan and continues
+it; a finished scan is reported, not redone.
+
+Cluster: a ``LocalCluster`` of single-threaded worker processes by default, or an
+existing Dask scheduler (``tcp://HOST:PORT``); workers then need the imagery paths (and
+the workspace's products folder, for chips) on a shared file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as day_time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import shapely
+from pyogrio.errors import DataSourceError
+from pyproj import CRS
+from shapely import wkb
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
+
+from sitewatch.catalog.aoi import parse_area, site_area_of_interest
+from sitewatch.db.models import Scan, Site
+from sitewatch.detect.pipeline import DEFAULT_METHOD, check_method, default_bands
+from sitewatch.errors import InputError, NotFoundError, SitewatchError
+from sitewatch.evidence import ledger
+from sitewatch.imagery.search import find_scenes
+from sitewatch.imagery.stack import _choose_bands, _scene_plan, _ScenePlan
+from sitewatch.scan import like, store
+from sitewatch.scan.composite import TileScene
+from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, tiles_for
+from sitewatch.scan.tasks import (
+    DEFAULT_MIN_AREA_M2,
+    DEFAULT_THRESHOLD,
+    ScanSettings,
+    TileResult,
+    TileTask,
+    scan_tile,
+)
+from sitewatch.workspace import Workspace
+
+TILE_PIXELS = 256
+IN_FLIGHT_PER_THREAD = 4
+FALLBACK_RESOLUTION_M = 10.0
+AREA_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb")
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What the user asked for, as given (validated by :func:`plan_scan`)."""
+
+    aoi: str
+    before: str
+    after: str
+    method: str = DEFAULT_METHOD
+    buffer_m: float | None = None
+    threshold: float = DEFAULT_THRESHOLD
+    min_area_m2: float = DEFAULT_MIN_AREA_M2
+    resolution_m: float | None = None
+    tile_size_m: float | None = None
+    bands: tuple[str, ...] | None = None
+    like_sites: tuple[str, ...] = ()
+    chips: bool = True
+
+
+@dataclass
+class ScanPlan:
+    """A validated scan: its id, area, windows, tiles and the scenes to read per tile."""
+
+    scan_id: str
+    request: ScanRequest
+    area: BaseGeometry
+    before: tuple[datetime, datetime]
+    after: tuple[datetime, datetime]
+    tiles: list[Tile]
+    settings: ScanSettings
+    parameters: dict[str, Any]
+    before_scenes: list[_ScenePlan]
+    after_scenes: list[_ScenePlan]
+    _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False)
+    _footprints: dict[tuple[str, int], BaseGeometry] = field(default_factory=dict, repr=False)
+
+    def task_for(self, tile: Tile, outline: BaseGeometry) -> TileTask:
+        """The tile's task: the scenes of each window that reach the tile."""
+        return TileTask(
+            tile,
+            self._scenes_on(tile, outline, "before", self.before_scenes),
+            self._scenes_on(tile, outline, "after", self.after_scenes),
+        )
+
+    def _scenes_on(
+        self, tile: Tile, outline: BaseGeometry, name: str, plans: list[_ScenePlan]
+    ) -> tuple[TileScene, ...]:
+        if name not in self._trees:
+            self._trees[name] = shapely.STRtree([plan.footprint for plan in plans])
+        square = tile.outline()
+        found = []
+        for index in sorted(self._trees[name].query(outline, predicate="intersects").tolist()):
+            plan = plans[index]
+            footprint = self._footprint(plan, tile.epsg)
+            if footprint.covers(square):
+                found.append(TileScene(plan, None))
+            elif footprint.intersects(square) and not footprint.touches(square):
+                found.append(TileScene(plan, footprint.intersection(square.buffer(tile.size_m))))
+        return tuple(found)
+
+    def _footprint(self, plan: _ScenePlan, epsg: int) -> BaseGeometry:
+        key = (plan.scene_id, epsg)
+        if key not in self._footprints:
+            projected = reproject(plan.footprint, LONLAT_EPSG, epsg)
+            shapely.prepare(projected)
+            self._footprints[key] = projected
+        return self._footprints[key]
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """Sent to the progress callback after every stored tile."""
+
+    finished: int
+    total: int
+    result: TileResult | None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    scan_id: str
+    resumed: bool
+    tiles_total: int
+    tiles_run: int
+    summary: dict[str, Any]
+
+
+# ---------------------------------------------------------------- request -> plan
+
+
+def parse_window(text: str, option: str) -> tuple[datetime, datetime]:
+    """``START/END`` (ISO dates, both days included) as aware UTC datetimes."""
+    start_text, separator, end_text = text.partition("/")
+    if not separator:
+        raise InputError(
+            f"expected START/END, e.g. 2019-01-01/2019-06-30, got {text!r}", item=option
+        )
+    try:
+        start = datetime.fromisoformat(start_text.strip())
+        end = datetime.fromisoformat(end_text.strip())
+    except ValueError:
+        raise InputError(
+            f"not a date range {text!r}; use YYYY-MM-DD/YYYY-MM-DD", item=option
+        ) from None
+    if len(end_text.strip()) == 10:
+        end = datetime.combine(end.date(), day_time.max)
+    start, end = (value if value.tzinfo else value.replace(tzinfo=UTC) for value in (start, end))
+    if start > end:
+        raise InputError(f"starts {start:%Y-%m-%d}, after its end {end:%Y-%m-%d}", item=option)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def resolve_area(session: Session, spec: str, buffer_m: float | None) -> BaseGeometry:
+    """The lon/lat polygon of ``country:ISO3``, ``bbox:W,S,E,N`` (or bare ``W,S,E,N``),
+    ``site:ID`` (grown by ``buffer_m``) or a GeoJSON/GeoPackage/... file."""
+    text = spec.strip()
+    if buffer_m is not None and not (math.isfinite(buffer_m) and buffer_m >= 0):
+        raise InputError(f"must be zero or more metres, got {buffer_m}", item="--buffer")
+    if text.lower().startswith("site:"):
+        site_id = text[5:].strip()
+        site = session.get(Site, site_id)
+        if site is None:
+            raise InputError(f"no site with id {site_id!r} in this workspace", item="AOI")
+        return site_area_of_interest(site, buffer_m)
+    if text.lower().endswith(AREA_FILE_SUFFIXES) or Path(text).expanduser().is_file():
+        return read_area_file(Path(text).expanduser())
+    if text.count(",") == 3 and ":" not in text:
+        text = f"bbox:{text}"
+    return parse_area(text)
+
+
+def read_area_file(path: Path) -> BaseGeometry:
+    """The union of every geometry in a vector file, in lon/lat."""
+    try:
+        meta, _, geometries, _ = pyogrio.raw.read(path)
+    except (DataSourceError, OSError, ValueError) as exc:
+        raise InputError(f"cannot read as a vector file: {exc}", source=path) from None
+    shapes = [geometry for geometry in wkb.loads(np.asarray(geometries, dtype=object)) if geometry]
+    shapes = [shape for shape in shapes if not shape.is_empty]
+    if not shapes:
+        raise InputError("holds no geometry", source=path)
+    area = shapely.union_all(shapes)
+    crs = meta.get("crs")
+    if crs and CRS.from_user_input(crs) != CRS.from_epsg(LONLAT_EPSG):
+        area = reproject(area, CRS.from_user_input(crs).to_epsg() or LONLAT_EPSG, LONLAT_EPSG)
+    if area.area == 0:
+        raise InputError("holds no polygon (points and lines have no area to scan)", source=path)
+    return area
+
+
+def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> ScanPlan:
+    """Every check and every database read a scan needs; nothing is written."""
+    before = parse_window(request.before, "--before")
+    after = parse_window(request.after, "--after")
+    check_method(request.method)
+    if not 0.0 < request.threshold < 1.0:
+        raise InputError(f"must be between 0 and 1, got {request.threshold}", item="--threshold")
+    if not (math.isfinite(request.min_area_m2) and request.min_area_m2 >= 0):
+        raise InputError(f"must be zero or more m2, got {request.min_area_m2}", item="--min-area")
+    area = resolve_area(session, request.aoi, request.buffer_m)
+    before_scenes = find_scenes(session, area, *before)
+    after_scenes = find_scenes(session, area, *after)
+    for scenes, option in ((before_scenes, "--before"), (after_scenes, "--after")):
+        if not scenes:
+            raise NotFoundError(
+                f"no imagery covers {request.aoi} in the {option[2:]} window "
+                f"{getattr(request, option[2:])}: add scenes or widen the dates"
+            )
+    everything = before_scenes + after_scenes
+    bands = (
+        list(request.bands)
+        if request.bands
+        else default_bands(_choose_bands(everything, None), request.method)
+    )
+    _choose_bands(everything, bands)  # every scene must have every band
+    resolution = request.resolution_m or _finest(everything)
+    tile_size = request.tile_size_m or TILE_PIXELS * resolution
+    check_tile_size(tile_size, resolution)
+    tiles = tiles_for(area, tile_size, resolution)
+    parameters = {
+        "bands": bands,
+        "threshold": request.threshold,
+        "min_area_m2": request.min_area_m2,
+        "resolution_m": resolution,
+        "buffer_m": request.buffer_m,
+        "like": list(request.like_sites),
+    }
+    scan_id = _scan_id(request, area, before, after, tile_size, parameters)
+    exemplars = None
+    if request.like_sites:
+        exemplars = like.exemplar_features(
+            session, request.like_sites, bands=bands, resolution=resolution, end=after[1]
+        )
+    settings = ScanSettings(
+        band_names=tuple(bands),
+        method=request.method,
+        threshold=request.threshold,
+        min_area_m2=request.min_area_m2,
+        chips_dir=str(workspace.products / "scans" / scan_id / "chips") if request.chips else None,
+        date_labels=(_label(before), _label(after)),
+        exemplars=exemplars,
+    )
+    return ScanPlan(
+        scan_id=scan_id,
+        request=request,
+        area=area,
+        before=before,
+        after=after,
+        tiles=tiles,
+        settings=settings,
+        parameters=parameters,
+        before_scenes=[_scene_plan(scene, bands) for scene in before_scenes],
+        after_scenes=[_scene_plan(scene, bands) for scene in after_scenes],
+    )
+
+
+def _finest(scenes: Sequence) -> float:
+    known = [scene.resolution_m for scene in scenes if scene.resolution_m]
+    return float(min(known)) if known else FALLBACK_RESOLUTION_M
+
+
+def _label(window: tuple[datetime, datetime]) -> str:
+    return f"{window[0]:%Y-%m-%d}/{window[1]:%Y-%m-%d}"
+
+
+def _scan_id(
+    request: ScanRequest,
+    area: BaseGeometry,
+    before: tuple[datetime, datetime],
+    after: tuple[datetime, datetime],
+    tile_size: float,
+    parameters: dict[str, Any],
+) -> str:
+    """Same request, same id: what lets a re-run find the scan it continues."""
+    identity = {
+        "aoi": request.aoi.strip(),
+        "area": hashlib.sha256(shapely.to_wkb(area, output_dimension=2)).hexdigest(),
+        "before": [value.isoformat() for value in before],
+        "after": [value.isoformat() for value in after],
+        "method": request.method,
+        "tile_size_m": tile_size,
+        **parameters,
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return f"scan-{digest[:12]}"
+
+
+# ---------------------------------------------------------------- running
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A client of ``scheduler``, else of a LocalCluster of single-threaded worker processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=15)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler: {exc}", item=scheduler) from None
+        with client:
+            yield client
+        return
+    count = workers or max(1, min(os.cpu_count() or 1, 8))
+    if count < 1:
+        raise InputError(f"must be at least 1, got {count}", item="--workers")
+    with (
+        LocalCluster(
+            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def prepare_scan(workspace: Workspace, request: ScanRequest) -> ScanPlan:
+    """The validated plan of ``request`` (reads the database, writes nothing)."""
+    with workspace.session() as session:
+        return plan_scan(session, request, workspace)
+
+
+def run_scan(
+    workspace: Workspace,
+    plan: ScanPlan,
+    client: Any,
+    *,
+    on_progress: Callable[[ScanProgress], None] | None = None,
+) -> ScanOutcome:
+    """(Re)open the scan of ``plan`` and run its unfinished tiles on the Dask ``client``."""
+    started = time.perf_counter()
+    with workspace.session() as session:
+        sites = store.SiteIndex(session)
+        resumed = _open_scan(session, plan)
+    with workspace.session() as session:
+        done = store.finished_keys(session, plan.scan_id)
+    todo = [tile for tile in plan.tiles if tile.key not in done]
+    total = len(plan.tiles)
+    finished = total - len(todo)
+    report = on_progress or (lambda progress: None)
+    report(ScanProgress(finished, total, None))
+    tasks = _tasks_or_empty(
+        workspace, plan, todo, lambda count: report(ScanProgress(finished + count, total, None))
+    )
+    finished += len(todo) - len(tasks)
+    for tile, outline, result in _run_tasks(client, plan, tasks):
+        with workspace.session() as session:
+            store.record_tile(session, plan.scan_id, tile, outline, result, sites)
+        finished += 1
+        report(ScanProgress(finished, total, result))
+    with workspace.session() as session:
+        summary = _finish(session, plan, time.perf_counter() - started, len(todo))
+    return ScanOutcome(plan.scan_id, resumed, total, len(todo), summary)
+
+
+def _open_scan(session: Session, plan: ScanPlan) -> bool:
+    """Create the scan row, or find it again; True when it already existed (a resume)."""
+    if session.get(Scan, plan.scan_id) is not None:
+        return True
+    zones = sorted({tile.epsg for tile in plan.tiles})
+    session.add(
+        Scan(
+            id=plan.scan_id,
+            aoi_spec=plan.request.aoi,
+            geometry=plan.area,
+            before_start=plan.before[0],
+            before_end=plan.before[1],
+            after_start=plan.after[0],
+            after_end=plan.after[1],
+            method=plan.request.method,
+            parameters=plan.parameters,
+            crs=",".join(f"EPSG:{epsg}" for epsg in zones),
+            tile_size_m=plan.tiles[0].size_m if plan.tiles else 0.0,
+            status="running",
+        )
+    )
+    return False
+
+
+def _tasks_or_empty(
+    workspace: Workspace,
+    plan: ScanPlan,
+    tiles: list[Tile],
+    report: Callable[[int], None],
+) -> list[tuple[TileTask, BaseGeometry]]:
+    """Tasks for tiles with scenes on both dates; the others are recorded ``empty``."""
+    tasks: list[tuple[TileTask, BaseGeometry]] = []
+    empty: list[tuple[Tile, BaseGeometry, str]] = []
+    for tile in tiles:
+        outline = tile.lonlat_outline()
+        task = plan.task_for(tile, outline)
+        missing = [name for name in ("before", "after") if not getattr(task, name)]
+        if missing:
+            empty.append((tile, outline, f"no {' or '.join(missing)} scene covers the tile"))
+        else:
+            tasks.append((task, outline))
+    for start in range(0, len(empty), 500):
+        with workspace.session() as session:
+            store.record_empty(session, plan.scan_id, empty[start : start + 500])
+        report(min(start + 500, len(empty)))
+    return tasks
+
+
+def _run_tasks(
+    client: Any, plan: ScanPlan, tasks: list[tuple[TileTask, BaseGeometry]]
+) -> Iterator[tuple[Tile, BaseGeometry, TileResult]]:
+    """Results as they finish, with at most a few tasks per worker thread submitted."""
+    from distributed import as_completed
+
+    if not tasks:
+        return
+    threads = sum(client.nthreads().values()) or 1
+    queue = iter(tasks)
+    outlines: dict[str, tuple[Tile, BaseGeometry]] = {}
+
+    def submit() -> Any | None:
+        item = next(queue, None)
+        if item is None:
+            return None
+        task, outline = item
+        key = f"{plan.scan_id}-{task.tile.key}"
+        outlines[key] = (task.tile, outline)
+        return client.submit(scan_tile, task, plan.settings, key=key, retries=1)
+
+    running = as_completed(
+        [f for f in (submit() for _ in range(IN_FLIGHT_PER_THREAD * threads)) if f]
+    )
+    for future in running:
+        tile, outline = outlines.pop(future.key)
+        try:
+            result = future.result()
+        except SitewatchError as error:
+            result = TileResult(tile.key, "failed", message=str(error))
+        except Exception as error:  # a worker-side bug or a lost worker: keep scanning
+            result = TileResult(tile.key, "failed", message=f"{type(error).__name__}: {error}")
+        future.release()
+        following = submit()
+        if following is not None:
+            running.add(following)
+        yield tile, outline, result
+
+
+def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) -> dict[str, Any]:
+    """Status and summary of the scan, and its ledger entry once every tile has finished."""
+    scan = session.get(Scan, plan.scan_id)
+    counts = store.tile_counts(session, plan.scan_id)
+    finished = sum(count for status, count in counts.items() if status != "failed")
+    complete = finished == len(plan.tiles)
+    km2 = len(plan.tiles) * (plan.tiles[0].size_m / 1000) ** 2 if plan.tiles else 0.0
+    summary = {
+        "tiles": len(plan.tiles),
+        "tiles_by_status": counts,
+        "candidates": store.candidate_count(session, plan.scan_id),
+        "area_km2": round(km2, 2),
+        "last_run": {"tiles": tiles_run, "seconds": round(seconds, 2)},
+    }
+    was_complete = scan.status == "done"
+    scan.summary = summary
+    scan.status = "done" if complete else ("failed" if counts.get("failed") else "running")
+    if complete and not was_complete:
+        scan.finished_at = datetime.now(UTC)
+        ledger.record(
+            session,
+            kind="scan",
+            subject_id=plan.scan_id,
+            payload={
+                "scan": plan.scan_id,
+                "aoi": plan.request.aoi,
+                "before": _label(plan.before),
+                "after": _label(plan.after),
+                "method": plan.request.method,
+                "parameters": plan.parameters,
+                "summary": {key: value for key, value in summary.items() if key != "last_run"},
+            },
+        )
+    return summary

@@ -1,0 +1,160 @@
+"""The scan's database side, written by the client process only.
+
+Workers never open the database: the client writes one transaction per finished tile (its
+``ScanTile`` row and its candidates), so SQLite has one writer and a kill loses at most the
+tiles in flight. The ``ScanTile`` row is the resume marker: a tile with a row whose status
+is not ``failed`` is never run again.
+
+Statuses: ``done`` (scored), ``empty`` (no scene on one of the two dates: nothing to
+read), ``skipped`` (too few clear pixels, or the method could not fit the tile, e.g. open
+water), ``failed`` (an error, such as an unreadable file; retried by the next run).
+
+"Known" candidates: the nearest located catalog site is measured edge to edge on the
+ground, and the rule of :class:`sitewatch.scan.candidates.NearestSite` decides (within
+1 km). :func:`sitewatch.scan.candidates.nearest_site` measures one candidate against every
+site with a fresh projection each time; a country scan stores hundreds of thousands of
+candidates, so :class:`SiteIndex` projects the catalog once per UTM zone and asks a spatial
+index, giving the same distances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from shapely import wkb
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sitewatch.db.models import Candidate, Scan, ScanTile, Site
+from sitewatch.scan.candidates import NearestSite
+from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
+from sitewatch.scan.tasks import TileResult
+
+RETRIED_STATUSES = frozenset({"failed"})
+
+
+class SiteIndex:
+    """The located catalog sites, projected once per UTM zone, for nearest-site queries."""
+
+    def __init__(self, session: Session) -> None:
+        rows = session.execute(select(Site.id, Site.geometry).where(Site.geometry.is_not(None)))
+        located = [(site_id, geometry) for site_id, geometry in rows if not geometry.is_empty]
+        self._ids = [site_id for site_id, _ in located]
+        self._geometries = [geometry for _, geometry in located]
+        self._zones: dict[int, shapely.STRtree] = {}
+
+    def _tree(self, epsg: int) -> shapely.STRtree:
+        if epsg not in self._zones:
+            self._zones[epsg] = shapely.STRtree(
+                [reproject(g, LONLAT_EPSG, epsg) for g in self._geometries]
+            )
+        return self._zones[epsg]
+
+    def nearest(self, geometry: BaseGeometry, epsg: int) -> NearestSite | None:
+        """The site nearest to a lon/lat ``geometry``, measured in the zone ``epsg``."""
+        if not self._ids:
+            return None
+        tree = self._tree(epsg)
+        projected = reproject(geometry, LONLAT_EPSG, epsg)
+        index = int(tree.nearest(projected))
+        distance = float(projected.distance(tree.geometries[index]))
+        return NearestSite(self._ids[index], distance)
+
+
+def finished_keys(session: Session, scan_id: str) -> set[str]:
+    """Tiles of the scan that the next run must not redo."""
+    query = select(ScanTile.tile_key).where(
+        ScanTile.scan_id == scan_id, ScanTile.status.not_in(RETRIED_STATUSES)
+    )
+    return set(session.scalars(query))
+
+
+def _tile_row(scan_id: str, tile: Tile, status: str, outline: BaseGeometry) -> ScanTile:
+    row = ScanTile(scan_id=scan_id, tile_key=tile.key, status=status)
+    row.set_bbox(outline)
+    return row
+
+
+def record_empty(session: Session, scan_id: str, tiles: Iterable[tuple[Tile, BaseGeometry, str]]):
+    """Rows for tiles with nothing to read on a date: (tile, lon/lat outline, message)."""
+    now = datetime.now(UTC)
+    for tile, outline, message in tiles:
+        row = _tile_row(scan_id, tile, "empty", outline)
+        row.message, row.finished_at = message, now
+        session.merge(row)
+
+
+def record_tile(
+    session: Session,
+    scan_id: str,
+    tile: Tile,
+    outline: BaseGeometry,
+    result: TileResult,
+    sites: SiteIndex,
+) -> None:
+    """The tile's row and its candidates, in the caller's transaction."""
+    row = _tile_row(scan_id, tile, result.status, outline)
+    row.score, row.like_score = result.score, result.like_score
+    row.candidate_count, row.message = len(result.candidates), result.message
+    row.finished_at = datetime.now(UTC)
+    session.merge(row)
+    for number, found in enumerate(result.candidates, start=1):
+        geometry = wkb.loads(found.geometry_wkb)
+        nearest = sites.nearest(geometry, tile.epsg)
+        candidate = Candidate(
+            id=f"{scan_id}:{tile.key}:{number}",
+            scan_id=scan_id,
+            tile_key=tile.key,
+            geometry=geometry,
+            centroid_lon=found.centroid_lon,
+            centroid_lat=found.centroid_lat,
+            area_m2=found.area_m2,
+            score=found.score,
+            max_score=found.max_score,
+            nearest_site_id=nearest.site_id if nearest else None,
+            nearest_site_m=nearest.distance_m if nearest else None,
+            known=bool(nearest and nearest.known),
+            chips=found.chips,
+        )
+        candidate.set_bbox(geometry)
+        session.add(candidate)
+
+
+def tile_counts(session: Session, scan_id: str) -> dict[str, int]:
+    """Finished tiles per status."""
+    query = (
+        select(ScanTile.status, func.count())
+        .where(ScanTile.scan_id == scan_id)
+        .group_by(ScanTile.status)
+    )
+    return {status: count for status, count in session.execute(query)}
+
+
+def candidate_count(session: Session, scan_id: str) -> int:
+    query = select(func.count()).select_from(Candidate).where(Candidate.scan_id == scan_id)
+    return int(session.scalar(query) or 0)
+
+
+def list_scans(session: Session) -> list[Scan]:
+    return list(session.scalars(select(Scan).order_by(Scan.created_at.desc(), Scan.id)))
+
+
+def scan_to_dict(scan: Scan) -> dict[str, Any]:
+    return {
+        "id": scan.id,
+        "aoi": scan.aoi_spec,
+        "before": [scan.before_start.isoformat(), scan.before_end.isoformat()],
+        "after": [scan.after_start.isoformat(), scan.after_end.isoformat()],
+        "method": scan.method,
+        "parameters": scan.parameters,
+        "crs": scan.crs,
+        "tile_size_m": scan.tile_size_m,
+        "status": scan.status,
+        "summary": scan.summary,
+        "created_at": scan.created_at.isoformat(),
+        "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
+    }

@@ -1,0 +1,246 @@
+"""One tile of a scan, as a self-contained task for a Dask worker.
+
+A task receives what it needs to read (:class:`TileTask`: the tile and the few scenes that
+touch it, as file paths and footprints) and the scan's settings, reads its own windows,
+and returns a small :class:`TileResult`: a tile score, the candidate objects as WKB with
+their numbers, the paths of the quicklook chips it wrote. No image array travels through
+the scheduler either way, and the task touches no database, so workers need only the
+imagery files (and, for chips, the workspace's products folder) and any number of them
+can run against one SQLite workspace whose only writer is the client.
+
+Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.pipeline`):
+
+- The method (IR-MAD by default; CVA) is fitted on a subsample of the tile's own clear
+  pixels. A scan covers a country whose radiometry drifts across scenes and seasons; a
+  model per tile follows it and needs no first pass over the whole area.
+- The threshold is a fixed score (default 0.9999), not Otsu: the score is a chi-square
+  CDF, uniform over unchanged ground, so 0.9999 means one false pixel in ten thousand in
+  every tile, comparable across tiles. Otsu on a tile with no change would split noise.
+- Clean-up (opening and closing by one pixel) and a minimum mapping unit (default
+  1000 m2, 10 pixels at 10 m) remove the isolated false pixels that remain.
+- Candidate scores are in significance units, ``-log10(1 - score)`` (4 at 0.9999, capped
+  at 8): the mean over the object is ``score``, the peak ``max_score``, so they rank.
+- The tile score is the share of the compared pixels inside a candidate.
+
+Objects that cross a tile edge are cut there: each part is a candidate of its tile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from shapely import wkb
+
+from sitewatch import analysis
+from sitewatch.analysis.arrays import finite_pixels
+from sitewatch.detect.pipeline import build_method
+from sitewatch.errors import SitewatchError
+from sitewatch.geo import WGS84, to_crs
+from sitewatch.imagery.stack import GDAL_READ_OPTIONS
+from sitewatch.scan import like, quicklook
+from sitewatch.scan.composite import TileScene, composite
+from sitewatch.scan.grid import Tile
+
+DEFAULT_THRESHOLD = 0.9999
+DEFAULT_MIN_AREA_M2 = 1000.0
+#: Pixels the per-tile fit uses: enough for 4-10 band statistics, cheap to iterate on.
+DEFAULT_SAMPLE_SIZE = 8192
+#: A tile with fewer clear pixels on both dates than this share is not scored.
+MIN_COMPARED_SHARE = 0.02
+#: GDAL's block cache per worker: tiles are read once, a big cache only holds memory.
+GDAL_CACHE_MB = 64
+RGB_BANDS = ("B04", "B03", "B02")
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """What every tile of one scan shares (sent with each task; small)."""
+
+    band_names: tuple[str, ...]
+    method: str = "irmad"
+    threshold: float = DEFAULT_THRESHOLD
+    min_area_m2: float = DEFAULT_MIN_AREA_M2
+    sample_size: int = DEFAULT_SAMPLE_SIZE
+    chips_dir: str | None = None
+    chips_per_tile: int = 3
+    date_labels: tuple[str, str] = ("before", "after")
+    #: (exemplars, features) from :func:`sitewatch.scan.like.exemplar_features`, or None.
+    exemplars: np.ndarray | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class TileTask:
+    """One tile and the scenes of each date window that touch it."""
+
+    tile: Tile
+    before: tuple[TileScene, ...]
+    after: tuple[TileScene, ...]
+
+
+@dataclass(frozen=True)
+class CandidateFound:
+    """A change object of a tile, in lon/lat, as the client stores it."""
+
+    geometry_wkb: bytes
+    area_m2: float
+    centroid_lon: float
+    centroid_lat: float
+    score: float
+    max_score: float
+    direction: int
+    pixel_count: int
+    chips: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TileResult:
+    """What a task sends back: small numbers and WKB, never an image."""
+
+    key: str
+    status: str  # done | skipped | failed
+    score: float | None = None
+    like_score: float | None = None
+    candidates: tuple[CandidateFound, ...] = ()
+    message: str = ""
+    compared_pixels: int = 0
+    read_s: float = 0.0
+    detect_s: float = 0.0
+
+
+def scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
+    """Composite, score and polygonise one tile; a user-facing error becomes ``failed``."""
+    try:
+        return _scan_tile(task, settings)
+    except SitewatchError as error:
+        return TileResult(task.tile.key, "failed", message=str(error))
+
+
+def read_pair(task: TileTask, band_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The before and after composites of the task's tile."""
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024**2, **GDAL_READ_OPTIONS):
+        before = composite(task.before, task.tile, band_names)
+        after = composite(task.after, task.tile, band_names)
+    return before, after
+
+
+def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
+    tile, bands = task.tile, list(settings.band_names)
+    started = time.perf_counter()
+    before, after = read_pair(task, bands)
+    read_s = time.perf_counter() - started
+    usable = finite_pixels(before) & finite_pixels(after)
+    compared = int(np.count_nonzero(usable))
+    timing = {"compared_pixels": compared, "read_s": read_s}
+    if compared < MIN_COMPARED_SHARE * usable.size:
+        return TileResult(
+            tile.key,
+            "skipped",
+            message=f"only {compared} px clear on both dates (clouds or no data)",
+            **timing,
+        )
+    method = build_method(settings.method, bands)
+    if dataclasses.is_dataclass(method) and hasattr(method, "sample_size"):
+        method = dataclasses.replace(method, sample_size=settings.sample_size)
+    try:
+        scored = method.score(before, after, usable)
+    except SitewatchError as error:
+        # e.g. a tile of open water: no variance for the method to fit on.
+        return TileResult(tile.key, "skipped", message=f"not scored: {error}", **timing)
+    changed = _changed(scored.score, usable, settings, tile.resolution_m)
+    objects = analysis.polygonise(
+        changed,
+        analysis.significance(scored.score),
+        scored.direction,
+        transform=tile.transform,
+        crs=f"EPSG:{tile.epsg}",
+    )
+    chips = _chips(task, settings, objects, before, after)
+    candidates = tuple(
+        CandidateFound(
+            geometry_wkb=wkb.dumps(item.geometry),
+            area_m2=float(item.area_m2 or 0.0),
+            centroid_lon=float(item.centroid_lon or 0.0),
+            centroid_lat=float(item.centroid_lat or 0.0),
+            score=float(item.mean_score),
+            max_score=float(item.max_score),
+            direction=int(item.direction),
+            pixel_count=int(item.pixel_count),
+            chips=chips.get(index, {}),
+        )
+        for index, item in enumerate(objects)
+    )
+    return TileResult(
+        tile.key,
+        "done",
+        score=float(np.count_nonzero(changed)) / compared,
+        like_score=_like_score(after, bands, settings.exemplars),
+        candidates=candidates,
+        detect_s=time.perf_counter() - started - read_s,
+        **timing,
+    )
+
+
+def _changed(
+    score: np.ndarray, usable: np.ndarray, settings: ScanSettings, resolution_m: float
+) -> np.ndarray:
+    """Pixels above the threshold, cleaned and without regions below the mapping unit."""
+    mask = (score > settings.threshold) & usable
+    if not mask.any():
+        return mask
+    cleaned = analysis.clean(mask, opening=1, closing=1) & usable
+    min_pixels = max(1, analysis.pixels_for_area(settings.min_area_m2, resolution_m))
+    return analysis.remove_small_objects(cleaned, min_pixels)
+
+
+def _like_score(after: np.ndarray, bands: list[str], exemplars: np.ndarray | None) -> float | None:
+    """Resemblance of the AFTER composite to the nearest exemplar (None without exemplars)."""
+    if exemplars is None:
+        return None
+    value = like.similarity(like.tile_features(after, bands), exemplars)
+    return None if math.isnan(value) else value
+
+
+def _chips(
+    task: TileTask, settings: ScanSettings, objects: list, before: np.ndarray, after: np.ndarray
+) -> dict[int, dict[str, str]]:
+    """Quicklooks of the tile's strongest objects (they come sorted by peak score)."""
+    if settings.chips_dir is None or settings.chips_per_tile <= 0 or not objects:
+        return {}
+    tile = task.tile
+    picks = _rgb_indices(settings.band_names)
+    inverse = ~tile.transform
+    written: dict[int, dict[str, str]] = {}
+    for index, item in enumerate(objects[: settings.chips_per_tile]):
+        min_x, min_y, max_x, max_y = to_crs(item.geometry, WGS84, tile.crs).bounds
+        col0, row0 = inverse @ (min_x, max_y)
+        col1, row1 = inverse @ (max_x, min_y)
+        box = (
+            max(0, math.floor(row0)),
+            max(0, math.floor(col0)),
+            min(tile.pixels, math.ceil(row1)),
+            min(tile.pixels, math.ceil(col1)),
+        )
+        written[index] = quicklook.write_quicklooks(
+            before[picks],
+            after[picks],
+            box,
+            Path(settings.chips_dir),
+            f"{tile.key}_{index + 1}",
+            labels=settings.date_labels,
+        )
+    return written
+
+
+def _rgb_indices(band_names: Sequence[str]) -> list[int]:
+    """Red, green, blue when the bands have them, else the first (up to three) bands."""
+    names = list(band_names)
+    if all(band in names for band in RGB_BANDS):
+        return [names.index(band) for band in RGB_BANDS]
+    return list(range(min(3, len(names))))

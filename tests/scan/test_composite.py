@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import numpy as np
+
+from sitewatch.scan.composite import composite, median_of, read_clear
+from sitewatch.scan.runner import ScanRequest, prepare_scan
+from sitewatch.workspace import Workspace
+from tests.scan import synthetic
+
+
+def test_median_of_ignores_nan_and_takes_the_middle() -> None:
+    nan = np.nan
+    images = [np.array([[[1.0, nan, nan, 4.0]]], np.float32) for _ in range(3)]
+    images[1][0, 0] = [3.0, 2.0, nan, 8.0]
+    images[2][0, 0] = [2.0, 6.0, nan, nan]
+    result = median_of(images)
+    np.testing.assert_allclose(result[0, 0], [2.0, 4.0, nan, 6.0])
+    pair = median_of(images[:2])
+    np.testing.assert_allclose(pair[0, 0], [2.0, 2.0, nan, 6.0])
+
+
+def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Workspace) -> None:
+    plan = prepare_scan(
+        scan_workspace,
+        ScanRequest(
+            synthetic.inner_bbox(),
+            synthetic.BEFORE,
+            synthetic.AFTER,
+            tile_size_m=synthetic.TILE_SIZE_M,
+        ),
+    )
+    tile = plan.tiles[0]  # the north-west 64 px tile: rows and columns 0-63
+    task = plan.task_for(tile, tile.lonlat_outline())
+    bands = list(plan.settings.band_names)
+    clouded, clear = (read_clear(scene, tile, bands) for scene in task.before)
+    rows, cols = slice(synthetic.CLOUD[0].start, 64), slice(synthetic.CLOUD[1].start, 64)
+    assert np.isnan(clouded[:, rows, cols]).all()
+    assert np.isfinite(clouded[:, :15, :15]).all()
+    before = composite(task.before, tile, bands)
+    np.testing.assert_array_equal(before[:, rows, cols], clear[:, rows, cols])
+    np.testing.assert_allclose(before[:, :15, :15], (clouded[:, :15, :15] + clear[:, :15, :15]) / 2)

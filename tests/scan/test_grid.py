@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from shapely.geometry import Polygon, box
+
+from sitewatch.catalog.aoi import parse_area
+from sitewatch.errors import InputError
+from sitewatch.scan.grid import tiles_for
+
+
+def test_bbox_tiles_cover_it_with_stable_keys() -> None:
+    area = box(127.0, 39.0, 127.1, 39.1)  # ~8.6 x 11.1 km
+    tiles = tiles_for(area, 2560.0, 10.0)
+    assert {tile.epsg for tile in tiles} == {32652}
+    cols = {tile.col for tile in tiles}
+    rows = {tile.row for tile in tiles}
+    assert len(tiles) == len(cols) * len(rows)
+    assert len(cols) in (4, 5) and len(rows) in (5, 6)
+    assert tiles[0].pixels == 256
+    # Keys depend on position only: a larger area has every tile of the smaller one.
+    bigger = {tile.key for tile in tiles_for(box(126.95, 38.95, 127.15, 39.15), 2560.0, 10.0)}
+    assert {tile.key for tile in tiles} < bigger
+    assert [tile.key for tile in tiles] == [tile.key for tile in tiles_for(area, 2560.0, 10.0)]
+    assert tiles[0].key == f"52N_{tiles[0].col}_{tiles[0].row}"
+
+
+def test_polygon_gets_fewer_tiles_than_its_bbox() -> None:
+    triangle = Polygon([(127.0, 39.0), (127.2, 39.0), (127.0, 39.2)])
+    inside = tiles_for(triangle, 2560.0, 10.0)
+    around = tiles_for(box(*triangle.bounds), 2560.0, 10.0)
+    assert 0.4 * len(around) < len(inside) < 0.7 * len(around)
+    assert all(tile.lonlat_outline().intersects(triangle) for tile in inside)
+
+
+def test_country_spanning_two_zones() -> None:
+    tiles = tiles_for(parse_area("country:PRK"), 25_600.0, 100.0)
+    assert {tile.epsg for tile in tiles} == {32651, 32652}
+    area_km2 = len(tiles) * 25.6**2
+    assert 120_540 < area_km2 < 1.6 * 120_540  # covered, edge tiles included
+
+
+@pytest.mark.parametrize(("size", "resolution"), [(2565.0, 10.0), (200.0, 10.0), (2560.0, 0.0)])
+def test_bad_tile_sizes(size: float, resolution: float) -> None:
+    with pytest.raises(InputError):
+        tiles_for(box(127.0, 39.0, 127.1, 39.1), size, resolution)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from distributed import Client
+from shapely.geometry import Point
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from sitewatch.db.models import Candidate, Scan, ScanTile, Site
+from sitewatch.scan.runner import ScanProgress, ScanRequest, prepare_scan, run_scan
+from sitewatch.workspace import Workspace
+from tests.scan import synthetic
+from tests.scan.cli_app import app
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    """An in-process Dask cluster (one thread): the task code is the same as on workers."""
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as c:
+        yield c
+
+
+def _request(**changes) -> ScanRequest:
+    values = {
+        "aoi": synthetic.inner_bbox(),
+        "before": synthetic.BEFORE,
+        "after": synthetic.AFTER,
+        "tile_size_m": synthetic.TILE_SIZE_M,
+    }
+    return ScanRequest(**{**values, **changes})
+
+
+def test_scan_finds_the_injected_change(scan_workspace: Workspace, client: Client) -> None:
+    lon, lat = synthetic.change_centre()
+    known_lon, known_lat = synthetic.lonlat(synthetic.ORIGIN[0] + 3000, synthetic.ORIGIN[1] - 400)
+    with scan_workspace.session() as session:
+        site = Site(id="known-1", name="Known", geometry=Point(known_lon, known_lat))
+        site.set_bbox(site.geometry)
+        session.add(site)
+    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    assert outcome.tiles_total == outcome.tiles_run == 16
+    assert outcome.summary["tiles_by_status"] == {"done": 16}
+    with scan_workspace.session() as session:
+        candidates = list(session.scalars(select(Candidate).order_by(Candidate.score.desc())))
+        scan = session.get(Scan, outcome.scan_id)
+        assert scan.status == "done" and scan.crs == "EPSG:32652"
+        assert len(candidates) == 1  # the block; the cloud and the noise are not candidates
+        (found,) = candidates
+        assert found.geometry.contains(Point(lon, lat))
+        assert 60_000 < found.area_m2 < 95_000  # the 30 x 30 px block, cut at a tile edge
+        assert found.score >= 4.0  # significance units: above the 0.9999 threshold
+        assert found.nearest_site_id == "known-1" and not found.known
+        assert 1000 < found.nearest_site_m < 2000
+        assert set(found.chips) == {"before", "after"}
+    again = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    assert again.resumed and again.tiles_run == 0 and again.scan_id == outcome.scan_id
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_interrupted_scan_resumes_without_redoing_tiles(
+    scan_workspace: Workspace, client: Client
+) -> None:
+    plan = prepare_scan(scan_workspace, _request(chips=False))
+
+    def stop_after_five(progress: ScanProgress) -> None:
+        if progress.result is not None and progress.finished == 5:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        run_scan(scan_workspace, plan, client, on_progress=stop_after_five)
+    with scan_workspace.session() as session:
+        first = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
+        assert session.get(Scan, plan.scan_id).status == "running"
+    assert len(first) == 5
+    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request(chips=False)), client)
+    assert outcome.resumed and outcome.tiles_run == 11
+    with scan_workspace.session() as session:
+        rows = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
+        assert session.get(Scan, plan.scan_id).status == "done"
+    assert len(rows) == 16
+    assert {key: rows[key] for key in first} == first
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["country:XXX"], "no outline shipped"),
+        (["nowhere"], "expected country:ISO3"),
+        (["site:missing"], "no site with id 'missing'"),
+        (["1,2,3"], "expected country:ISO3"),
+        ([None, "--before", "2020-01-01/2019-01-01"], "--before"),
+        ([None, "--after", "2020-13-01/2021-01-01"], "--after"),
+        ([None, "--method", "nope"], "unknown change method"),
+        ([None, "--tile-size", "105"], "tile size"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    scan_workspace: Workspace, arguments: list, message: str
+) -> None:
+    aoi = arguments[0] or synthetic.inner_bbox()
+    options = {"--before": synthetic.BEFORE, "--after": synthetic.AFTER}
+    extra: list[str] = []
+    for name, value in zip(arguments[1::2], arguments[2::2], strict=True):
+        if name in options:
+            options[name] = value
+        else:
+            extra += [name, value]
+    flat = [item for pair in options.items() for item in pair]
+    result = CliRunner().invoke(
+        app, ["--workspace", str(scan_workspace.root), "scan", aoi, *flat, *extra]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+    with scan_workspace.session() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0
+        assert session.scalar(select(func.count()).select_from(ScanTile)) == 0
