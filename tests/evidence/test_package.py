@@ -89,7 +89,7 @@ def _readme_script(package: Path, folder: Path) -> Path:
     with zipfile.ZipFile(package) as opened:
         readme = opened.read("README.md").decode()
     (code,) = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
-    assert len(code.strip().splitlines()) <= 25
+    assert len(code.strip().splitlines()) <= 20
     script = folder / "check.py"
     script.write_text(code, encoding="utf-8")
     return script

@@ -122,6 +122,8 @@ def test_an_entry_rewritten_and_resigned_by_another_analyst(filled: Workspace) -
         ("author", "'someone'"),
         ("created_at", "'2001-01-01 00:00:00.000000'"),
         ("files", "'[]'"),
+        ("files", "'{\"path\": 1}'"),
+        ("signature", "X'00'"),
     ],
 )
 def test_any_other_column(filled: Workspace, column: str, value: str) -> None:

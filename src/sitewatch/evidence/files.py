@@ -56,6 +56,17 @@ def file_record(root: Path, item: Path | FileRef) -> dict[str, Any]:
     return {"path": stored_path(root, ref.stored_as or ref.path), "sha256": digest, "size": size}
 
 
+def files_well_formed(files: Any) -> bool:
+    """Whether an entry's file list has the recorded shape (it may come from anywhere)."""
+    return isinstance(files, list) and all(
+        isinstance(item, dict)
+        and isinstance(item.get("path"), str)
+        and isinstance(item.get("sha256"), str)
+        and isinstance(item.get("size"), int)
+        for item in files
+    )
+
+
 def file_problem(path: Path, record: dict[str, Any], cache: dict[Path, str]) -> str | None:
     """What is wrong with a recorded file on disk now, or None; ``cache`` avoids re-hashing."""
     try:

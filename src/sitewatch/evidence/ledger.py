@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,13 @@ from sitewatch.db.locks import lock_ledger
 from sitewatch.db.models import Analyst, LedgerEntry
 from sitewatch.evidence.canonical import canonical_json, iso_utc
 from sitewatch.evidence.chain import GENESIS_HASH, entry_digest, entry_problem, sign_digest
-from sitewatch.evidence.files import FileRef, file_problem, file_record, resolve_stored
+from sitewatch.evidence.files import (
+    FileRef,
+    file_problem,
+    file_record,
+    files_well_formed,
+    resolve_stored,
+)
 from sitewatch.evidence.keys import public_key_of, signing_key
 from sitewatch.workspace import Workspace
 
@@ -162,8 +169,6 @@ def verify_ledger(workspace: Workspace, *, check_files: bool = True) -> LedgerRe
         previous_hash, expected_seq = GENESIS_HASH, 1
         hashes: dict[Path, str] = {}
         for entry in _stream(session):
-            fields = entry_fields(entry)
-            fields["signature"] = bytes(entry.signature)
             if entry.seq != expected_seq:  # seq is the primary key: only gaps are possible
                 gap = (
                     f"entry {expected_seq} is"
@@ -171,11 +176,10 @@ def verify_ledger(workspace: Workspace, *, check_files: bool = True) -> LedgerRe
                     else f"entries {expected_seq} to {entry.seq - 1} are"
                 )
                 report.problems.append(Problem(entry.seq, f"{gap} missing before it"))
-            problem = entry_problem(fields, keys.get(entry.author), expected_prev=previous_hash)
-            if problem:
-                report.problems.append(Problem(entry.seq, problem))
-            if check_files:
-                for item in fields["files"]:
+            for message in _entry_problems(entry, keys, previous_hash):
+                report.problems.append(Problem(entry.seq, message))
+            if check_files and files_well_formed(entry.files):
+                for item in entry.files:
                     report.files_checked += 1
                     path = resolve_stored(workspace.root, item["path"])
                     if bad := file_problem(path, item, hashes):
@@ -184,6 +188,20 @@ def verify_ledger(workspace: Workspace, *, check_files: bool = True) -> LedgerRe
             previous_hash, expected_seq = entry.entry_hash, entry.seq + 1
         report.head_hash = previous_hash
     return report
+
+
+def _entry_problems(
+    entry: LedgerEntry, keys: Mapping[str, Ed25519PublicKey], previous_hash: str
+) -> list[str]:
+    """The entry's own problems; a row edited into nonsense (NULLs, odd JSON) is one too."""
+    if not files_well_formed(entry.files):
+        return ["files record is malformed"]
+    try:
+        fields = {**entry_fields(entry), "signature": bytes(entry.signature)}
+        problem = entry_problem(fields, keys.get(entry.author), expected_prev=previous_hash)
+    except (TypeError, ValueError, AttributeError) as exc:
+        return [f"is malformed ({exc})"]
+    return [problem] if problem else []
 
 
 def _stream(session: Session) -> Iterator[LedgerEntry]:

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from sitewatch.db.models import Analyst, LedgerEntry
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence.chain import HASHED_FIELDS, entry_problem
-from sitewatch.evidence.files import resolve_stored
+from sitewatch.evidence.files import files_well_formed, resolve_stored
 from sitewatch.evidence.keys import fingerprint, public_key_pem
 from sitewatch.evidence.ledger import Problem, entry_fields
 from sitewatch.evidence.package_readme import readme
@@ -244,7 +244,7 @@ def verify_package(path: Path) -> PackageReport:
         raise InputError(f"not a readable evidence package ({exc})", source=path) from None
     with package:
         members = _checked_members(package, path)
-        manifest = json.loads(_read_text(package, members, "manifest.json", path))
+        manifest = _read_manifest(package, members, path)
         report = PackageReport(
             site_id=manifest.get("site_id"),
             head_seq=manifest.get("head_seq"),
@@ -296,6 +296,18 @@ def _checked_members(package: zipfile.ZipFile, path: Path) -> dict[str, zipfile.
             )
         members[name] = info
     return members
+
+
+def _read_manifest(
+    package: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], path: Path
+) -> dict[str, Any]:
+    try:
+        manifest = json.loads(_read_text(package, members, "manifest.json", path))
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"manifest.json does not describe a {FORMAT} package", source=path)
+    return manifest
 
 
 def _read_text(
@@ -352,17 +364,18 @@ def _parse_entry(line: str, line_number: int, path: Path) -> dict[str, Any]:
     where = f"ledger.jsonl line {line_number}"
     try:
         entry = json.loads(line)
+        if not isinstance(entry, dict):
+            raise ValueError("a JSON object is expected")
         missing = [
             name for name in (*HASHED_FIELDS, "entry_hash", "signature") if name not in entry
         ]
         if missing:
             raise InputError(f"lacks {', '.join(missing)}", source=path, item=where)
         entry["signature"] = bytes.fromhex(entry["signature"])
-        if not isinstance(entry["seq"], int) or not isinstance(entry["files"], list):
-            raise ValueError("seq must be a number and files a list")
-        for item in entry["files"]:
-            if not {"path", "sha256", "size"} <= set(item):
-                raise ValueError("a file record lacks path, sha256 or size")
+        if not isinstance(entry["seq"], int) or not isinstance(entry["author"], str):
+            raise ValueError("seq must be a number and author a name")
+        if not files_well_formed(entry["files"]):
+            raise ValueError("files must be a list of path, sha256 and size")
     except (ValueError, TypeError, AttributeError) as exc:
         raise InputError(f"not a ledger entry ({exc})", source=path, item=where) from None
     return entry
