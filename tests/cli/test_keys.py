@@ -6,18 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-import pytest
-
-from sitewatch.cli.keys import keys_app
-from sitewatch.cli.main import app
 from tests.cli.conftest import RunCli
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _wired() -> None:
-    """Wire the commands as cli/main.py will, until the lead adds them there."""
-    if "keys" not in {group.name for group in app.registered_groups}:
-        app.add_typer(keys_app, name="keys")
 
 
 def test_create_and_list(cli: RunCli) -> None:

@@ -11,20 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.cli.keys import keys_app
-from sitewatch.cli.ledger import ledger_app
-from sitewatch.cli.main import app
 from tests.cli.conftest import RunCli
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _wired() -> None:
-    """Wire the commands as cli/main.py will, until the lead adds them there."""
-    groups = {group.name for group in app.registered_groups}
-    if "keys" not in groups:
-        app.add_typer(keys_app, name="keys")
-    if "ledger" not in groups:
-        app.add_typer(ledger_app, name="ledger")
 
 
 @pytest.fixture
@@ -82,8 +69,6 @@ def test_export_and_verify_package_without_a_workspace(recorded: RunCli, tmp_pat
     done = subprocess.run(
         [*command, str(package)], cwd=clean, env=env, capture_output=True, text=True, check=False
     )
-    if "No such command 'ledger'" in done.stderr:
-        pytest.skip("cli/main.py does not wire 'ledger' yet (the in-process checks ran)")
     assert done.returncode == 0, done.stderr
     assert "package ok: site alpha-base, 2 entries" in done.stdout
 
