@@ -28,6 +28,8 @@ def demo(
         console.print(f"[bold cyan]{step:>13}[/]  {detail}", highlight=False)
 
     result = run_demo(directory, real=real, report=report)
+    if result.verdicts:
+        console.print(_verdict_table(result.verdicts, result.declaration_id))
     table = Table(title="demo outputs", show_lines=False)
     table.add_column("what")
     table.add_column("where", overflow="fold")
@@ -40,3 +42,19 @@ def demo(
         f"sitewatch imagery list --site {result.site_id}",
         highlight=False,
     )
+
+
+def _verdict_table(verdicts: list[dict[str, object]], declaration_id: str | None) -> Table:
+    """The sample declaration's verdicts, one row each (reasons: ``sitewatch verify``)."""
+    table = Table(title=f"verification of {declaration_id}")
+    for column in ("verdict", "item", "site", "evidence"):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        index, name = verdict["item_index"], verdict.get("item_name")
+        table.add_row(
+            str(verdict["verdict"]),
+            "-" if index is None else f"{index}: {name}",
+            str(verdict["site_id"] or "-"),
+            ", ".join(map(str, verdict["evidence"])) or "-",
+        )
+    return table

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,18 +268,8 @@ def _verify(workspace: Workspace, result: DemoResult, imagery: DemoImagery, say:
     result.declaration_id = declaration_id
     result.verdicts = [verdict.as_dict() for verdict in outcome.verdicts]
     say("declare", f"{declaration_id}: sample declaration from {imagery.declaration}")
-    for verdict in outcome.verdicts:
-        item = (
-            "-"
-            if verdict.item_index is None
-            else f"item {verdict.item_index} {verdict.item_name!r}"
-        )
-        evidence = ", ".join(verdict.evidence) or "no evidence"
-        say(
-            "verify",
-            f"{verdict.verdict:<24} {item} -> site {verdict.site_id or '(none)'}; "
-            f"evidence: {evidence}",
-        )
+    tally = Counter(verdict.verdict for verdict in outcome.verdicts)
+    say("verify", ", ".join(f"{count} {name}" for name, count in sorted(tally.items())))
 
 
 def _truth_on_grid(imagery: DemoImagery, grid: rasterio.DatasetReader) -> np.ndarray:
