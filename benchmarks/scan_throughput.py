@@ -1,0 +1,228 @@
+"""Scan throughput (km2/min, Mpx/s) with 1 and 2 Dask workers, peak memory against AOI
+size, and the projected time for all of North Korea at 10 m.
+
+Scan issue, acceptance: North Korea (120,540 km2, 1.2 Gpx per date at 10 m), two dates,
+in <= 10 minutes on a 2-core machine; 2 workers >= 1.7x faster than 1; peak memory flat
+in the AOI size (three sizes).
+
+Input: OSCD beirut's two dates, 10 m bands B02 B03 B04 B08, repeated with the same tiling
+on both dates into two 4-band uint16 tiled GeoTIFFs of SIDE x SIDE px (EPSG:32652, 10 m,
+on the scan grid's lattice, as Sentinel-2 is in its own UTM zone), ingested as one BEFORE
+and one AFTER scene of a temporary workspace. The change structure is real; the extent is
+synthetic.
+
+Each measurement is a fresh process (client) with a fresh LocalCluster of single-threaded
+worker processes, so peak resident memory (VmHWM) is that run's own: the client's and the
+largest worker's. A scan is the whole ``run_scan``: planning, per-tile composites (window
+reads, cloud test), per-tile IR-MAD fit and scoring, threshold, clean-up, polygons,
+quicklook chips of the strongest object per tile, storing tiles and candidates. The
+floor is the same cluster doing only the tiles' window reads (:func:`read_pair`).
+Mpx/s counts date-pair pixels (1 km2 = 0.01 Mpx at 10 m).
+Times exclude cluster start-up and the workers' first import of the task code.
+
+Run: .venv/bin/python benchmarks/scan_throughput.py [--quick]
+(--quick: 20 km raster, AOIs of 5/10/20 km; default: 40 km raster, AOIs of 10/20/40 km).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from affine import Affine  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+
+from measure import peak_rss_mb, read_oscd_bands, write_repeated  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"
+RESULTS = ROOT / "benchmarks" / "results" / "scan_throughput.json"
+BANDS = ("B02", "B03", "B04", "B08")
+EPSG = 32652
+ORIGIN = (400_000.0, 4_420_000.0)  # top-left, metres, a multiple of 10 m
+PRK_KM2 = 120_540.0
+
+
+def build(folder: Path, side: int) -> tuple[Path, Path]:
+    """The BEFORE and AFTER rasters (same tiling of beirut's two dates)."""
+    before = read_oscd_bands(CITY / "imgs_1", BANDS)
+    after = read_oscd_bands(CITY / "imgs_2", BANDS)
+    rows, cols = (min(a, b) for a, b in zip(before.shape[1:], after.shape[1:], strict=True))
+    transform = Affine(10.0, 0, ORIGIN[0], 0, -10.0, ORIGIN[1])
+    paths = []
+    for name, data, day in (("before", before, "20190501"), ("after", after, "20200501")):
+        path = folder / f"S2_{name}_{day}.tif"
+        write_repeated(
+            path, data[:, :rows, :cols], BANDS, side, crs=f"EPSG:{EPSG}", transform=transform
+        )
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def ingest(workspace_dir: Path, before: Path, after: Path) -> None:
+    from sitewatch.imagery.ingest import add_scenes
+    from sitewatch.workspace import init_workspace
+
+    with init_workspace(workspace_dir) as workspace, workspace.session() as session:
+        add_scenes(session, [before], datetime_text="2019-05-01T02:00:00Z")
+        add_scenes(session, [after], datetime_text="2020-05-01T02:00:00Z")
+
+
+def aoi(km: float) -> str:
+    """A km x km square (UTM) at the raster's centre-ish, as a lon/lat bbox spec."""
+    to_lonlat = Transformer.from_crs(EPSG, 4326, always_xy=True)
+    left, top = ORIGIN[0] + 1000, ORIGIN[1] - 1000
+    corners = [(left, top - km * 1000), (left + km * 1000, top)]
+    (west, south), (east, north) = (to_lonlat.transform(x, y) for x, y in corners)
+    return f"bbox:{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+
+
+def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
+    """One measurement (called in a fresh process): see the module docstring."""
+    from distributed import Client, LocalCluster
+
+    from sitewatch.db.models import Scan
+    from sitewatch.scan.runner import ScanRequest, prepare_scan, run_scan
+    from sitewatch.scan.tasks import read_pair
+    from sitewatch.workspace import open_workspace
+
+    request = ScanRequest(
+        aoi=aoi(km), before="2019-01-01/2019-12-31", after="2020-01-01/2020-12-31"
+    )
+    with (
+        open_workspace(workspace_dir) as workspace,
+        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        plan = prepare_scan(workspace, request)
+        with workspace.session() as session:
+            stale = session.get(Scan, plan.scan_id)
+            if stale is not None:
+                session.delete(stale)
+        tiles = len(plan.tiles)
+        # Steady state is what a country-sized scan sees: workers import the task code once.
+        client.run(importlib.import_module, "sitewatch.scan.tasks")
+        started = time.perf_counter()
+        if floor:
+            tasks = [plan.task_for(tile, tile.lonlat_outline()) for tile in plan.tiles]
+            bands = list(plan.settings.band_names)
+            futures = client.map(lambda task: read_pair(task, bands)[0].shape[0], tasks, pure=False)
+            client.gather(futures)
+            candidates = None
+        else:
+            outcome = run_scan(workspace, plan, client)
+            candidates = outcome.summary["candidates"]
+        seconds = time.perf_counter() - started
+        worker_peaks = client.run(peak_rss_mb)
+    km2 = tiles * (plan.tiles[0].size_m / 1000) ** 2
+    return {
+        "mode": "read floor" if floor else "scan",
+        "aoi_km": km,
+        "workers": workers,
+        "tiles": tiles,
+        "km2": round(km2, 2),
+        "seconds": round(seconds, 2),
+        "km2_per_min": round(km2 / seconds * 60, 1),
+        "mpx_per_s": round(km2 * 0.01 / seconds, 3),
+        "candidates": candidates,
+        "client_peak_rss_mb": round(peak_rss_mb(), 1),
+        "worker_peak_rss_mb": round(max(worker_peaks.values()), 1),
+    }
+
+
+def measure(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
+    command = [sys.executable, __file__, "--run-one", str(workspace_dir), str(km), str(workers)]
+    if floor:
+        command.append("--floor")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--run-one", nargs=3, metavar=("WORKSPACE", "KM", "WORKERS"))
+    parser.add_argument("--floor", action="store_true")
+    args = parser.parse_args()
+    if args.run_one:
+        workspace_dir, km, workers = args.run_one
+        print(json.dumps(run_one(Path(workspace_dir), float(km), int(workers), args.floor)))
+        return
+    side = 2048 if args.quick else 4096
+    sizes = [side * 10 / 1000 / 4 - 2, side * 10 / 1000 / 2 - 2, side * 10 / 1000 - 2]
+    folder = Path(tempfile.mkdtemp(prefix="scan-bench-"))
+    try:
+        started = time.perf_counter()
+        before, after = build(folder, side)
+        ingest(folder / "ws", before, after)
+        print(
+            f"built and ingested {side} x {side} px pair in {time.perf_counter() - started:.0f} s"
+        )
+        rows = []
+        for km in sizes:
+            for workers in (1, 2):
+                rows.append(measure(folder / "ws", km, workers, floor=False))
+                print(rows[-1], flush=True)
+        for workers in (1, 2):
+            rows.append(measure(folder / "ws", sizes[-1], workers, floor=True))
+            print(rows[-1], flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report(rows, side, args.quick)
+
+
+def report(rows: list[dict], side: int, quick: bool) -> None:
+    print(f"\n{'mode':10} {'AOI':>6} {'workers':>7} {'tiles':>5} {'km2':>8} {'s':>7} "
+          f"{'km2/min':>8} {'Mpx/s':>6} {'client MB':>9} {'worker MB':>9}")  # fmt: skip
+    for row in rows:
+        print(
+            f"{row['mode']:10} {row['aoi_km']:>5.1f}k {row['workers']:>7} {row['tiles']:>5} "
+            f"{row['km2']:>8.1f} {row['seconds']:>7.1f} {row['km2_per_min']:>8.1f} "
+            f"{row['mpx_per_s']:>6.2f} {row['client_peak_rss_mb']:>9.0f} "
+            f"{row['worker_peak_rss_mb']:>9.0f}"
+        )
+    largest = max(row["aoi_km"] for row in rows)
+    scans = {r["workers"]: r for r in rows if r["mode"] == "scan" and r["aoi_km"] == largest}
+    speedup = scans[1]["seconds"] / scans[2]["seconds"]
+    projected_min = PRK_KM2 / scans[2]["km2_per_min"]
+    print(f"\n2 workers vs 1 on the largest AOI: {speedup:.2f}x")
+    print(f"projected North Korea ({PRK_KM2:,.0f} km2, 10 m, two dates) with 2 workers: "
+          f"{projected_min:.1f} min")  # fmt: skip
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "scan_throughput",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "quick": quick,
+                "raster_side_px": side,
+                "rows": rows,
+                "speedup_2_vs_1": round(speedup, 2),
+                "projected_prk_minutes_2_workers": round(projected_min, 1),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"saved {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
