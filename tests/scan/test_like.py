@@ -10,9 +10,6 @@ import numpy as np
 import pytest
 import rasterio
 from shapely.geometry import shape
-from tests.conftest import shared_data
-from tests.imagery.ingest_helpers import oscd_band
-from tests.imagery.scene_rows import add_oscd_scene, add_point_site
 
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.imagery.stack import load_site_stack
@@ -24,6 +21,9 @@ from sitewatch.scan.like import (
     tile_features,
 )
 from sitewatch.workspace import Workspace
+from tests.conftest import shared_data
+from tests.imagery.ingest_helpers import oscd_band
+from tests.imagery.scene_rows import add_oscd_scene, add_point_site
 
 BANDS = ["B02", "B03", "B04", "B08"]
 
