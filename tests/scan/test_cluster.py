@@ -4,7 +4,6 @@ client is killed with SIGKILL half way and a second run finishes the rest."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -83,7 +82,8 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
 
 def _scan_command(workspace: Workspace, address: str) -> list[str]:
     return [
-        sys.executable, "-m", "tests.scan.cli_app", "--workspace", str(workspace.root),
+        sys.executable, "-c", "from sitewatch.cli.main import run; run()",
+        "--workspace", str(workspace.root),
         "scan", synthetic.inner_bbox(), "--before", synthetic.BEFORE, "--after", synthetic.AFTER,
         "--tile-size", TILE_SIZE_M, "--scheduler", address, "--json",
     ]  # fmt: skip
@@ -95,9 +95,8 @@ def _finished(workspace: Workspace) -> dict[str, object]:
 
 
 def test_killed_scan_on_a_real_cluster_resumes(scan_workspace: Workspace, scheduler: str) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        _scan_command(scan_workspace, scheduler), cwd=ROOT, env=environment,
+        _scan_command(scan_workspace, scheduler), cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 120
@@ -111,7 +110,7 @@ def test_killed_scan_on_a_real_cluster_resumes(scan_workspace: Workspace, schedu
     assert 3 <= len(before_kill) < 64
 
     rerun = subprocess.run(
-        _scan_command(scan_workspace, scheduler), cwd=ROOT, env=environment,
+        _scan_command(scan_workspace, scheduler), cwd=ROOT,
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr

@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from distributed import Client
 from shapely.geometry import Point
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from sitewatch.analysis.siamese import load_model_card
+from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
+from sitewatch.errors import InputError
 from sitewatch.scan.runner import ScanProgress, ScanRequest, prepare_scan, run_scan
+from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
-from tests.scan.cli_app import app
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +124,46 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     with scan_workspace.session() as session:
         assert session.scalar(select(func.count()).select_from(Scan)) == 0
         assert session.scalar(select(func.count()).select_from(ScanTile)) == 0
+
+
+def test_p95_tile_score_ranks_the_changed_tile_first(
+    scan_workspace: Workspace, client: Client
+) -> None:
+    outcome = run_scan(
+        scan_workspace,
+        prepare_scan(scan_workspace, _request(tile_score="p95", chips=False)),
+        client,
+    )
+    lon, lat = synthetic.change_centre()
+    with scan_workspace.session() as session:
+        scan = session.get(Scan, outcome.scan_id)
+        rows = list(session.scalars(select(ScanTile).order_by(ScanTile.score.desc())))
+    assert scan.parameters["tile_score"] == "p95"
+    first, second = rows[0], rows[1]
+    assert first.min_lon <= lon <= first.max_lon and first.min_lat <= lat <= first.max_lat
+    assert first.score >= 4.0  # significance of the block: above the 0.9999 threshold
+    assert second.score < first.score / 2  # noise only (p95 of a uniform CDF: ~1.3)
+
+
+def test_tile_score_definitions() -> None:
+    usable = np.ones((10, 10), bool)
+    usable[0] = False  # 90 compared pixels
+    changed = np.zeros((10, 10), bool)
+    changed[5:8, 0:3] = True  # 9 of them
+    significance = np.tile(np.arange(10, dtype=np.float32), (10, 1))
+    assert tile_score("changed", changed, significance, usable) == pytest.approx(0.1)
+    assert tile_score("p95", changed, significance, usable) == pytest.approx(9.0)
+    with pytest.raises(InputError, match="unknown tile score 'mean'"):
+        tile_score("mean", changed, significance, usable)
+
+
+def test_threshold_defaults_to_the_method_s_own(scan_workspace: Workspace) -> None:
+    statistical = prepare_scan(scan_workspace, _request())
+    assert statistical.settings.threshold == DEFAULT_THRESHOLD
+    learned = prepare_scan(scan_workspace, _request(method="siamese"))
+    assert learned.settings.threshold == load_model_card("rgb")["threshold"]  # 4 bands: rgb
+    assert learned.parameters["threshold"] == learned.settings.threshold
+    chosen = prepare_scan(scan_workspace, _request(method="siamese", threshold=0.9))
+    assert chosen.settings.threshold == 0.9
+    with pytest.raises(InputError, match="unknown tile score 'area'"):
+        prepare_scan(scan_workspace, _request(tile_score="area"))

@@ -136,8 +136,12 @@ class SiteGrid:
 
 
 @dataclass(frozen=True)
-class _AssetRead:
-    """One file of a scene and which of its raster bands fill which stack bands."""
+class AssetRead:
+    """One file of a scene and which of its raster bands fill which stack bands.
+
+    Public because the tile scanner (:mod:`sitewatch.scan`) ships these to Dask workers:
+    plain strings and numbers, picklable, with nothing tied to a database session.
+    """
 
     href: str
     sha256: str | None
@@ -146,14 +150,18 @@ class _AssetRead:
 
 
 @dataclass(frozen=True)
-class _ScenePlan:
-    """Everything needed to read one scene, detached from the database session."""
+class ScenePlan:
+    """Everything needed to read one scene, detached from the database session.
+
+    Built once by whoever queries the catalog (:func:`scene_plan`) and then read anywhere:
+    the site stack reads it in-process, the scanner sends it to worker processes.
+    """
 
     scene_id: str
     acquired: datetime
     footprint: BaseGeometry
     nominal_resolution_m: float | None
-    reads: tuple[_AssetRead, ...]
+    reads: tuple[AssetRead, ...]
 
 
 def load_site_stack(
@@ -208,7 +216,7 @@ def load_site_stack(
     data = np.full((len(plans), len(band_names), grid.height, grid.width), np.nan, np.float32)
     with rasterio.Env(**GDAL_READ_OPTIONS):
         for index, plan in enumerate(plans):
-            _read_scene(plan, grid, resampling, data[index])
+            read_scene(plan, grid, resampling, data[index])
     return _to_data_array(data, plans, band_names, grid, site_id, aoi, resampling)
 
 
@@ -219,7 +227,7 @@ def _plan(
     end: datetime | date | None,
     bands: Sequence[str] | None,
     buffer_m: float | None,
-) -> tuple[str, BaseGeometry, list[_ScenePlan], list[str]]:
+) -> tuple[str, BaseGeometry, list[ScenePlan], list[str]]:
     """Find the site and scenes, choose the bands and map them to files: all checks, no reads."""
     if isinstance(site, str):
         found = session.get(Site, site)
@@ -237,8 +245,8 @@ def _plan(
             f"no imagery covers site {site.id} {_period(start_at, end_at)}: add scenes with "
             "'sitewatch imagery add' or widen the dates"
         )
-    band_names = _choose_bands(scenes, bands)
-    plans = [_scene_plan(scene, band_names) for scene in scenes]
+    band_names = choose_bands(scenes, bands)
+    plans = [scene_plan(scene, band_names) for scene in scenes]
     return site.id, aoi, plans, band_names
 
 
@@ -268,7 +276,13 @@ def _scene_bands(scene: Scene) -> list[str]:
     return [band for asset in scene.assets for band in asset.bands]
 
 
-def _choose_bands(scenes: list[Scene], requested: Sequence[str] | None) -> list[str]:
+def choose_bands(scenes: list[Scene], requested: Sequence[str] | None) -> list[str]:
+    """The bands to read: ``requested`` (each checked against every scene), else the bands
+    all ``scenes`` share, in the first scene's order.
+
+    Checked before any pixel is read so that a missing band is one error naming the scene,
+    not a failure half way through a stack or a scan.
+    """
     if requested is not None:
         chosen = list(dict.fromkeys(requested))
         if not chosen:
@@ -292,10 +306,12 @@ def _choose_bands(scenes: list[Scene], requested: Sequence[str] | None) -> list[
     return chosen
 
 
-def _scene_plan(scene: Scene, band_names: list[str]) -> _ScenePlan:
-    """Map each wanted band to its asset and raster band number (first asset naming it wins)."""
+def scene_plan(scene: Scene, band_names: list[str]) -> ScenePlan:
+    """The read plan of ``scene`` for ``band_names``: each wanted band mapped to its asset and
+    raster band number (the first asset naming a band wins), so readers never touch the
+    catalog again."""
     position_of = {band: position for position, band in enumerate(band_names)}
-    reads: list[_AssetRead] = []
+    reads: list[AssetRead] = []
     placed: set[str] = set()
     for asset in scene.assets:
         indexes: list[int] = []
@@ -306,13 +322,17 @@ def _scene_plan(scene: Scene, band_names: list[str]) -> _ScenePlan:
                 indexes.append(raster_index)
                 positions.append(position_of[band])
         if indexes:
-            reads.append(_AssetRead(asset.href, asset.sha256, tuple(indexes), tuple(positions)))
-    return _ScenePlan(scene.id, scene.datetime, scene.footprint, scene.resolution_m, tuple(reads))
+            reads.append(AssetRead(asset.href, asset.sha256, tuple(indexes), tuple(positions)))
+    return ScenePlan(scene.id, scene.datetime, scene.footprint, scene.resolution_m, tuple(reads))
 
 
 @contextmanager
-def _open(read: _AssetRead, scene_id: str) -> Iterator[rasterio.DatasetReader]:
-    """Open an asset, turning GDAL's complaint into a message that names scene and file."""
+def open_asset(read: AssetRead, scene_id: str) -> Iterator[rasterio.DatasetReader]:
+    """Open an asset, turning GDAL's complaint into a message that names scene and file.
+
+    Also refuses files without a CRS or with fewer bands than the catalog says: both would
+    otherwise be read silently into the wrong place.
+    """
     try:
         dataset = rasterio.open(gdal_path(read.href))
     except RasterioError as exc:
@@ -336,13 +356,13 @@ def _open(read: _AssetRead, scene_id: str) -> Iterator[rasterio.DatasetReader]:
         yield dataset
 
 
-def _finest_resolution(plans: list[_ScenePlan], at: tuple[float, float], utm: CRS) -> float:
+def _finest_resolution(plans: list[ScenePlan], at: tuple[float, float], utm: CRS) -> float:
     """The smallest native pixel size, in metres, of the files the stack will read."""
     finest = math.inf
     with rasterio.Env(**GDAL_READ_OPTIONS):
         for plan in plans:
             for read in plan.reads:
-                with _open(read, plan.scene_id) as dataset:
+                with open_asset(read, plan.scene_id) as dataset:
                     measured = _ground_pixel_size(dataset, at, utm)
                 finest = min(finest, _snap_to_nominal(measured, plan.nominal_resolution_m))
     return finest
@@ -381,11 +401,16 @@ def _check_size(site_id: str, times: int, bands: int, grid: SiteGrid) -> None:
         )
 
 
-def _read_scene(plan: _ScenePlan, grid: SiteGrid, resampling: Resampling, out: np.ndarray) -> None:
-    """Warp the needed window of each asset of one scene into ``out`` (band, y, x)."""
+def read_scene(plan: ScenePlan, grid: SiteGrid, resampling: Resampling, out: np.ndarray) -> None:
+    """Warp the needed window of each asset of one scene into ``out`` (band, y, x).
+
+    Works for any file CRS and pixel size (a warped VRT onto ``grid``; only the blocks the
+    grid touches are read); pixels outside the scene's footprint become NaN. The scanner
+    falls back to it for files that are not on its tile lattice.
+    """
     for read in plan.reads:
         with (
-            _open(read, plan.scene_id) as dataset,
+            open_asset(read, plan.scene_id) as dataset,
             WarpedVRT(
                 dataset,
                 crs=grid.crs,
@@ -413,7 +438,7 @@ def _read_scene(plan: _ScenePlan, grid: SiteGrid, resampling: Resampling, out: n
 
 def _to_data_array(
     data: np.ndarray,
-    plans: list[_ScenePlan],
+    plans: list[ScenePlan],
     band_names: list[str],
     grid: SiteGrid,
     site_id: str,

@@ -37,7 +37,7 @@ from sitewatch.analysis.masks import cloud_mask_l1c
 from sitewatch.detect.sources import reflectance_scale_for
 from sitewatch.errors import InputError
 from sitewatch.imagery import sentinel2
-from sitewatch.imagery.stack import SiteGrid, _AssetRead, _open, _read_scene, _ScenePlan
+from sitewatch.imagery.stack import AssetRead, ScenePlan, SiteGrid, open_asset, read_scene
 from sitewatch.scan.grid import Tile
 
 # How far (in pixels) a file's origin may sit from the tile lattice and still be read as a
@@ -55,7 +55,7 @@ class TileScene:
     usual case, which then skips rasterising it).
     """
 
-    plan: _ScenePlan
+    plan: ScenePlan
     footprint: BaseGeometry | None
 
 
@@ -119,14 +119,14 @@ def _read(scene: TileScene, tile: Tile, band_names: Sequence[str], out: np.ndarr
     if warped:
         # The stack reader warps every file of the plan (declared nodata becomes NaN) and
         # masks the footprint itself; the undeclared 0 of Sentinel-2 integers is left.
-        _read_scene(scene.plan, tile_grid(tile), Resampling.bilinear, out)
+        read_scene(scene.plan, tile_grid(tile), Resampling.bilinear, out)
         if integer and _nodata_by_convention(band_names):
             out[out == 0] = np.nan
     return integer
 
 
 @lru_cache(maxsize=OPEN_FILES)
-def _dataset(read: _AssetRead, scene_id: str) -> rasterio.DatasetReader:
+def _dataset(read: AssetRead, scene_id: str) -> rasterio.DatasetReader:
     """The file open for reading, kept open for the next tiles of this worker process.
 
     Neighbouring tiles share the file's compressed blocks (a 256 px tile in a file of
@@ -134,7 +134,7 @@ def _dataset(read: _AssetRead, scene_id: str) -> rasterio.DatasetReader:
     in GDAL's block cache, so each block is decoded about once instead of once per tile.
     An evicted dataset is closed when it is garbage collected.
     """
-    with _open(read, scene_id) as checked:
+    with open_asset(read, scene_id) as checked:
         path = checked.name
     try:
         return rasterio.open(path)
@@ -164,7 +164,7 @@ def _lattice_offset(dataset: rasterio.DatasetReader, tile: Tile) -> tuple[int, i
 
 def _read_window(
     dataset: rasterio.DatasetReader,
-    read: _AssetRead,
+    read: AssetRead,
     scene_id: str,
     offset: tuple[int, int],
     nodata: float | None,

@@ -51,17 +51,19 @@ from sitewatch.detect.pipeline import DEFAULT_METHOD, check_method, default_band
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import ledger
 from sitewatch.imagery.search import find_scenes
-from sitewatch.imagery.stack import _choose_bands, _scene_plan, _ScenePlan
+from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
 from sitewatch.scan import like, store
 from sitewatch.scan.composite import TileScene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, tiles_for
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
-    DEFAULT_THRESHOLD,
+    DEFAULT_TILE_SCORE,
+    TILE_SCORES,
     ScanSettings,
     TileResult,
     TileTask,
     scan_tile,
+    threshold_for,
 )
 from sitewatch.workspace import Workspace
 
@@ -80,8 +82,10 @@ class ScanRequest:
     after: str
     method: str = DEFAULT_METHOD
     buffer_m: float | None = None
-    threshold: float = DEFAULT_THRESHOLD
+    #: None: the method's own (:func:`sitewatch.scan.tasks.threshold_for`).
+    threshold: float | None = None
     min_area_m2: float = DEFAULT_MIN_AREA_M2
+    tile_score: str = DEFAULT_TILE_SCORE
     resolution_m: float | None = None
     tile_size_m: float | None = None
     bands: tuple[str, ...] | None = None
@@ -101,8 +105,8 @@ class ScanPlan:
     tiles: list[Tile]
     settings: ScanSettings
     parameters: dict[str, Any]
-    before_scenes: list[_ScenePlan]
-    after_scenes: list[_ScenePlan]
+    before_scenes: list[ScenePlan]
+    after_scenes: list[ScenePlan]
     _trees: dict[str, shapely.STRtree] = field(default_factory=dict, repr=False)
     _footprints: dict[tuple[str, int], BaseGeometry] = field(default_factory=dict, repr=False)
 
@@ -115,7 +119,7 @@ class ScanPlan:
         )
 
     def _scenes_on(
-        self, tile: Tile, outline: BaseGeometry, name: str, plans: list[_ScenePlan]
+        self, tile: Tile, outline: BaseGeometry, name: str, plans: list[ScenePlan]
     ) -> tuple[TileScene, ...]:
         if name not in self._trees:
             self._trees[name] = shapely.STRtree([plan.footprint for plan in plans])
@@ -130,7 +134,7 @@ class ScanPlan:
                 found.append(TileScene(plan, footprint.intersection(square.buffer(tile.size_m))))
         return tuple(found)
 
-    def _footprint(self, plan: _ScenePlan, epsg: int) -> BaseGeometry:
+    def _footprint(self, plan: ScenePlan, epsg: int) -> BaseGeometry:
         key = (plan.scene_id, epsg)
         if key not in self._footprints:
             projected = reproject(plan.footprint, LONLAT_EPSG, epsg)
@@ -225,8 +229,13 @@ def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> S
     before = parse_window(request.before, "--before")
     after = parse_window(request.after, "--after")
     check_method(request.method)
-    if not 0.0 < request.threshold < 1.0:
+    if request.threshold is not None and not 0.0 < request.threshold < 1.0:
         raise InputError(f"must be between 0 and 1, got {request.threshold}", item="--threshold")
+    if request.tile_score not in TILE_SCORES:
+        raise InputError(
+            f"unknown tile score {request.tile_score!r} (known: {', '.join(TILE_SCORES)})",
+            item="--tile-score",
+        )
     if not (math.isfinite(request.min_area_m2) and request.min_area_m2 >= 0):
         raise InputError(f"must be zero or more m2, got {request.min_area_m2}", item="--min-area")
     area = resolve_area(session, request.aoi, request.buffer_m)
@@ -242,16 +251,20 @@ def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> S
     bands = (
         list(request.bands)
         if request.bands
-        else default_bands(_choose_bands(everything, None), request.method)
+        else default_bands(choose_bands(everything, None), request.method)
     )
-    _choose_bands(everything, bands)  # every scene must have every band
+    choose_bands(everything, bands)  # every scene must have every band
     resolution = request.resolution_m or _finest(everything)
     tile_size = request.tile_size_m or TILE_PIXELS * resolution
     check_tile_size(tile_size, resolution)
     tiles = tiles_for(area, tile_size, resolution)
+    threshold = (
+        request.threshold if request.threshold is not None else threshold_for(request.method, bands)
+    )
     parameters = {
         "bands": bands,
-        "threshold": request.threshold,
+        "threshold": threshold,
+        "tile_score": request.tile_score,
         "min_area_m2": request.min_area_m2,
         "resolution_m": resolution,
         "buffer_m": request.buffer_m,
@@ -266,8 +279,9 @@ def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> S
     settings = ScanSettings(
         band_names=tuple(bands),
         method=request.method,
-        threshold=request.threshold,
+        threshold=threshold,
         min_area_m2=request.min_area_m2,
+        tile_score=request.tile_score,
         chips_dir=str(workspace.products / "scans" / scan_id / "chips") if request.chips else None,
         date_labels=(_label(before), _label(after)),
         exemplars=exemplars,
@@ -281,8 +295,8 @@ def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> S
         tiles=tiles,
         settings=settings,
         parameters=parameters,
-        before_scenes=[_scene_plan(scene, bands) for scene in before_scenes],
-        after_scenes=[_scene_plan(scene, bands) for scene in after_scenes],
+        before_scenes=[scene_plan(scene, bands) for scene in before_scenes],
+        after_scenes=[scene_plan(scene, bands) for scene in after_scenes],
     )
 
 

@@ -13,14 +13,20 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
 - The method (IR-MAD by default; CVA) is fitted on a subsample of the tile's own clear
   pixels. A scan covers a country whose radiometry drifts across scenes and seasons; a
   model per tile follows it and needs no first pass over the whole area.
-- The threshold is a fixed score (default 0.9999), not Otsu: the score is a chi-square
-  CDF, uniform over unchanged ground, so 0.9999 means one false pixel in ten thousand in
-  every tile, comparable across tiles. Otsu on a tile with no change would split noise.
+- The threshold is a fixed score, not Otsu: for the statistical methods (default 0.9999)
+  the score is a chi-square CDF, uniform over unchanged ground, so 0.9999 means one false
+  pixel in ten thousand in every tile, comparable across tiles; Otsu on a tile with no
+  change would split noise. A learned method (``siamese``) scores a probability and uses
+  its model card's threshold (resolved by the runner, :func:`threshold_for`).
 - Clean-up (opening and closing by one pixel) and a minimum mapping unit (default
   1000 m2, 10 pixels at 10 m) remove the isolated false pixels that remain.
 - Candidate scores are in significance units, ``-log10(1 - score)`` (4 at 0.9999, capped
   at 8): the mean over the object is ``score``, the peak ``max_score``, so they rank.
-- The tile score is the share of the compared pixels inside a candidate.
+- The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``changed``, the
+  share of the compared pixels inside a candidate (the default), or ``p95``, the 95th
+  percentile of the pixel significance over the compared pixels (a high quantile of the
+  evidence, with no threshold or mapping unit in between). The default is the one chosen
+  on the OSCD training cities by benchmarks/scan_ranking.py.
 
 Objects that cross a tile edge are cut there: each part is a candidate of its tile.
 """
@@ -41,7 +47,7 @@ from shapely import wkb
 from sitewatch import analysis
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.detect.pipeline import build_method
-from sitewatch.errors import SitewatchError
+from sitewatch.errors import InputError, SitewatchError
 from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan import like, quicklook
@@ -58,6 +64,11 @@ MIN_COMPARED_SHARE = 0.02
 #: scene on both dates, so neighbouring tiles decode shared blocks once; it bounds memory.
 GDAL_CACHE_MB = 256
 RGB_BANDS = ("B04", "B03", "B02")
+#: Tile score definitions (see the module docstring); the first is the default.
+TILE_SCORES = ("changed", "p95")
+DEFAULT_TILE_SCORE = TILE_SCORES[0]
+#: The percentile of ``p95``.
+TILE_SCORE_PERCENTILE = 95.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class ScanSettings:
     threshold: float = DEFAULT_THRESHOLD
     min_area_m2: float = DEFAULT_MIN_AREA_M2
     sample_size: int = DEFAULT_SAMPLE_SIZE
+    tile_score: str = DEFAULT_TILE_SCORE
     chips_dir: str | None = None
     #: Chips cost ~14 ms per object (PNG encoding): only the strongest of each tile gets them.
     chips_per_tile: int = 1
@@ -156,9 +168,10 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         # e.g. a tile of open water: no variance for the method to fit on.
         return TileResult(tile.key, "skipped", message=f"not scored: {error}", **timing)
     changed = _changed(scored.score, usable, settings, tile.resolution_m)
+    significance = analysis.significance(scored.score)
     objects = analysis.polygonise(
         changed,
-        analysis.significance(scored.score),
+        significance,
         scored.direction,
         transform=tile.transform,
         crs=f"EPSG:{tile.epsg}",
@@ -181,12 +194,31 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
     return TileResult(
         tile.key,
         "done",
-        score=float(np.count_nonzero(changed)) / compared,
+        score=tile_score(settings.tile_score, changed, significance, usable),
         like_score=_like_score(after, bands, settings.exemplars),
         candidates=candidates,
         detect_s=time.perf_counter() - started - read_s,
         **timing,
     )
+
+
+def threshold_for(method: str, band_names: Sequence[str]) -> float:
+    """The default pixel threshold of ``method``: 0.9999 for the statistical methods (a
+    chi-square CDF), the model card's for a learned one (a probability)."""
+    built = build_method(method, list(band_names))
+    learned = getattr(built, "threshold", None)
+    return DEFAULT_THRESHOLD if learned is None else float(learned)
+
+
+def tile_score(
+    name: str, changed: np.ndarray, significance: np.ndarray, usable: np.ndarray
+) -> float:
+    """The tile's rank value under the definition ``name`` (one of :data:`TILE_SCORES`)."""
+    if name == "changed":
+        return float(np.count_nonzero(changed)) / int(np.count_nonzero(usable))
+    if name == "p95":
+        return float(np.percentile(significance[usable], TILE_SCORE_PERCENTILE))
+    raise InputError(f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})")
 
 
 def _changed(
