@@ -151,15 +151,10 @@ def _windows(height: int, width: int, size: int) -> Iterator[tuple[slice, slice]
             yield slice(top, min(top + size, height)), slice(left, min(left + size, width))
 
 
-def _clear(source: PairSource, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Pixels valid on both dates and not cloudy on either (cloud test: Sentinel-2 only)."""
-    return _clear_of_valid(source, before, after, finite_pixels(before) & finite_pixels(after))
-
-
 def _clear_of_valid(
     source: PairSource, before: np.ndarray, after: np.ndarray, valid_both: np.ndarray
 ) -> np.ndarray:
-    """:func:`_clear` when the pixels valid on both dates are already known."""
+    """Pixels of ``valid_both`` not cloudy on either date (cloud test: Sentinel-2 only)."""
     clear = valid_both.copy()
     scale = source.reflectance_scale
     if scale is not None and clear.any():
@@ -275,10 +270,23 @@ class _Sample:
         return np.unpackbits(packed, count=shape[0] * shape[1]).view(bool).reshape(shape)
 
 
-def _gather_sample(source: PairSource, tile: int, before_name: str, after_name: str) -> _Sample:
+def _scoring_windows(method: ChangeMethod, grid: Grid, tile_size: int) -> list[tuple[slice, slice]]:
+    """The windows whose maps the scoring pass keeps: tiles, or a learned method's cores.
+
+    The sample pass walks the same windows, so the clear pixels it packs per window are
+    exactly what the scoring pass asks for again (:meth:`_Sample.clear_of`).
+    """
+    if isinstance(method, WindowedMethod) and not isinstance(method, SampleFittedMethod):
+        return [window.core for window in method.windows(grid.height, grid.width)]
+    return list(_windows(grid.height, grid.width, tile_size))
+
+
+def _gather_sample(
+    source: PairSource, windows: list[tuple[slice, slice]], before_name: str, after_name: str
+) -> _Sample:
     grid = source.grid
     sample = _Sample(step=max(1, math.floor(math.sqrt(grid.height * grid.width / SAMPLE_SIZE))))
-    for rows, cols in _windows(grid.height, grid.width, tile):
+    for rows, cols in windows:
         before, after = source.read(rows, cols)
         sample.add(source, rows, cols, before, after)
     if sample.valid_before == 0:
@@ -355,7 +363,8 @@ def run_detection(
     clock = _Clock()
     steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
     clock.lap("coregistration")
-    sample = _gather_sample(source, options.tile_size, before_name, after_name)
+    windows = _scoring_windows(method, source.grid, options.tile_size)
+    sample = _gather_sample(source, windows, before_name, after_name)
     sample_before = np.concatenate(sample.before, axis=1)
     radiometry = _Radiometry(sample_before, np.concatenate(sample.after, axis=1))
     steps["normalisation"] = radiometry.as_dict()
@@ -370,7 +379,7 @@ def run_detection(
         if isinstance(method, SampleFittedMethod):
             model = method.fit(sample_before, sample_after.astype(np.float64))
             threshold, rule = _statistical_threshold(options, sample_before, sample_after, model)
-            for rows, cols in _windows(grid.height, grid.width, options.tile_size):
+            for rows, cols in windows:
                 before, after = source.read(rows, cols)
                 usable = sample.clear_of(rows, cols)
                 score = np.full(usable.shape, np.nan, dtype=np.float32)
@@ -387,7 +396,9 @@ def run_detection(
         else:
             threshold, rule = _learned_threshold(options, method)
             fitted = _fit_windowed(method, sample_before, sample_after)
-            _score_windowed(source, method, fitted, radiometry, threshold, rasters, mask, clock)
+            _score_windowed(
+                source, method, fitted, radiometry, threshold, sample, rasters, mask, clock
+            )
     finally:
         rasters.close()
     clock.lap("scoring_pass")
@@ -526,11 +537,15 @@ def _score_windowed(
     fitted: Any,
     radiometry: _Radiometry,
     threshold: float,
+    sample: _Sample,
     rasters: _TileRasters,
     mask: np.ndarray,
     clock: _Clock,
 ) -> None:
-    """A learned method window by window: read core plus margins, keep the core's maps."""
+    """A learned method window by window: read core plus margins, keep the core's maps.
+
+    The clear pixels of each core come from the sample pass, which walked these cores.
+    """
     grid = source.grid
     for window in method.windows(grid.height, grid.width):
         before, after = source.read(*window.read)
@@ -538,8 +553,7 @@ def _score_windowed(
         clock.lap("scoring_pass")
         probability, direction, _ = method.apply(before, normalised, fitted, window.inner)
         clock.lap("score")
-        core = (slice(None), *window.inner)
-        usable = _clear(source, before[core], after[core])
+        usable = sample.clear_of(*window.core)
         score = np.where(usable, probability, np.float32(np.nan))
         rasters.write(*window.core, score, np.where(usable, direction, 0))
         mask[window.core] = _threshold_tile(score, usable, threshold)
