@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from sitewatch.catalog.aoi import parse_area, site_area_of_interest
 from sitewatch.db.models import Scan, Site
-from sitewatch.detect.pipeline import DEFAULT_METHOD, check_method, default_bands
+from sitewatch.detect.pipeline import check_method, default_bands
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import ledger
 from sitewatch.imagery.search import find_scenes
@@ -57,6 +57,7 @@ from sitewatch.scan.composite import TileScene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, tiles_for
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
+    DEFAULT_SCAN_METHOD,
     DEFAULT_TILE_SCORE,
     TILE_SCORES,
     ScanSettings,
@@ -80,7 +81,7 @@ class ScanRequest:
     aoi: str
     before: str
     after: str
-    method: str = DEFAULT_METHOD
+    method: str = DEFAULT_SCAN_METHOD
     buffer_m: float | None = None
     #: None: the method's own (:func:`sitewatch.scan.tasks.threshold_for`).
     threshold: float | None = None

@@ -10,9 +10,9 @@ can run against one SQLite workspace whose only writer is the client.
 
 Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.pipeline`):
 
-- The method (IR-MAD by default; CVA) is fitted on a subsample of the tile's own clear
-  pixels. A scan covers a country whose radiometry drifts across scenes and seasons; a
-  model per tile follows it and needs no first pass over the whole area.
+- The method (CVA by default; IR-MAD; the learned ``siamese``) is fitted on a subsample
+  of the tile's own clear pixels. A scan covers a country whose radiometry drifts across
+  scenes and seasons; a model per tile follows it and needs no first pass over the area.
 - The threshold is a fixed score, not Otsu: for the statistical methods (default 0.9999)
   the score is a chi-square CDF, uniform over unchanged ground, so 0.9999 means one false
   pixel in ten thousand in every tile, comparable across tiles; Otsu on a tile with no
@@ -22,12 +22,14 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
   1000 m2, 10 pixels at 10 m) remove the isolated false pixels that remain.
 - Candidate scores are in significance units, ``-log10(1 - score)`` (4 at 0.9999, capped
   at 8): the mean over the object is ``score``, the peak ``max_score``, so they rank.
-- The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``p95``, the 95th
-  percentile of the pixel significance over the compared pixels (a high quantile of the
-  evidence, with no threshold or mapping unit in between; the default), or ``changed``,
-  the share of the compared pixels inside a candidate. ``p95`` is the default because it
-  ranked best on the OSCD training cities (benchmarks/scan_ranking.py, chosen there
-  before the validation cities were scanned).
+- The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``changed``, the
+  share of the compared pixels inside a candidate (the default), or ``p95``, the 95th
+  percentile of the pixel significance over the compared pixels (no threshold or mapping
+  unit in between, but it saturates at the significance cap of 8: on OSCD a fifth of the
+  tiles tie there, so it cannot order the top of a ranking).
+- Defaults (method CVA, tile score ``changed``) are the configuration chosen on the OSCD
+  training cities by benchmarks/scan_ranking.py, before the validation cities were scanned
+  with them.
 
 Objects that cross a tile edge are cut there: each part is a candidate of its tile.
 """
@@ -67,7 +69,9 @@ GDAL_CACHE_MB = 256
 RGB_BANDS = ("B04", "B03", "B02")
 #: Tile score definitions (see the module docstring).
 TILE_SCORES = ("changed", "p95")
-DEFAULT_TILE_SCORE = "p95"
+DEFAULT_TILE_SCORE = "changed"
+#: The scan's default change method (see the module docstring).
+DEFAULT_SCAN_METHOD = "cva"
 #: The percentile of ``p95``.
 TILE_SCORE_PERCENTILE = 95.0
 
@@ -77,7 +81,7 @@ class ScanSettings:
     """What every tile of one scan shares (sent with each task; small)."""
 
     band_names: tuple[str, ...]
-    method: str = "irmad"
+    method: str = DEFAULT_SCAN_METHOD
     threshold: float = DEFAULT_THRESHOLD
     min_area_m2: float = DEFAULT_MIN_AREA_M2
     sample_size: int = DEFAULT_SAMPLE_SIZE
