@@ -129,18 +129,34 @@ class Problem:
         return f"entry {self.seq}: {self.message}"
 
 
-@dataclass
-class LedgerReport:
-    """The outcome of :func:`verify_ledger`; ``problems[0]`` is the first bad entry."""
+@dataclass(kw_only=True)
+class CheckReport:
+    """What a check of entries found, in chain order: ``problems[0]`` is the first bad one.
 
-    entries: int = 0
-    head_hash: str = GENESIS_HASH
-    files_checked: int = 0
+    Shared by the workspace ledger's and an evidence package's checks, so both report
+    (and serialise) failures the same way.
+    """
+
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def problem_fields(self) -> dict[str, Any]:
+        return {
+            "first_bad_entry": self.problems[0].seq if self.problems else None,
+            "problems": [{"seq": p.seq, "message": p.message} for p in self.problems],
+        }
+
+
+@dataclass(kw_only=True)
+class LedgerReport(CheckReport):
+    """The outcome of :func:`verify_ledger`."""
+
+    entries: int = 0
+    head_hash: str = GENESIS_HASH
+    files_checked: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,8 +164,7 @@ class LedgerReport:
             "entries": self.entries,
             "head_hash": self.head_hash,
             "files_checked": self.files_checked,
-            "first_bad_entry": self.problems[0].seq if self.problems else None,
-            "problems": [{"seq": p.seq, "message": p.message} for p in self.problems],
+            **self.problem_fields(),
         }
 
 

@@ -39,7 +39,7 @@ from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence.chain import HASHED_FIELDS, entry_problem
 from sitewatch.evidence.files import files_well_formed, resolve_stored
 from sitewatch.evidence.keys import fingerprint, public_key_pem
-from sitewatch.evidence.ledger import Problem, entry_fields
+from sitewatch.evidence.ledger import CheckReport, Problem, entry_fields
 from sitewatch.evidence.package_readme import readme
 from sitewatch.workspace import Workspace
 
@@ -202,9 +202,9 @@ def _add_files(
     return len(done), total
 
 
-@dataclass
-class PackageReport:
-    """The outcome of :func:`verify_package`; ``problems[0]`` names the first bad entry."""
+@dataclass(kw_only=True)
+class PackageReport(CheckReport):
+    """The outcome of :func:`verify_package`."""
 
     site_id: str | None = None
     entries: int = 0
@@ -212,11 +212,6 @@ class PackageReport:
     head_seq: int | None = None
     head_hash: str | None = None
     analysts: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -227,8 +222,7 @@ class PackageReport:
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "analysts": self.analysts,
-            "first_bad_entry": self.problems[0].seq if self.problems else None,
-            "problems": [{"seq": p.seq, "message": p.message} for p in self.problems],
+            **self.problem_fields(),
         }
 
 
