@@ -7,11 +7,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sitewatch.cli.common import console, err_console, print_json, workspace_from
-from sitewatch.detect.pipeline import DEFAULT_METHOD
 from sitewatch.errors import InputError
 from sitewatch.scan import store
 from sitewatch.scan.runner import ScanProgress, ScanRequest, dask_client, prepare_scan, run_scan
-from sitewatch.scan.tasks import DEFAULT_MIN_AREA_M2, DEFAULT_THRESHOLD
+from sitewatch.scan.tasks import (
+    DEFAULT_MIN_AREA_M2,
+    DEFAULT_SCAN_METHOD,
+    DEFAULT_TILE_SCORE,
+    TILE_SCORES,
+)
 
 
 def scan(
@@ -22,10 +26,20 @@ def scan(
     ),
     before: str = typer.Option(..., "--before", help="BEFORE window START/END (YYYY-MM-DD)."),
     after: str = typer.Option(..., "--after", help="AFTER window START/END (YYYY-MM-DD)."),
-    method: str = typer.Option(DEFAULT_METHOD, "--method", "-m", help="Change method: irmad, cva."),
+    method: str = typer.Option(
+        DEFAULT_SCAN_METHOD, "--method", "-m", help="Change method: cva, irmad, siamese."
+    ),
     buffer: float | None = typer.Option(None, "--buffer", help="Metres around a site:ID area."),
-    threshold: float = typer.Option(
-        DEFAULT_THRESHOLD, "--threshold", help="Score above which a pixel changed (0-1)."
+    threshold: float | None = typer.Option(
+        None,
+        "--threshold",
+        help="Score above which a pixel changed, 0-1 (default: the method's own: 0.9999 "
+        "chi-square significance for cva/irmad, the model card's for siamese).",
+    ),
+    tile_score: str = typer.Option(
+        DEFAULT_TILE_SCORE,
+        "--tile-score",
+        help=f"How tiles are ranked: {', '.join(TILE_SCORES)}.",
     ),
     min_area: float = typer.Option(
         DEFAULT_MIN_AREA_M2, "--min-area", help="Smallest candidate, m2."
@@ -64,6 +78,7 @@ def scan(
         method=method,
         buffer_m=buffer,
         threshold=threshold,
+        tile_score=tile_score,
         min_area_m2=min_area,
         resolution_m=resolution,
         tile_size_m=tile_size,
