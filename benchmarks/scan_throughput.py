@@ -14,14 +14,16 @@ synthetic.
 Each measurement is a fresh process (client) with a fresh LocalCluster of single-threaded
 worker processes, so peak resident memory (VmHWM) is that run's own: the client's and the
 largest worker's. A scan is the whole ``run_scan``: planning, per-tile composites (window
-reads, cloud test), per-tile IR-MAD fit and scoring, threshold, clean-up, polygons,
-quicklook chips of the strongest object per tile, storing tiles and candidates. The
+reads, cloud test), per-tile fit and scoring with the engine's default method (cva),
+threshold, clean-up, polygons, quicklook chips of the strongest object per tile, storing
+tiles and candidates. The
 floor is the same cluster doing only the tiles' window reads (:func:`read_pair`).
 Mpx/s counts date-pair pixels (1 km2 = 0.01 Mpx at 10 m).
 Times exclude cluster start-up and the workers' first import of the task code.
 
 Run: .venv/bin/python benchmarks/scan_throughput.py [--quick]
-(--quick: 20 km raster, AOIs of 5/10/20 km; default: 40 km raster, AOIs of 10/20/40 km).
+(--quick: 20 km raster, AOIs of 5/10/20 km; default: 82 km raster (8192 px, 67 Mpx per date),
+AOIs of 18/39/80 km, about 15 minutes).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from affine import Affine  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 
 from measure import peak_rss_mb, read_oscd_bands, write_repeated  # noqa: E402
+from sitewatch.scan.tasks import DEFAULT_SCAN_METHOD  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"
@@ -164,7 +167,7 @@ def main() -> None:
         workspace_dir, km, workers = args.run_one
         print(json.dumps(run_one(Path(workspace_dir), float(km), int(workers), args.floor)))
         return
-    side = 2048 if args.quick else 4096
+    side = 2048 if args.quick else 8192
     sizes = [side * 10 / 1000 / 4 - 2, side * 10 / 1000 / 2 - 2, side * 10 / 1000 - 2]
     folder = Path(tempfile.mkdtemp(prefix="scan-bench-"))
     try:
@@ -212,6 +215,8 @@ def report(rows: list[dict], side: int, quick: bool) -> None:
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "quick": quick,
+                "method": DEFAULT_SCAN_METHOD,
+                "load_average_at_end": os.getloadavg(),
                 "raster_side_px": side,
                 "rows": rows,
                 "speedup_2_vs_1": round(speedup, 2),
