@@ -130,7 +130,7 @@ def quicklook_images(stack: xr.DataArray) -> list[Image.Image]:
     The stretch is shared by all dates (per channel); NaN pixels are transparent.
     """
     values = stack.values.astype(np.float32)
-    low, high = _joint_stretch(values)
+    low, high = joint_stretch(values)
     scale = np.where(high > low, high - low, 1.0)
     stretched = np.clip((values - low[:, None, None]) / scale[:, None, None], 0.0, 1.0)
     times = [_as_datetime(value) for value in stack["time"].values]
@@ -142,13 +142,15 @@ def quicklook_images(stack: xr.DataArray) -> list[Image.Image]:
         if bytes_.shape[0] == 1:
             bytes_ = np.repeat(bytes_, 3, axis=0)
         rgba = np.concatenate([bytes_, (valid * 255).astype(np.uint8)[np.newaxis]])
-        image = _enlarge(Image.fromarray(np.ascontiguousarray(rgba.transpose(1, 2, 0)), "RGBA"))
+        image = enlarge_for_display(
+            Image.fromarray(np.ascontiguousarray(rgba.transpose(1, 2, 0)), "RGBA")
+        )
         _draw_date(image, acquired)
         images.append(image)
     return images
 
 
-def _joint_stretch(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def joint_stretch(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per channel 2 % and 98 % values over every date together (0..1 if a channel is empty)."""
     lows, highs = [], []
     for channel in range(values.shape[1]):
@@ -163,7 +165,9 @@ def _joint_stretch(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(lows, np.float32), np.array(highs, np.float32)
 
 
-def _enlarge(image: Image.Image) -> Image.Image:
+def enlarge_for_display(image: Image.Image) -> Image.Image:
+    """Blow a small chip up by a whole factor (nearest neighbour: pixels stay pixels) so a
+    site of a few dozen pixels is still legible on screen."""
     factor = math.ceil(MIN_QUICKLOOK_PX / max(image.size))
     if factor <= 1:
         return image

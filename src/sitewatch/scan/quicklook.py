@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sitewatch.errors import InputError
-from sitewatch.imagery.chips import _enlarge, _joint_stretch
+from sitewatch.imagery.chips import enlarge_for_display, joint_stretch
 from sitewatch.imagery.cog import atomic_output
 
 # Context around the object on each side: at least this many pixels, or the object's own
@@ -66,7 +66,9 @@ def write_quicklooks(
     for key, image in zip(("before", "after"), images, strict=True):
         path = out_dir / f"{stem}_{key}.png"
         with atomic_output(path) as temporary:
-            image.save(temporary, format="PNG")
+            # Fast zlib level: a scan writes a chip pair per tile, and level 6 spent a
+            # third of a tile's time encoding two small PNGs for files ~13 % smaller.
+            image.save(temporary, format="PNG", compress_level=1)
         paths[key] = str(path)
     return paths
 
@@ -114,7 +116,7 @@ def _render(
     values: np.ndarray, box: tuple[int, int, int, int], labels: tuple[str, str]
 ) -> list[Image.Image]:
     """Two RGBA images of (2, channels, rows, cols) ``values`` sharing one stretch."""
-    low, high = _joint_stretch(values)
+    low, high = joint_stretch(values)
     scale = np.where(high > low, high - low, 1.0)
     stretched = np.clip((values - low[:, None, None]) / scale[:, None, None], 0.0, 1.0)
     images = []
@@ -125,7 +127,7 @@ def _render(
         valid = np.all(np.isfinite(values[index]), axis=0)
         rgba = np.concatenate([bytes_, (valid * 255).astype(np.uint8)[np.newaxis]])
         small = Image.fromarray(np.ascontiguousarray(rgba.transpose(1, 2, 0)), "RGBA")
-        image = _enlarge(small)
+        image = enlarge_for_display(small)
         factor = image.width // small.width
         _outline(image, box, factor)
         _label(image, label)
