@@ -1,6 +1,9 @@
-"""``sitewatch scan`` (a wide-area change search on Dask) and ``sitewatch scans`` (the list)."""
+"""``sitewatch scan`` (a wide-area change search on Dask), ``sitewatch scans`` (the list) and
+``sitewatch scan-tiles`` (one scan's tiles, ranked by change or by likeness to exemplars)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -10,12 +13,17 @@ from sitewatch.cli.common import console, err_console, print_json, workspace_fro
 from sitewatch.errors import InputError
 from sitewatch.scan import store
 from sitewatch.scan.runner import ScanProgress, ScanRequest, dask_client, prepare_scan, run_scan
+from sitewatch.scan.store import TILE_ORDERS
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
     DEFAULT_SCAN_METHOD,
     DEFAULT_TILE_SCORE,
     TILE_SCORES,
 )
+from sitewatch.workspace import Workspace
+
+#: Tiles ``sitewatch scan --like`` lists when it finishes: the answer at a glance.
+TOP_LIKE_TILES = 10
 
 
 def scan(
@@ -68,6 +76,7 @@ def scan(
     """Scan an area for change between two date windows, tile by tile on Dask.
 
     Re-running the same command continues an interrupted scan without redoing its tiles.
+    With --like, the tiles that most resemble the exemplars are listed at the end.
     """
     if workers is not None and workers < 1:
         raise InputError(f"must be at least 1, got {workers}", item="--workers")
@@ -105,6 +114,9 @@ def scan(
                 progress.update(bar, completed=update.finished)
 
             outcome = run_scan(workspace, plan, client, on_progress=advance)
+        top_like = (
+            _ranked_rows(workspace, outcome.scan_id, "like", TOP_LIKE_TILES) if like else None
+        )
     if json_out:
         print_json(
             {
@@ -113,6 +125,7 @@ def scan(
                 "tiles": outcome.tiles_total,
                 "tiles_run": outcome.tiles_run,
                 "summary": outcome.summary,
+                "top_like_tiles": top_like,
             }
         )
         return
@@ -124,6 +137,9 @@ def scan(
         f"{summary['candidates']} candidates",
         highlight=False,
     )
+    if top_like is not None:
+        console.print(f"tiles most like {', '.join(like)}:", highlight=False)
+        console.print(tiles_table(top_like))
 
 
 def scans(
@@ -150,3 +166,56 @@ def scans(
             str(summary.get("candidates", "")),
         )
     console.print(table)
+
+
+def scan_tiles(
+    ctx: typer.Context,
+    scan_id: str = typer.Argument(..., help="Scan id (see `sitewatch scans`)."),
+    top: int | None = typer.Option(None, "--top", help="Show only the first N tiles."),
+    by: str = typer.Option(
+        "score",
+        "--by",
+        help=f"Rank by: {', '.join(TILE_ORDERS)} (change score, or likeness to --like sites).",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the tiles as JSON."),
+) -> None:
+    """List a scan's scored tiles, best first by change score or by likeness to exemplars."""
+    with workspace_from(ctx) as workspace:
+        rows = _ranked_rows(workspace, scan_id, by, top)
+    if json_out:
+        print_json(rows)
+        return
+    console.print(tiles_table(rows))
+
+
+def _ranked_rows(
+    workspace: Workspace, scan_id: str, order_by: str, limit: int | None
+) -> list[dict[str, Any]]:
+    with workspace.session() as session:
+        tiles = store.list_tiles(session, scan_id, order_by=order_by, limit=limit)
+        return [store.tile_to_dict(tile, rank) for rank, tile in enumerate(tiles, start=1)]
+
+
+def tiles_table(rows: list[dict[str, Any]]) -> Table:
+    """Ranked tiles (rows of :func:`sitewatch.scan.store.tile_to_dict`) as a table."""
+    table = Table()
+    table.add_column("rank", justify="right")
+    for name in ("tile", "lon", "lat"):
+        table.add_column(name, no_wrap=True)  # a broken key or coordinate cannot be copied
+    for name in ("score", "like score", "candidates"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["rank"]),
+            row["tile"],
+            f"{row['lon']:.4f}",
+            f"{row['lat']:.4f}",
+            _number(row["score"], "{:.4g}"),
+            _number(row["like_score"], "{:.3f}"),
+            str(row["candidates"]),
+        )
+    return table
+
+
+def _number(value: float | None, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value)

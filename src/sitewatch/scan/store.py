@@ -30,11 +30,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
+from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
 from sitewatch.scan.tasks import TileResult
 
 RETRIED_STATUSES = frozenset({"failed"})
+#: How :func:`list_tiles` ranks: by the change score or by the "find more like this" score.
+TILE_ORDERS = ("score", "like")
 
 
 class SiteIndex:
@@ -157,4 +160,51 @@ def scan_to_dict(scan: Scan) -> dict[str, Any]:
         "summary": scan.summary,
         "created_at": scan.created_at.isoformat(),
         "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
+    }
+
+
+def list_tiles(
+    session: Session, scan_id: str, *, order_by: str = "score", limit: int | None = None
+) -> list[ScanTile]:
+    """The scored (``done``) tiles of a scan, best first by ``order_by`` (one of
+    :data:`TILE_ORDERS`), at most ``limit`` of them.
+
+    A tile without a value (too few valid pixels to describe it) comes last rather than
+    first, and ties go by tile key so the same scan always lists the same way. Asking for
+    the ``like`` order of a scan run without exemplars is an error, not a table of blanks.
+    """
+    if order_by not in TILE_ORDERS:
+        raise InputError(
+            f"unknown tile order {order_by!r} (known: {', '.join(TILE_ORDERS)})", item="--by"
+        )
+    if limit is not None and limit < 1:
+        raise InputError(f"must be at least 1, got {limit}", item="--top")
+    scan = session.get(Scan, scan_id)
+    if scan is None:
+        raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
+    if order_by == "like" and not (scan.parameters or {}).get("like"):
+        raise InputError(
+            f"scan {scan_id} was run without --like, so its tiles have no like score",
+            item="--by",
+        )
+    column = ScanTile.score if order_by == "score" else ScanTile.like_score
+    query = (
+        select(ScanTile)
+        .where(ScanTile.scan_id == scan_id, ScanTile.status == "done")
+        .order_by(column.is_(None), column.desc(), ScanTile.tile_key)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def tile_to_dict(tile: ScanTile, rank: int) -> dict[str, Any]:
+    """A tile as row ``rank`` of a ranking; its centre is the middle of its lon/lat box."""
+    return {
+        "rank": rank,
+        "tile": tile.tile_key,
+        "lon": round((tile.min_lon + tile.max_lon) / 2, 6),
+        "lat": round((tile.min_lat + tile.max_lat) / 2, 6),
+        "score": tile.score,
+        "like_score": tile.like_score,
+        "candidates": tile.candidate_count,
     }
