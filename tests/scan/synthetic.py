@@ -3,6 +3,9 @@
 Two BEFORE scenes (one with a white cloud block) and two AFTER scenes (with a bright
 bare-soil block where BEFORE had vegetation), 256 x 256 px, written with rasterio and
 ingested with :func:`sitewatch.imagery.ingest.add_scenes`.
+
+:func:`build_like_catalog` is a second catalog for "find more like this": an exemplar
+compound (a catalog site) and look-alikes of it planted in other tiles.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import Transformer
+from shapely.geometry import Polygon
 
+from sitewatch.db.models import Site
 from sitewatch.imagery.ingest import add_scenes
 from sitewatch.workspace import Workspace
 
@@ -98,3 +103,87 @@ def change_centre() -> tuple[float, float]:
     x = ORIGIN[0] + 10 * (cols.start + cols.stop) / 2
     y = ORIGIN[1] - 10 * (rows.start + rows.stop) / 2
     return lonlat(x, y)
+
+
+# ---------------------------------------------------------------- "find more like this"
+#
+# A built-up compound (bright roofs on a 6 px street grid, a concrete-like spectrum) is the
+# exemplar site in one corner tile; the same kind of compound is planted in two other tiles,
+# the farthest corner and the far end of the first row. A "concrete" patch of the compounds'
+# mean colour but with no street grid sits in a fourth tile, and the AFTER scenes carry the
+# change block of :func:`scene` (tiles at block rows 1-2, column 2), so the tile with the
+# most change is not a compound. Everything else is the vegetated ground of :func:`ground`.
+# A block is one 640 m test tile (64 px); blocks are (row, col) from the top-left corner.
+
+BLOCK_PX = round(TILE_SIZE_M / 10)
+COMPOUND_PX = 48
+ROOF = (1300.0, 1500.0, 1800.0, 2100.0)
+STREET = (400.0, 450.0, 500.0, 550.0)
+STREET_PERIOD_PX, STREET_WIDTH_PX = 6, 2
+# (block, offset of the compound's top-left pixel inside the block): offsets differ so the
+# street grids do not line up with each other or with the tiles.
+EXEMPLAR_COMPOUND = ((0, 0), (8, 8))
+PLANTED_COMPOUNDS = (((3, 3), (4, 12)), ((0, 3), (12, 5)))
+CONCRETE_PATCH = ((1, 1), (8, 8))
+EXEMPLAR_SITE = "compound-exemplar"
+
+
+def _patch(block: tuple[int, int], offset: tuple[int, int]) -> tuple[slice, slice]:
+    top = block[0] * BLOCK_PX + offset[0]
+    left = block[1] * BLOCK_PX + offset[1]
+    return slice(top, top + COMPOUND_PX), slice(left, left + COMPOUND_PX)
+
+
+def _compound(seed: int) -> np.ndarray:
+    """Roofs and streets, reflectance x 10000 (band, y, x), with 5 % roof-to-roof variation."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.indices((COMPOUND_PX, COMPOUND_PX))
+    street = (rows % STREET_PERIOD_PX < STREET_WIDTH_PX) | (
+        cols % STREET_PERIOD_PX < STREET_WIDTH_PX
+    )
+    colour = np.where(street[None], np.array(STREET)[:, None, None], np.array(ROOF)[:, None, None])
+    return colour * (1 + 0.05 * rng.standard_normal((COMPOUND_PX, COMPOUND_PX)))[None]
+
+
+def like_ground(seed: int) -> np.ndarray:
+    """The vegetated ground with the three compounds and the concrete patch in place."""
+    base = ground(seed)
+    for number, (block, offset) in enumerate((EXEMPLAR_COMPOUND, *PLANTED_COMPOUNDS)):
+        base[(slice(None), *_patch(block, offset))] = _compound(seed + 10 + number)
+    concrete = _compound(seed + 20).mean(axis=(1, 2))[:, None, None]
+    rng = np.random.default_rng(seed + 30)
+    texture = 1 + 0.02 * rng.standard_normal((COMPOUND_PX, COMPOUND_PX))
+    base[(slice(None), *_patch(*CONCRETE_PATCH))] = concrete * texture[None]
+    return base
+
+
+def build_like_catalog(workspace: Workspace, folder: Path) -> None:
+    """Write and ingest two BEFORE and two AFTER scenes of :func:`like_ground` (no cloud) and
+    add the exemplar compound as a polygon site (its outline, 20 m inside the roofs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = like_ground(1)
+    scenes = [
+        ("b1.tif", scene(base, 2), "2019-05-01T02:00:00Z"),
+        ("b2.tif", scene(base, 3), "2019-05-11T02:00:00Z"),
+        ("a1.tif", scene(base, 4, change=True), "2020-05-01T02:00:00Z"),
+        ("a2.tif", scene(base, 5, change=True), "2020-05-21T02:00:00Z"),
+    ]
+    rows, cols = _patch(*EXEMPLAR_COMPOUND)
+    west, north = ORIGIN[0] + 10 * cols.start + 20, ORIGIN[1] - 10 * rows.start - 20
+    east, south = ORIGIN[0] + 10 * cols.stop - 20, ORIGIN[1] - 10 * rows.stop + 20
+    corners = [
+        lonlat(x, y) for x, y in ((west, south), (east, south), (east, north), (west, north))
+    ]
+    with workspace.session() as session:
+        for name, data, when in scenes:
+            add_scenes(session, [write_scene(folder / name, data)], datetime_text=when)
+        site = Site(id=EXEMPLAR_SITE, name="Exemplar compound", geometry=Polygon(corners))
+        site.set_bbox(site.geometry)
+        session.add(site)
+
+
+def block_tile_key(block: tuple[int, int]) -> str:
+    """The scan tile key of a block (zone 52N, tile column and row in 640 m units)."""
+    col = round(ORIGIN[0] / TILE_SIZE_M) + block[1]
+    row = round(ORIGIN[1] / TILE_SIZE_M) - 1 - block[0]
+    return f"52N_{col}_{row}"
