@@ -4,11 +4,13 @@ This is the number a user gets: the whole command (masks, co-registration check,
 normalisation, score, threshold, clean-up, minimum mapping unit) run on the raw per-band
 folders, its ``change_mask.tif`` compared pixel by pixel with the OSCD labels (1 = no
 change, 2 = change, on the 10 m grid of ``imgs_1``, which is the grid ``detect-pair``
-writes on). Nothing here was tuned on these cities. The peer, TorchGeo's FC-Siam-diff,
-needs torchvision and lives in its own environment: with ``--peer-python`` this run starts
-``benchmarks/peer_torchgeo.py`` there (training on the same cities, bands and epoch budget
-as the packaged ``s2-10`` weights, on its own core) while sitewatch's methods are measured,
-waits for it, and prints both in one table. Without it the table has no peer row.
+writes on), plus the s2-10 network alone counted exactly as the peer is (its card's
+threshold on its probabilities). Nothing here was tuned on these cities. The peer,
+TorchGeo's FC-Siam-diff, needs torchvision and lives in its own environment: with
+``--peer-python`` this run starts ``benchmarks/peer_torchgeo.py`` there (training on the
+same cities, bands and epoch budget as the packaged ``s2-10`` weights, on its own core)
+while sitewatch's methods are measured, waits for it, and prints both in one table.
+Without it the table has no peer row.
 
 Run (about an hour with the peer; the peer's set-up is in benchmarks/peer-requirements.txt):
     .venv/bin/python benchmarks/detect_accuracy.py --peer-python /work/peer-venv/bin/python
@@ -32,6 +34,7 @@ import rasterio
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled
 from sitewatch.detect.pair import detect_pair
 from sitewatch.detect.pipeline import DetectionOptions
+from sitewatch.ml.evaluation import evaluate_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 OSCD = ROOT.parent / "shared" / "data" / "oscd"
@@ -40,6 +43,7 @@ PEER = ROOT / "benchmarks" / "results" / "peer_torchgeo.json"
 PEER_SCRIPT = ROOT / "benchmarks" / "peer_torchgeo.py"
 CITIES = ("pisa", "rennes", "saclay_e")
 METHODS = ("cva", "irmad", "siamese")
+MODEL_ONLY = "siamese s2-10, model only"
 
 
 def city_counts(method: str, city: str, work: Path) -> tuple[ConfusionCounts, float]:
@@ -80,6 +84,10 @@ def measure_methods() -> tuple[dict[str, dict[str, dict[str, float]]], dict[str,
                 seconds[method] += elapsed
             counts["pooled"] = pooled(counts.values())
             results[method] = {name: value.as_dict() for name, value in counts.items()}
+    # The network alone, thresholded by its card, counted as the peer is (no normalisation
+    # of AFTER, no clean-up, no minimum mapping unit): the like-for-like comparison.
+    model_only = evaluate_weights("s2-10", CITIES, OSCD)
+    results[MODEL_ONLY] = {**model_only["cities"], "pooled": model_only["pooled"]}
     return results, seconds
 
 
@@ -99,7 +107,7 @@ def main() -> None:
     if peer_process is not None and peer_process.wait() != 0:
         sys.exit(f"the peer failed (exit {peer_process.returncode}); see its log")
     peer = json.loads(PEER.read_text()) if peer_process is not None else None
-    rows = [(f"sitewatch {method}", results[method]) for method in METHODS]
+    rows = [(f"sitewatch {method}", results[method]) for method in (*METHODS, MODEL_ONLY)]
     if peer is not None:
         rows.append((f"peer FC-Siam-diff ({peer['encoder']})", peer["validation"]))
     header = f"{'method':<32}" + "".join(f"{city:>10}" for city in CITIES)
