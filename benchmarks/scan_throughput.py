@@ -12,7 +12,8 @@ and one AFTER scene of a temporary workspace. The change structure is real; the 
 synthetic.
 
 Each measurement is a fresh process (client) with a fresh LocalCluster of single-threaded
-worker processes, so peak resident memory (VmHWM) is that run's own: the client's and the
+worker processes, made as ``sitewatch scan`` makes it (``runner.dask_client``), so peak
+resident memory (VmHWM) is that run's own: the client's and the
 largest worker's. A scan is the whole ``run_scan``: planning, per-tile composites (window
 reads, cloud test), per-tile fit and scoring with the engine's default method (cva),
 threshold, clean-up, polygons, quicklook chips of the strongest object per tile, storing
@@ -96,10 +97,8 @@ def aoi(km: float) -> str:
 
 def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
     """One measurement (called in a fresh process): see the module docstring."""
-    from distributed import Client, LocalCluster
-
     from sitewatch.db.models import Scan
-    from sitewatch.scan.runner import ScanRequest, prepare_scan, run_scan
+    from sitewatch.scan.runner import ScanRequest, dask_client, prepare_scan, run_scan
     from sitewatch.scan.tasks import read_pair
     from sitewatch.workspace import open_workspace
 
@@ -108,8 +107,7 @@ def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
     )
     with (
         open_workspace(workspace_dir) as workspace,
-        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
-        Client(cluster) as client,
+        dask_client(None, workers) as client,
     ):
         plan = prepare_scan(workspace, request)
         with workspace.session() as session:
