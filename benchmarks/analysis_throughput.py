@@ -17,8 +17,6 @@ import os
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
-import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -26,6 +24,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 
+from measure import machine, save_results  # noqa: E402
 from sitewatch.analysis.arrays import (  # noqa: E402
     joint_valid,
     sample_pixels,
@@ -97,7 +96,6 @@ def main() -> None:
     print(f"{'case':38} {'seconds':>8} {'Mpx/s':>8}")
     for row in rows:
         print(f"{row['case']:38} {row['seconds']:8.3f} {row['mpx_per_s']:8.1f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "megapixels": megapixels,
         "bands": list(BANDS),
@@ -106,15 +104,10 @@ def main() -> None:
         "threads": 1,
         "repeats": REPEATS,
         "target_mpx_per_s": 20.0,
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "processor": platform.processor() or platform.machine(),
-        },
+        "machine": machine(numpy=np.__version__),
         "results": rows,
     }
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"saved {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,13 @@ on ``sys.path``).
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -22,6 +26,25 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def machine(**extra: Any) -> dict[str, Any]:
+    """What the results of a run were measured on (plus ``extra`` facts of that run)."""
+    return {
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        **extra,
+    }
+
+
+def save_results(path: Path, report: dict[str, Any]) -> None:
+    """Write a run's JSON report whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(report, indent=2) + "\n")
+    temporary.replace(path)
+    print(f"saved {path}")
 
 
 class AnonymousPeak:

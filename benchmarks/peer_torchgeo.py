@@ -35,8 +35,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -46,6 +44,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torchgeo.models import FCSiamDiff  # noqa: E402
 
+from measure import machine, save_results  # noqa: E402
 from sitewatch.analysis.arrays import finite_pixels  # noqa: E402
 from sitewatch.analysis.metrics import pooled  # noqa: E402
 from sitewatch.analysis.scores import ChangeScore  # noqa: E402
@@ -196,13 +195,9 @@ def main() -> None:
         },
         "validation": {city: value.as_dict() for city, value in rows.items()},
         "validation_inference_seconds": round(inference_seconds, 1),
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "load_average_at_end": os.getloadavg(),
-        },
+        "machine": machine(
+            torch_threads=torch.get_num_threads(), load_average_at_end=os.getloadavg()
+        ),
         "versions": _versions(),
         "history": trained["history"],
     }
@@ -216,11 +211,7 @@ def main() -> None:
         print(
             f"{city:10} {value.precision:9.3f} {value.recall:7.3f} {value.f1:6.3f} {value.iou:6.3f}"
         )
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = options.out.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(report, indent=2) + "\n")
-    temporary.replace(options.out)
-    print(f"saved {options.out}")
+    save_results(options.out, report)
 
 
 if __name__ == "__main__":

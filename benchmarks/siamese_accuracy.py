@@ -22,13 +22,12 @@ import os
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
-import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from measure import machine, save_results  # noqa: E402
 from sitewatch.analysis.methods import get_method  # noqa: E402
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled  # noqa: E402
 from sitewatch.analysis.normalize import normalise  # noqa: E402
@@ -123,15 +122,9 @@ def main() -> None:
         "accuracy": report_accuracy,
         "throughput": speed,
         "target": {"pooled_f1": 0.45, "mpx_per_s_per_core": 2.0},
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"saved {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, report)
 
 
 if __name__ == "__main__":

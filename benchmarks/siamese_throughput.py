@@ -30,7 +30,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import importlib.util  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -39,6 +38,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from measure import machine, save_results  # noqa: E402
 from sitewatch.analysis.siamese import (  # noqa: E402
     RGB_BANDS,
     S2_10_BANDS,
@@ -179,14 +179,8 @@ def main(parts: set[str]) -> None:
     if "memory" in parts:
         report["memory"] = memory()
         print(f"detection with siamese (rgb), 25 Mpx: {report['memory']}")
-    report["machine"] = {
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"saved {RESULTS.relative_to(ROOT)}")
+    report["machine"] = machine()
+    save_results(RESULTS, report)
 
 
 if __name__ == "__main__":
