@@ -22,9 +22,14 @@ class WKBGeometry(TypeDecorator[BaseGeometry]):
     impl = LargeBinary
     cache_ok = True
 
-    def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> bytes | None:
+    def process_bind_param(
+        self, value: BaseGeometry | bytes | None, dialect: Dialect
+    ) -> bytes | None:
+        """WKB for the column; WKB already made elsewhere (a scan worker's) goes in as is."""
         if value is None:
             return None
+        if isinstance(value, bytes):
+            return value
         return shapely.to_wkb(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> BaseGeometry | None:

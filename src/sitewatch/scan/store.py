@@ -124,7 +124,7 @@ def record_tile(
                 "id": f"{scan_id}:{tile.key}:{number}",
                 "scan_id": scan_id,
                 "tile_key": tile.key,
-                "geometry": geometry,
+                "geometry": found.geometry_wkb,
                 "centroid_lon": found.centroid_lon,
                 "centroid_lat": found.centroid_lat,
                 "area_m2": found.area_m2,
