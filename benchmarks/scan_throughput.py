@@ -16,8 +16,8 @@ worker processes, made as ``sitewatch scan`` makes it (``runner.dask_client``), 
 resident memory (VmHWM) is that run's own: the client's and the
 largest worker's. A scan is the whole ``run_scan``: planning, per-tile composites (window
 reads, cloud test), per-tile fit and scoring with the engine's default method (cva),
-threshold, clean-up, polygons, quicklook chips of the strongest object per tile, storing
-tiles and candidates. The
+threshold, clean-up, polygons, storing tiles and candidates (quicklook chips are drawn
+when a candidate is opened, not by the scan). The
 floor is the same cluster doing only the tiles' window reads (:func:`read_pair`).
 Mpx/s counts date-pair pixels (1 km2 = 0.01 Mpx at 10 m).
 Times exclude cluster start-up and the workers' first import of the task code.

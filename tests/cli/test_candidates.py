@@ -41,6 +41,11 @@ def test_list_and_show(triage: RunCli) -> None:
     assert (
         shown.exit_code == 0 and "score: 9.0" in shown.output and "tile_key: 12_34" in shown.output
     )
+    # These rows were written without a real scan grid: the chips cannot be drawn, and show says
+    # why instead of failing (the engine-made case is in tests/scan/test_runner.py).
+    assert "chips: not drawn: " in shown.output and "no bands or resolution" in shown.output
+    data = json.loads(triage("candidates", "show", "c-high", "--json").output)
+    assert data["chips"] == {} and "no bands or resolution" in data["chips_problem"]
 
 
 def test_promote_then_dismiss_is_a_conflict(triage: RunCli) -> None:

@@ -5,7 +5,7 @@ from shapely.geometry import Polygon, box
 
 from sitewatch.catalog.aoi import parse_area
 from sitewatch.errors import InputError
-from sitewatch.scan.grid import tiles_for
+from sitewatch.scan.grid import tile_from_key, tiles_for
 
 
 def test_bbox_tiles_cover_it_with_stable_keys() -> None:
@@ -43,3 +43,15 @@ def test_country_spanning_two_zones() -> None:
 def test_bad_tile_sizes(size: float, resolution: float) -> None:
     with pytest.raises(InputError):
         tiles_for(box(127.0, 39.0, 127.1, 39.1), size, resolution)
+
+
+def test_a_tile_key_gives_back_its_tile() -> None:
+    tiles = tiles_for(parse_area("country:PRK"), 2560.0, 10.0)
+    for tile in (tiles[0], tiles[len(tiles) // 2], tiles[-1]):
+        assert tile_from_key(tile.key, 2560.0, 10.0) == tile
+
+
+@pytest.mark.parametrize("key", ["12_34", "61N_1_2", "52X_1_2", "52N_a_2", "", "52N_1"])
+def test_a_malformed_tile_key_is_an_input_error(key: str) -> None:
+    with pytest.raises(InputError, match="not a tile key"):
+        tile_from_key(key, 2560.0, 10.0)

@@ -74,7 +74,6 @@ def _scan(workspace: Workspace, scheduler: str, *extra: str) -> Result:
         synthetic.AFTER,
         "--tile-size",
         str(synthetic.TILE_SIZE_M),
-        "--no-chips",
         "--scheduler",
         scheduler,
         *extra,

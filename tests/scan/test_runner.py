@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 from distributed import Client
+from PIL import Image
 from shapely.geometry import Point
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -13,6 +15,7 @@ from sitewatch.analysis.siamese import load_model_card
 from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError
+from sitewatch.scan.candidates import open_candidate
 from sitewatch.scan.runner import ScanProgress, ScanRequest, prepare_scan, run_scan
 from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
 from sitewatch.workspace import Workspace
@@ -57,9 +60,34 @@ def test_scan_finds_the_injected_change(scan_workspace: Workspace, client: Clien
         assert found.score >= 4.0  # significance units: above the 0.9999 threshold
         assert found.nearest_site_id == "known-1" and not found.known
         assert 1000 < found.nearest_site_m < 2000
-        assert set(found.chips) == {"before", "after"}
+        assert found.chips == {}  # drawn when an analyst opens the candidate, not by the scan
     again = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
     assert again.resumed and again.tiles_run == 0 and again.scan_id == outcome.scan_id
+
+
+def test_opening_a_candidate_draws_its_chips_from_the_scans_imagery(
+    scan_workspace: Workspace, client: Client
+) -> None:
+    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    with scan_workspace.session() as session:
+        (found,) = session.scalars(select(Candidate))
+        candidate, problem = open_candidate(session, found.id)
+        chips = dict(candidate.chips)
+    assert problem is None and set(chips) == {"before", "after"}
+    folder = scan_workspace.products / "scans" / outcome.scan_id / "chips"
+    assert all(Path(path).parent == folder for path in chips.values())
+    before, after = (np.asarray(Image.open(chips[key]).convert("RGB"), float) for key in chips)
+    assert before.shape == after.shape and before.shape[0] >= 48
+    # The injected block is bright in AFTER only: the middle of the chip differs by far more
+    # than its edges (context that did not change).
+    rows, cols = before.shape[:2]
+    middle = (slice(rows // 3, 2 * rows // 3), slice(cols // 3, 2 * cols // 3))
+    assert np.abs(after[middle] - before[middle]).mean() > 40
+    stamps = {key: Path(path).stat().st_mtime_ns for key, path in chips.items()}
+    with scan_workspace.session() as session:
+        again, _ = open_candidate(session, found.id)
+        assert dict(again.chips) == chips  # stored on the candidate, reused
+    assert {key: Path(path).stat().st_mtime_ns for key, path in chips.items()} == stamps
 
 
 class _Stop(Exception):
@@ -69,7 +97,7 @@ class _Stop(Exception):
 def test_interrupted_scan_resumes_without_redoing_tiles(
     scan_workspace: Workspace, client: Client
 ) -> None:
-    plan = prepare_scan(scan_workspace, _request(chips=False))
+    plan = prepare_scan(scan_workspace, _request())
 
     def stop_after_five(progress: ScanProgress) -> None:
         if progress.result is not None and progress.finished == 5:
@@ -81,7 +109,7 @@ def test_interrupted_scan_resumes_without_redoing_tiles(
         first = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
         assert session.get(Scan, plan.scan_id).status == "running"
     assert len(first) == 5
-    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request(chips=False)), client)
+    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
     assert outcome.resumed and outcome.tiles_run == 11
     with scan_workspace.session() as session:
         rows = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
@@ -131,7 +159,7 @@ def test_p95_tile_score_ranks_the_changed_tile_first(
 ) -> None:
     outcome = run_scan(
         scan_workspace,
-        prepare_scan(scan_workspace, _request(tile_score="p95", chips=False)),
+        prepare_scan(scan_workspace, _request(tile_score="p95")),
         client,
     )
     lon, lat = synthetic.change_centre()

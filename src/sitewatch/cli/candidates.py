@@ -12,8 +12,8 @@ from sitewatch.scan.candidates import (
     STATUSES,
     candidate_to_dict,
     dismiss_candidate,
-    get_candidate,
     list_candidates,
+    open_candidate,
     promote_candidate,
 )
 
@@ -75,16 +75,19 @@ def list_(
 
 @candidates_app.command("show")
 def show(ctx: typer.Context, candidate_id: str = CANDIDATE, as_json: bool = JSON) -> None:
-    """Every field of a candidate, with the paths of its before/after chips."""
+    """Every field of a candidate, with its before/after chips (drawn on first show)."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        data = candidate_to_dict(get_candidate(session, candidate_id))
+        candidate, chips_problem = open_candidate(session, candidate_id)
+        data = candidate_to_dict(candidate)
     if as_json:
-        print_json(data)
+        print_json({**data, "chips_problem": chips_problem})
         return
     for key, value in data.items():
         if key == "chips":
             for name, path in value.items():
                 console.print(f"chip {name}: {path}", highlight=False)
+            if chips_problem:
+                console.print(f"chips: not drawn: {chips_problem}", highlight=False)
             continue
         console.print(f"{key}: {'' if value is None else value}", highlight=False)
 

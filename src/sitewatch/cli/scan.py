@@ -64,7 +64,6 @@ def scan(
     like: list[str] = typer.Option(
         [], "--like", help="Exemplar site id: rank tiles by resemblance to it (repeatable)."
     ),
-    chips: bool = typer.Option(True, "--chips/--no-chips", help="Write candidate quicklooks."),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Existing Dask scheduler, tcp://HOST:PORT (default: local)."
     ),
@@ -93,7 +92,6 @@ def scan(
         tile_size_m=tile_size,
         bands=tuple(name.strip() for name in bands.split(",") if name.strip()) if bands else None,
         like_sites=tuple(like),
-        chips=chips,
     )
     with workspace_from(ctx) as workspace:
         plan = prepare_scan(workspace, request)

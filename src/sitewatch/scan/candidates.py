@@ -4,7 +4,8 @@ A scan finds places that changed; an analyst decides which of them are sites. Bo
 decisions are claims that others will question, so each is written to the evidence ledger
 in the same transaction as the change it describes, with the provenance that led to it
 (scan, tile, score, date windows, method) and the quicklook chips the analyst looked at
-(hashed, so a later reader can check they are the same pictures).
+(drawn on first use by :mod:`sitewatch.scan.candidate_chips`, then hashed, so a later
+reader can check they are the same pictures).
 
 Candidates near a site already in the catalog are flagged ``known`` by the scan and left out
 of listings unless asked for: a scan of a well-documented area would otherwise bury the new
@@ -13,6 +14,7 @@ places under the old ones. :func:`nearest_site` is the one place that measures "
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,9 +28,10 @@ from sqlalchemy.orm import Session
 from sitewatch.catalog.records import SiteRecord, SourceRecord, record_to_dict
 from sitewatch.catalog.sites import add_site, to_record
 from sitewatch.db.models import Candidate, Scan, Site
-from sitewatch.errors import ConflictError, InputError, NotFoundError
+from sitewatch.errors import ConflictError, InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import ledger
 from sitewatch.geo import distance_metres
+from sitewatch.scan.candidate_chips import ensure_chips
 
 STATUSES = ("new", "promoted", "dismissed")
 # A candidate this close to a catalog site is that site (or its surroundings), not a new one.
@@ -102,6 +105,18 @@ def get_candidate(session: Session, candidate_id: str) -> Candidate:
     return candidate
 
 
+def open_candidate(session: Session, candidate_id: str) -> tuple[Candidate, str | None]:
+    """The candidate with its chips drawn (in the caller's transaction), and why they could
+    not be drawn (None when they were): a candidate whose imagery has moved is still worth
+    reading."""
+    candidate = get_candidate(session, candidate_id)
+    try:
+        ensure_chips(session, candidate)
+    except SitewatchError as error:
+        return candidate, str(error)
+    return candidate, None
+
+
 def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
     """Every field of a candidate, JSON-ready (geometry as WKT, times as ISO strings)."""
     return {
@@ -147,6 +162,7 @@ def promote_candidate(
             f"candidate {candidate.id!r} was already promoted to site "
             f"{candidate.promoted_site_id!r}"
         )
+    chips = _chip_files(session, candidate)
     provenance = _provenance(candidate, session.get(Scan, candidate.scan_id))
     record = SiteRecord(
         id=site_id or "",
@@ -170,7 +186,7 @@ def promote_candidate(
             "previous_status": previous,
             "site": record_to_dict(to_record(site)),
         },
-        files=_chip_files(session, candidate),
+        files=chips,
         site_id=site.id,
         subject_id=candidate.id,
         author=author,
@@ -196,6 +212,7 @@ def dismiss_candidate(
                 else f" ({candidate.status_reason})"
             )
         )
+    chips = _chip_files(session, candidate)
     scan = session.get(Scan, candidate.scan_id)
     candidate.status = "dismissed"
     candidate.status_reason = reason
@@ -203,7 +220,7 @@ def dismiss_candidate(
         session,
         kind="candidate.dismiss",
         payload={"candidate": _provenance(candidate, scan), "reason": reason},
-        files=_chip_files(session, candidate),
+        files=chips,
         subject_id=candidate.id,
         author=author,
     )
@@ -270,11 +287,14 @@ def _uncertainty_m(area_m2: float) -> float:
 
 
 def _chip_files(session: Session, candidate: Candidate) -> Sequence[Path]:
-    """The candidate's quicklooks that exist on disk (relative paths are under the workspace).
+    """The candidate's quicklooks, drawn if needed, that exist on disk (relative paths are
+    under the workspace).
 
-    A chip deleted since the scan is not a reason to refuse a decision; the payload still
-    names it, and the ledger hashes the pictures that are there.
+    Imagery that can no longer be read is not a reason to refuse a decision: the payload
+    then names no chips, and the ledger hashes the pictures that are there.
     """
+    with contextlib.suppress(SitewatchError):
+        ensure_chips(session, candidate)
     root = Path(session.info["workspace"].root)
     paths = []
     for value in (candidate.chips or {}).values():

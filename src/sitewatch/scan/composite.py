@@ -63,6 +63,17 @@ def tile_grid(tile: Tile) -> SiteGrid:
     return SiteGrid(tile.crs, tile.transform, tile.pixels, tile.pixels)
 
 
+def tile_scene(plan: ScenePlan, footprint: BaseGeometry, tile: Tile) -> TileScene | None:
+    """How ``plan`` (footprint already in the tile's CRS) reaches ``tile``: whole (no mask
+    needed), in part (its footprint near the tile, to mask the rest), or not at all."""
+    square = tile.outline()
+    if footprint.covers(square):
+        return TileScene(plan, None)
+    if footprint.intersects(square) and not footprint.touches(square):
+        return TileScene(plan, footprint.intersection(square.buffer(tile.size_m)))
+    return None
+
+
 def composite(scenes: Sequence[TileScene], tile: Tile, band_names: Sequence[str]) -> np.ndarray:
     """The median composite (band, y, x) float32 of ``scenes`` over ``tile`` (NaN: none clear)."""
     images = [read_clear(scene, tile, band_names) for scene in scenes]

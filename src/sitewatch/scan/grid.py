@@ -120,6 +120,20 @@ def check_tile_size(size_m: float, resolution_m: float) -> None:
         )
 
 
+def tile_from_key(key: str, size_m: float, resolution_m: float) -> Tile:
+    """The tile a key names (``<zone><N|S>_<col>_<row>``), on a grid of ``size_m`` tiles."""
+    zone_text, _, position = key.partition("_")
+    col_text, _, row_text = position.partition("_")
+    try:
+        zone, col, row = int(zone_text[:-1]), int(col_text), int(row_text)
+    except ValueError:
+        zone, col, row = 0, 0, 0
+    if not (1 <= zone <= 60 and zone_text[-1:] in ("N", "S")):
+        raise InputError(f"not a tile key (<zone><N|S>_<col>_<row>): {key!r}", item="tile")
+    epsg = utm_epsg(zone, zone_text.endswith("N"))
+    return Tile(key, epsg, col, row, size_m, resolution_m)
+
+
 def tiles_for(
     area: BaseGeometry,
     size_m: float = DEFAULT_TILE_SIZE_M,

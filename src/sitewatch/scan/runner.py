@@ -17,8 +17,8 @@ parameters, grid), so running the same command again finds the same scan and con
 it; a finished scan is reported, not redone.
 
 Cluster: a ``LocalCluster`` of single-threaded worker processes by default, or an
-existing Dask scheduler (``tcp://HOST:PORT``); workers then need the imagery paths (and
-the workspace's products folder, for chips) on a shared file system.
+existing Dask scheduler (``tcp://HOST:PORT``); workers then need the imagery paths on a
+shared file system (they write nothing).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from sitewatch.evidence import ledger
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
 from sitewatch.scan import like, store
-from sitewatch.scan.composite import TileScene
+from sitewatch.scan.composite import TileScene, tile_scene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, tiles_for
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
@@ -101,7 +101,6 @@ class ScanRequest:
     tile_size_m: float | None = None
     bands: tuple[str, ...] | None = None
     like_sites: tuple[str, ...] = ()
-    chips: bool = True
 
 
 @dataclass
@@ -134,16 +133,11 @@ class ScanPlan:
     ) -> tuple[TileScene, ...]:
         if name not in self._trees:
             self._trees[name] = shapely.STRtree([plan.footprint for plan in plans])
-        square = tile.outline()
-        found = []
-        for index in sorted(self._trees[name].query(outline, predicate="intersects").tolist()):
-            plan = plans[index]
-            footprint = self._footprint(plan, tile.epsg)
-            if footprint.covers(square):
-                found.append(TileScene(plan, None))
-            elif footprint.intersects(square) and not footprint.touches(square):
-                found.append(TileScene(plan, footprint.intersection(square.buffer(tile.size_m))))
-        return tuple(found)
+        found = (
+            tile_scene(plans[index], self._footprint(plans[index], tile.epsg), tile)
+            for index in sorted(self._trees[name].query(outline, predicate="intersects").tolist())
+        )
+        return tuple(scene for scene in found if scene is not None)
 
     def _footprint(self, plan: ScenePlan, epsg: int) -> BaseGeometry:
         key = (plan.scene_id, epsg)
@@ -235,7 +229,7 @@ def read_area_file(path: Path) -> BaseGeometry:
     return area
 
 
-def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> ScanPlan:
+def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     """Every check and every database read a scan needs; nothing is written."""
     before = parse_window(request.before, "--before")
     after = parse_window(request.after, "--after")
@@ -293,8 +287,6 @@ def plan_scan(session: Session, request: ScanRequest, workspace: Workspace) -> S
         threshold=threshold,
         min_area_m2=request.min_area_m2,
         tile_score=request.tile_score,
-        chips_dir=str(workspace.products / "scans" / scan_id / "chips") if request.chips else None,
-        date_labels=(_label(before), _label(after)),
         exemplars=exemplars,
     )
     return ScanPlan(
@@ -376,7 +368,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 def prepare_scan(workspace: Workspace, request: ScanRequest) -> ScanPlan:
     """The validated plan of ``request`` (reads the database, writes nothing)."""
     with workspace.session() as session:
-        return plan_scan(session, request, workspace)
+        return plan_scan(session, request)
 
 
 def run_scan(

@@ -133,7 +133,7 @@ def record_tile(
                 "nearest_site_id": nearest.site_id if nearest else None,
                 "nearest_site_m": nearest.distance_m if nearest else None,
                 "known": bool(nearest and nearest.known),
-                "chips": found.chips,
+                "chips": {},
                 "status": "new",
                 "status_reason": "",
                 "promoted_site_id": None,

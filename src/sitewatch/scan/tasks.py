@@ -2,11 +2,14 @@
 
 A task receives what it needs to read (:class:`TileTask`: the tile and the few scenes that
 touch it, as file paths and footprints) and the scan's settings, reads its own windows,
-and returns a small :class:`TileResult`: a tile score, the candidate objects as WKB with
-their numbers, the paths of the quicklook chips it wrote. No image array travels through
-the scheduler either way, and the task touches no database, so workers need only the
-imagery files (and, for chips, the workspace's products folder) and any number of them
-can run against one SQLite workspace whose only writer is the client.
+and returns a small :class:`TileResult`: a tile score and the candidate objects as WKB
+with their numbers. No image array travels through the scheduler either way, and the task
+touches no database and writes no file, so workers need only the imagery files and any
+number of them can run against one SQLite workspace whose only writer is the client.
+Quicklook chips are drawn when an analyst opens a candidate
+(:mod:`sitewatch.scan.candidate_chips`), not here: a scan finds tens of candidates per
+tile and the analyst looks at a few of them, and two PNGs per tile cost as much CPU as
+finding the change (21 of 50 ms per tile).
 
 Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.pipeline`):
 
@@ -41,7 +44,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import rasterio
@@ -51,9 +53,8 @@ from sitewatch import analysis
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.detect.pipeline import build_method
 from sitewatch.errors import InputError, SitewatchError
-from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
-from sitewatch.scan import like, quicklook
+from sitewatch.scan import like
 from sitewatch.scan.composite import TileScene, composite
 from sitewatch.scan.grid import Tile
 
@@ -66,7 +67,6 @@ MIN_COMPARED_SHARE = 0.02
 #: GDAL's block cache per worker: enough for a row of 512 px blocks across a Sentinel-2
 #: scene on both dates, so neighbouring tiles decode shared blocks once; it bounds memory.
 GDAL_CACHE_MB = 256
-RGB_BANDS = ("B04", "B03", "B02")
 #: Tile score definitions (see the module docstring).
 TILE_SCORES = ("changed", "p95")
 DEFAULT_TILE_SCORE = "changed"
@@ -86,10 +86,6 @@ class ScanSettings:
     min_area_m2: float = DEFAULT_MIN_AREA_M2
     sample_size: int = DEFAULT_SAMPLE_SIZE
     tile_score: str = DEFAULT_TILE_SCORE
-    chips_dir: str | None = None
-    #: Chips cost ~14 ms per object (PNG encoding): only the strongest of each tile gets them.
-    chips_per_tile: int = 1
-    date_labels: tuple[str, str] = ("before", "after")
     #: (exemplars, features) from :func:`sitewatch.scan.like.exemplar_features`, or None.
     exemplars: np.ndarray | None = field(default=None, compare=False)
 
@@ -115,7 +111,6 @@ class CandidateFound:
     max_score: float
     direction: int
     pixel_count: int
-    chips: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -181,7 +176,6 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         transform=tile.transform,
         crs=f"EPSG:{tile.epsg}",
     )
-    chips = _chips(task, settings, objects, before, after)
     candidates = tuple(
         CandidateFound(
             geometry_wkb=wkb.dumps(item.geometry),
@@ -192,9 +186,8 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
             max_score=float(item.max_score),
             direction=int(item.direction),
             pixel_count=int(item.pixel_count),
-            chips=chips.get(index, {}),
         )
-        for index, item in enumerate(objects)
+        for item in objects
     )
     return TileResult(
         tile.key,
@@ -244,42 +237,3 @@ def _like_score(after: np.ndarray, bands: list[str], exemplars: np.ndarray | Non
         return None
     value = like.similarity(like.tile_features(after, bands), exemplars)
     return None if math.isnan(value) else value
-
-
-def _chips(
-    task: TileTask, settings: ScanSettings, objects: list, before: np.ndarray, after: np.ndarray
-) -> dict[int, dict[str, str]]:
-    """Quicklooks of the tile's strongest objects (they come sorted by peak score)."""
-    if settings.chips_dir is None or settings.chips_per_tile <= 0 or not objects:
-        return {}
-    tile = task.tile
-    picks = _rgb_indices(settings.band_names)
-    inverse = ~tile.transform
-    written: dict[int, dict[str, str]] = {}
-    for index, item in enumerate(objects[: settings.chips_per_tile]):
-        min_x, min_y, max_x, max_y = to_crs(item.geometry, WGS84, tile.crs).bounds
-        col0, row0 = inverse @ (min_x, max_y)
-        col1, row1 = inverse @ (max_x, min_y)
-        box = (
-            max(0, math.floor(row0)),
-            max(0, math.floor(col0)),
-            min(tile.pixels, math.ceil(row1)),
-            min(tile.pixels, math.ceil(col1)),
-        )
-        written[index] = quicklook.write_quicklooks(
-            before[picks],
-            after[picks],
-            box,
-            Path(settings.chips_dir),
-            f"{tile.key}_{index + 1}",
-            labels=settings.date_labels,
-        )
-    return written
-
-
-def _rgb_indices(band_names: Sequence[str]) -> list[int]:
-    """Red, green, blue when the bands have them, else the first (up to three) bands."""
-    names = list(band_names)
-    if all(band in names for band in RGB_BANDS):
-        return [names.index(band) for band in RGB_BANDS]
-    return list(range(min(3, len(names))))

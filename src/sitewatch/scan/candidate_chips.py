@@ -1,0 +1,118 @@
+"""Before/after quicklooks of a scan candidate, drawn when an analyst opens it.
+
+A scan does not draw chips: it finds tens of candidates per tile over a whole country, an
+analyst opens a few of them, and drawing two PNGs per tile in the scan cost as much CPU as
+finding the change. Everything needed to draw them again is in the database: the scan row
+(date windows, bands, resolution, tile size), the candidate (tile key, geometry) and the
+scene catalog. The tile's two composites are rebuilt exactly as the scan's task built them
+(:func:`sitewatch.scan.tasks.read_pair`), from the scenes of each window that were in the
+catalog when the scan was created (a scene added later would change the picture), and cut
+around the object by :func:`sitewatch.scan.quicklook.write_quicklooks`.
+
+The chips are written once under ``<products>/scans/<scan>/chips/`` and their paths stored
+on the candidate, so opening it again, promoting or dismissing it (which hash the chips
+into the ledger) reuse the same files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from sitewatch.db.models import Candidate, Scan
+from sitewatch.errors import InputError, NotFoundError
+from sitewatch.imagery.search import find_scenes
+from sitewatch.imagery.stack import scene_plan
+from sitewatch.scan import quicklook
+from sitewatch.scan.composite import TileScene, tile_scene
+from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject, tile_from_key
+from sitewatch.scan.tasks import TileTask, read_pair
+
+RGB_BANDS = ("B04", "B03", "B02")
+CHIP_NAMES = ("before", "after")
+
+
+def ensure_chips(session: Session, candidate: Candidate) -> dict[str, str]:
+    """The candidate's chip paths (``before``, ``after``), drawn now if not on disk yet.
+
+    Sets ``candidate.chips`` in the caller's transaction. Raises a
+    :class:`~sitewatch.errors.SitewatchError` when the imagery can no longer be read.
+    """
+    existing = dict(candidate.chips or {})
+    if set(CHIP_NAMES) <= set(existing) and all(Path(p).is_file() for p in existing.values()):
+        return existing
+    scan = session.get(Scan, candidate.scan_id)
+    if scan is None:
+        raise NotFoundError(f"candidate {candidate.id!r} belongs to no scan in this workspace")
+    parameters = scan.parameters or {}
+    if not parameters.get("bands") or not parameters.get("resolution_m"):
+        raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
+    bands = list(parameters["bands"])
+    tile = tile_from_key(candidate.tile_key, scan.tile_size_m, parameters["resolution_m"])
+    task = TileTask(
+        tile,
+        _scenes(session, scan, tile, (scan.before_start, scan.before_end), bands),
+        _scenes(session, scan, tile, (scan.after_start, scan.after_end), bands),
+    )
+    before, after = read_pair(task, bands)
+    picks = rgb_indices(bands)
+    workspace = session.info["workspace"]
+    chips = quicklook.write_quicklooks(
+        before[picks],
+        after[picks],
+        object_box(candidate, tile),
+        workspace.products / "scans" / scan.id / "chips",
+        re.sub(r"[^A-Za-z0-9_.-]", "_", candidate.id.removeprefix(f"{scan.id}:")),
+        labels=(
+            _window_label(scan.before_start, scan.before_end),
+            _window_label(scan.after_start, scan.after_end),
+        ),
+    )
+    candidate.chips = chips
+    return chips
+
+
+def object_box(candidate: Candidate, tile: Tile) -> tuple[int, int, int, int]:
+    """(row0, col0, row1, col1) of the candidate's bounding box on the tile's pixel grid."""
+    min_x, min_y, max_x, max_y = reproject(candidate.geometry, LONLAT_EPSG, tile.epsg).bounds
+    inverse = ~tile.transform
+    col0, row0 = inverse @ (min_x, max_y)
+    col1, row1 = inverse @ (max_x, min_y)
+    # Round outwards, and keep at least one pixel: a reprojected edge can land a hair
+    # inside the pixel it bounds.
+    top, left = max(0, math.floor(row0 + 1e-6)), max(0, math.floor(col0 + 1e-6))
+    bottom = min(tile.pixels, max(top + 1, math.ceil(row1 - 1e-6)))
+    right = min(tile.pixels, max(left + 1, math.ceil(col1 - 1e-6)))
+    return top, left, bottom, right
+
+
+def rgb_indices(band_names: Sequence[str]) -> list[int]:
+    """Red, green, blue when the bands have them, else the first (up to three) bands."""
+    names = list(band_names)
+    if all(band in names for band in RGB_BANDS):
+        return [names.index(band) for band in RGB_BANDS]
+    return list(range(min(3, len(names))))
+
+
+def _scenes(
+    session: Session, scan: Scan, tile: Tile, window: tuple[datetime, datetime], bands: list[str]
+) -> tuple[TileScene, ...]:
+    """The window's scenes over the tile that the catalog held when the scan was created."""
+    found = []
+    for scene in find_scenes(session, tile.lonlat_outline(), *window):
+        if scene.created_at > scan.created_at:
+            continue
+        plan = scene_plan(scene, bands)
+        placed = tile_scene(plan, reproject(plan.footprint, LONLAT_EPSG, tile.epsg), tile)
+        if placed is not None:
+            found.append(placed)
+    return tuple(found)
+
+
+def _window_label(start: datetime, end: datetime) -> str:
+    return f"{start:%Y-%m-%d}/{end:%Y-%m-%d}"
