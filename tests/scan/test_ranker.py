@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
+from shapely.geometry import Point
 
 from sitewatch.errors import InputError
-from sitewatch.scan import ranker, ranker_fit
+from sitewatch.scan import ranker, ranker_fit, tasks
+from sitewatch.scan.runner import ScanRequest, prepare_scan
+from sitewatch.workspace import Workspace
 from tests.conftest import shared_data
+from tests.scan import synthetic
 
 BANDS = ["B02", "B03", "B04", "B08"]
 SIZE = 32
@@ -167,3 +172,43 @@ def test_one_training_city_through_the_engine_grid() -> None:
     ranked = ranker_fit.precision_at(model.logit(values), labels, 5)
     by_changed = ranker_fit.precision_at(values[:, 0], labels, 5)
     assert ranked == pytest.approx(0.4) and by_changed == pytest.approx(0.2)
+
+
+def test_the_scan_task_ranks_the_changed_tile_first(scan_workspace: Workspace) -> None:
+    plan = prepare_scan(scan_workspace, _scan_request(tile_score="ranker"))
+    results = {}
+    for tile in plan.tiles:
+        task = plan.task_for(tile, tile.lonlat_outline())
+        if task.before and task.after:
+            results[tile] = tasks.scan_tile(task, plan.settings)
+    assert {result.status for result in results.values()} == {"done"}
+    best = max(results, key=lambda tile: results[tile].score)
+    lon, lat = synthetic.change_centre()
+    assert best.lonlat_outline().contains(Point(lon, lat))
+    assert all(0.0 < result.score < 1.0 for result in results.values())
+    # irmad scores are not what the ranker was fitted on: the task refuses to rank them
+    irmad = dataclasses.replace(plan.settings, method="irmad")
+    refused = tasks.scan_tile(plan.task_for(best, best.lonlat_outline()), irmad)
+    assert refused.status == "failed" and "fitted on cva" in refused.message
+
+
+def test_default_tile_score_is_the_ranker_only_where_it_applies() -> None:
+    assert tasks.default_tile_score("cva", BANDS) == "ranker"
+    assert tasks.default_tile_score("irmad", BANDS) == "changed"
+    assert tasks.default_tile_score("siamese", [*BANDS, "B05", "B11"]) == "changed"
+    assert tasks.default_tile_score("cva", ["B04", "B03", "B02"]) == "changed"
+    tasks.check_tile_score("ranker", "cva", BANDS)
+    with pytest.raises(InputError, match="--tile-score: the ranker tile score was fitted on cva"):
+        tasks.check_tile_score("ranker", "siamese", BANDS)
+    with pytest.raises(InputError, match="unknown tile score 'mean'"):
+        tasks.check_tile_score("mean", "cva", BANDS)
+
+
+def _scan_request(**changes) -> ScanRequest:
+    return ScanRequest(
+        aoi=synthetic.inner_bbox(),
+        before=synthetic.BEFORE,
+        after=synthetic.AFTER,
+        tile_size_m=synthetic.TILE_SIZE_M,
+        **changes,
+    )

@@ -130,16 +130,8 @@ def features_of(task: tasks.TileTask, settings: tasks.ScanSettings) -> np.ndarra
     objects = analysis.polygonise(
         changed, significance, scored.direction, transform=tile.transform, crs=f"EPSG:{tile.epsg}"
     )
-    return ranker.tile_features(
-        before,
-        after,
-        bands,
-        usable,
-        significance,
-        changed,
-        scored.direction,
-        len(objects),
-        tile.resolution_m,
+    return tasks._ranker_features(
+        settings, tile, before, after, usable, significance, changed, scored.direction, objects
     )
 
 

@@ -25,14 +25,18 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
   1000 m2, 10 pixels at 10 m) remove the isolated false pixels that remain.
 - Candidate scores are in significance units, ``-log10(1 - score)`` (4 at 0.9999, capped
   at 8): the mean over the object is ``score``, the peak ``max_score``, so they rank.
-- The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``changed``, the
-  share of the compared pixels inside a candidate (the default), or ``p95``, the 95th
-  percentile of the pixel significance over the compared pixels (no threshold or mapping
-  unit in between, but it saturates at the significance cap of 8: on OSCD a fifth of the
-  tiles tie there, so it cannot order the top of a ranking).
-- Defaults (method CVA, tile score ``changed``) are the configuration chosen on the OSCD
-  training cities by benchmarks/scan_ranking.py, before the validation cities were scanned
-  with them.
+- The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``ranker``, the
+  probability of built-up change from a small logistic model over cheap tile features
+  (:mod:`sitewatch.scan.ranker`; the default of CVA scans with bands B02, B03, B04, B08,
+  the only ones it was fitted for: :func:`default_tile_score`); ``changed``, the share of
+  the compared pixels inside a candidate (the default of every other scan); or ``p95``,
+  the 95th percentile of the pixel significance over the compared pixels (no threshold or
+  mapping unit in between, but it saturates at the significance cap of 8: on OSCD a fifth
+  of the tiles tie there, so it cannot order the top of a ranking).
+- Defaults: method CVA was chosen on the OSCD training cities by
+  benchmarks/scan_ranking.py; the ``ranker`` tile score beat ``changed`` in
+  leave-one-city-out cross-validation over the same training cities
+  (sitewatch/models/tile_ranker.md), before the validation cities were scanned with it.
 
 Objects that cross a tile edge are cut there: each part is a candidate of its tile.
 """
@@ -42,7 +46,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +58,7 @@ from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.detect.pipeline import build_method
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
-from sitewatch.scan import like
+from sitewatch.scan import like, ranker
 from sitewatch.scan.composite import TileScene, composite
 from sitewatch.scan.grid import Tile
 
@@ -68,8 +72,11 @@ MIN_COMPARED_SHARE = 0.02
 #: scene on both dates, so neighbouring tiles decode shared blocks once; it bounds memory.
 GDAL_CACHE_MB = 256
 #: Tile score definitions (see the module docstring).
-TILE_SCORES = ("changed", "p95")
-DEFAULT_TILE_SCORE = "changed"
+TILE_SCORES = ("changed", "p95", "ranker")
+#: The tile score of the scans it applies to (:func:`default_tile_score`).
+DEFAULT_TILE_SCORE = "ranker"
+#: The tile score of the scans the ranker was not fitted for (another method or bands).
+FALLBACK_TILE_SCORE = "changed"
 #: The scan's default change method (see the module docstring).
 DEFAULT_SCAN_METHOD = "cva"
 #: The percentile of ``p95``.
@@ -192,7 +199,23 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
     return TileResult(
         tile.key,
         "done",
-        score=tile_score(settings.tile_score, changed, significance, usable),
+        score=tile_score(
+            settings.tile_score,
+            changed,
+            significance,
+            usable,
+            features=lambda: _ranker_features(
+                settings,
+                tile,
+                before,
+                after,
+                usable,
+                significance,
+                changed,
+                scored.direction,
+                objects,
+            ),
+        ),
         like_score=_like_score(after, bands, settings.exemplars),
         candidates=candidates,
         detect_s=time.perf_counter() - started - read_s,
@@ -208,15 +231,76 @@ def threshold_for(method: str, band_names: Sequence[str]) -> float:
     return DEFAULT_THRESHOLD if learned is None else float(learned)
 
 
+def default_tile_score(method: str, band_names: Sequence[str]) -> str:
+    """The tile score a scan uses when none is asked for: the ranker where it applies (CVA
+    with its four bands), else ``changed`` (the ranker means nothing on other scores)."""
+    return DEFAULT_TILE_SCORE if ranker.supports(method, band_names) else FALLBACK_TILE_SCORE
+
+
+def check_tile_score(name: str, method: str, band_names: Sequence[str]) -> None:
+    """Fail before any reading when ``name`` is unknown or cannot rank this scan."""
+    if name not in TILE_SCORES:
+        raise InputError(
+            f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})", item="--tile-score"
+        )
+    if name == "ranker" and not ranker.supports(method, band_names):
+        raise InputError(
+            f"the ranker tile score was fitted on {ranker.FITTED_METHOD} with bands "
+            f"{', '.join(ranker.REQUIRED_BANDS)}, not {method} with {', '.join(band_names)}: "
+            f"use --tile-score {FALLBACK_TILE_SCORE} or p95",
+            item="--tile-score",
+        )
+
+
 def tile_score(
-    name: str, changed: np.ndarray, significance: np.ndarray, usable: np.ndarray
+    name: str,
+    changed: np.ndarray,
+    significance: np.ndarray,
+    usable: np.ndarray,
+    *,
+    features: Callable[[], np.ndarray] | None = None,
 ) -> float:
-    """The tile's rank value under the definition ``name`` (one of :data:`TILE_SCORES`)."""
+    """The tile's rank value under the definition ``name`` (one of :data:`TILE_SCORES`).
+
+    ``features`` computes the tile's :mod:`~sitewatch.scan.ranker` features; it is called
+    only for ``ranker``, so the other scores cost nothing extra.
+    """
     if name == "changed":
         return float(np.count_nonzero(changed)) / int(np.count_nonzero(usable))
     if name == "p95":
         return float(np.percentile(significance[usable], TILE_SCORE_PERCENTILE))
+    if name == "ranker":
+        if features is None:
+            raise InputError("the ranker tile score needs the tile's features", item="tile_score")
+        return ranker.load_ranker().probability(features())
     raise InputError(f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})")
+
+
+def _ranker_features(
+    settings: ScanSettings,
+    tile: Tile,
+    before: np.ndarray,
+    after: np.ndarray,
+    usable: np.ndarray,
+    significance: np.ndarray,
+    changed: np.ndarray,
+    direction: np.ndarray,
+    objects: list,
+) -> np.ndarray:
+    """The ranker's features of a scored tile; refused (the tile fails) when the scan's
+    method or bands are not what the ranker was fitted on, so it never ranks nonsense."""
+    check_tile_score("ranker", settings.method, settings.band_names)
+    return ranker.tile_features(
+        before,
+        after,
+        settings.band_names,
+        usable,
+        significance,
+        changed,
+        direction,
+        len(objects),
+        tile.resolution_m,
+    )
 
 
 def _changed(
