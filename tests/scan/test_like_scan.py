@@ -116,7 +116,10 @@ def test_like_scan_ranks_the_planted_compounds_first(
         synthetic.ORIGIN[1] - 1.5 * synthetic.TILE_SIZE_M,
     )
     assert (first["lon"], first["lat"]) == pytest.approx(centre, abs=1e-5)
-    assert all(row["score"] == 0.0 for row in by_score if row["tile"] in first_three)
+    # The ranker's probability (the default tile score) is never exactly 0, and built-up
+    # ground is likelier to change than fields, so the unchanged compounds come next, but
+    # far below the change (measured 0.06 against 0.67; fields 0.015).
+    assert all(row["score"] < first["score"] / 4 for row in by_score if row["tile"] in first_three)
 
     table = _run(like_workspace, "scan-tiles", outcome["scan"], "--by", "like", "--top", "3")
     assert table.exit_code == 0, table.output

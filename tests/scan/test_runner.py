@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError
 from sitewatch.scan.candidates import open_candidate
-from sitewatch.scan.runner import ScanProgress, ScanRequest, prepare_scan, run_scan
+from sitewatch.scan.runner import ScanProgress, ScanRequest, in_batches, prepare_scan, run_scan
 from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
@@ -94,9 +95,12 @@ class _Stop(Exception):
     pass
 
 
+@pytest.mark.parametrize(("batch_tiles", "committed"), [(1, 5), (4, 8)])
 def test_interrupted_scan_resumes_without_redoing_tiles(
-    scan_workspace: Workspace, client: Client
+    scan_workspace: Workspace, client: Client, batch_tiles: int, committed: int
 ) -> None:
+    """Progress is reported once a tile is committed, so a stop at the fifth report leaves
+    the batches committed so far (5 one by one; 8 in batches of 4) and nothing else."""
     plan = prepare_scan(scan_workspace, _request())
 
     def stop_after_five(progress: ScanProgress) -> None:
@@ -104,18 +108,31 @@ def test_interrupted_scan_resumes_without_redoing_tiles(
             raise _Stop
 
     with pytest.raises(_Stop):
-        run_scan(scan_workspace, plan, client, on_progress=stop_after_five)
+        run_scan(scan_workspace, plan, client, on_progress=stop_after_five, batch_tiles=batch_tiles)
     with scan_workspace.session() as session:
         first = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
         assert session.get(Scan, plan.scan_id).status == "running"
-    assert len(first) == 5
+    assert len(first) == committed
     outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
-    assert outcome.resumed and outcome.tiles_run == 11
+    assert outcome.resumed and outcome.tiles_run == 16 - committed
     with scan_workspace.session() as session:
         rows = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
         assert session.get(Scan, plan.scan_id).status == "done"
     assert len(rows) == 16
     assert {key: rows[key] for key in first} == first
+
+
+def test_batches_close_on_size_or_age() -> None:
+    assert list(in_batches(range(7), 3, 60.0)) == [[0, 1, 2], [3, 4, 5], [6]]
+
+    def slow() -> Iterator[int]:
+        for value in range(3):
+            time.sleep(0.03)
+            yield value
+
+    # Every item arrives 30 ms after the previous one: a 20 ms batch closes at its second.
+    assert list(in_batches(slow(), 10, 0.02)) == [[0, 1], [2]]
+    assert list(in_batches([], 3, 1.0)) == []
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ from sitewatch.scan.store import TILE_ORDERS
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
     DEFAULT_SCAN_METHOD,
-    DEFAULT_TILE_SCORE,
     TILE_SCORES,
 )
 from sitewatch.workspace import Workspace
@@ -44,10 +43,11 @@ def scan(
         help="Score above which a pixel changed, 0-1 (default: the method's own: 0.9999 "
         "chi-square significance for cva/irmad, the model card's for siamese).",
     ),
-    tile_score: str = typer.Option(
-        DEFAULT_TILE_SCORE,
+    tile_score: str | None = typer.Option(
+        None,
         "--tile-score",
-        help=f"How tiles are ranked: {', '.join(TILE_SCORES)}.",
+        help=f"How tiles are ranked: {', '.join(TILE_SCORES)} "
+        "(default: ranker for cva with B02, B03, B04, B08, else changed).",
     ),
     min_area: float = typer.Option(
         DEFAULT_MIN_AREA_M2, "--min-area", help="Smallest candidate, m2."

@@ -125,12 +125,12 @@ def features_of(task: tasks.TileTask, settings: tasks.ScanSettings) -> np.ndarra
         scored = method.score(before, after, usable)
     except SitewatchError:
         return None
-    changed = tasks._changed(scored.score, usable, settings, tile.resolution_m)
+    changed = tasks.changed_pixels(scored.score, usable, settings, tile.resolution_m)
     significance = analysis.significance(scored.score)
     objects = analysis.polygonise(
         changed, significance, scored.direction, transform=tile.transform, crs=f"EPSG:{tile.epsg}"
     )
-    return tasks._ranker_features(
+    return tasks.ranker_features(
         settings, tile, before, after, usable, significance, changed, scored.direction, objects
     )
 

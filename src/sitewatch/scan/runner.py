@@ -28,13 +28,13 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as day_time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyogrio
@@ -58,28 +58,41 @@ from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, t
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
     DEFAULT_SCAN_METHOD,
-    DEFAULT_TILE_SCORE,
     TILE_SCORES,
     ScanSettings,
     TileResult,
     TileTask,
+    check_tile_score,
+    default_tile_score,
     scan_tile,
     threshold_for,
 )
 from sitewatch.workspace import Workspace
 
+T = TypeVar("T")
 TILE_PIXELS = 256
 IN_FLIGHT_PER_THREAD = 4
+#: Finished tiles are committed together, at most this many or this old: a transaction per
+#: tile cost the client (which shares the cores with the workers) more CPU than storing the
+#: tile's rows, and a kill now loses at most half a second of results.
+COMMIT_BATCH_TILES = 64
+COMMIT_EVERY_S = 0.5
+#: Tiles without imagery are recorded in batches of this many.
+EMPTY_BATCH_TILES = 500
 #: Tiles per side of a block that one worker gets whole (4 x 256 px = 1024 px, the block
 #: size of Sentinel-2 COGs): neighbouring tiles read the same compressed blocks, and a
 #: worker that has them decodes each once, where two workers would both decode it.
 AFFINITY_TILES = 4
-#: glibc's mmap threshold in local worker processes, bytes. Dask's nanny sets
-#: MALLOC_TRIM_THRESHOLD_, which also freezes glibc's adaptive mmap threshold at 128 KB:
-#: every tile-sized numpy array then became a fresh mmap, zeroed page by page, and a tile
-#: took 1.5x its in-process CPU time (73 against 47 ms). Arrays up to this size now come
-#: from the heap; the trim threshold still hands freed heap back to the system.
+#: glibc's allocator settings in local worker processes, bytes. Dask's nanny sets
+#: MALLOC_TRIM_THRESHOLD_=64 KB (so that freed memory shows in its memory reports), which
+#: also freezes glibc's adaptive mmap threshold at 128 KB: every tile-sized numpy array
+#: became a fresh mmap, and every free at the top of the heap went back to the system, so
+#: each tile's arrays were zeroed page by page again (531 k page faults for 256 tiles; the
+#: task took 39 ms of CPU in a worker against 29 in process). Arrays up to the mmap
+#: threshold now come from the heap, which keeps up to the trim threshold of free memory:
+#: a fixed bound per worker (139 k faults, 28.5 ms).
 WORKER_MMAP_THRESHOLD = 32 * 1024 * 1024
+WORKER_TRIM_THRESHOLD = 128 * 1024 * 1024
 FALLBACK_RESOLUTION_M = 10.0
 AREA_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb")
 
@@ -96,7 +109,9 @@ class ScanRequest:
     #: None: the method's own (:func:`sitewatch.scan.tasks.threshold_for`).
     threshold: float | None = None
     min_area_m2: float = DEFAULT_MIN_AREA_M2
-    tile_score: str = DEFAULT_TILE_SCORE
+    #: None: :func:`sitewatch.scan.tasks.default_tile_score` (the ranker for CVA with
+    #: B02, B03, B04, B08, else ``changed``).
+    tile_score: str | None = None
     resolution_m: float | None = None
     tile_size_m: float | None = None
     bands: tuple[str, ...] | None = None
@@ -236,7 +251,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     check_method(request.method)
     if request.threshold is not None and not 0.0 < request.threshold < 1.0:
         raise InputError(f"must be between 0 and 1, got {request.threshold}", item="--threshold")
-    if request.tile_score not in TILE_SCORES:
+    if request.tile_score is not None and request.tile_score not in TILE_SCORES:
         raise InputError(
             f"unknown tile score {request.tile_score!r} (known: {', '.join(TILE_SCORES)})",
             item="--tile-score",
@@ -259,6 +274,8 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         else default_bands(choose_bands(everything, None), request.method)
     )
     choose_bands(everything, bands)  # every scene must have every band
+    tile_score = request.tile_score or default_tile_score(request.method, bands)
+    check_tile_score(tile_score, request.method, bands)
     resolution = request.resolution_m or _finest(everything)
     tile_size = request.tile_size_m or TILE_PIXELS * resolution
     check_tile_size(tile_size, resolution)
@@ -269,7 +286,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     parameters = {
         "bands": bands,
         "threshold": threshold,
-        "tile_score": request.tile_score,
+        "tile_score": tile_score,
         "min_area_m2": request.min_area_m2,
         "resolution_m": resolution,
         "buffer_m": request.buffer_m,
@@ -286,7 +303,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         method=request.method,
         threshold=threshold,
         min_area_m2=request.min_area_m2,
-        tile_score=request.tile_score,
+        tile_score=tile_score,
         exemplars=exemplars,
     )
     return ScanPlan(
@@ -354,9 +371,15 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     count = workers or max(1, min(os.cpu_count() or 1, 8))
     if count < 1:
         raise InputError(f"must be at least 1, got {count}", item="--workers")
-    environ = {"distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": WORKER_MMAP_THRESHOLD}
+    local_config = {
+        "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": WORKER_MMAP_THRESHOLD,
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": WORKER_TRIM_THRESHOLD,
+        # The runner already places tiles (worker affinity) and keeps few in flight; the
+        # scheduler's periodic rebalancing runs in this process, on the workers' cores.
+        "distributed.scheduler.work-stealing": False,
+    }
     with (
-        dask.config.set(environ),
+        dask.config.set(local_config),
         LocalCluster(
             n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
@@ -377,8 +400,13 @@ def run_scan(
     client: Any,
     *,
     on_progress: Callable[[ScanProgress], None] | None = None,
+    batch_tiles: int = COMMIT_BATCH_TILES,
 ) -> ScanOutcome:
-    """(Re)open the scan of ``plan`` and run its unfinished tiles on the Dask ``client``."""
+    """(Re)open the scan of ``plan`` and run its unfinished tiles on the Dask ``client``.
+
+    Finished tiles are committed in batches of at most ``batch_tiles`` tiles or
+    :data:`COMMIT_EVERY_S` seconds; progress is reported for a tile once it is committed.
+    """
     started = time.perf_counter()
     with workspace.session() as session:
         sites = store.SiteIndex(session)
@@ -394,11 +422,12 @@ def run_scan(
         workspace, plan, todo, lambda count: report(ScanProgress(finished + count, total, None))
     )
     finished += len(todo) - len(tasks)
-    for tile, outline, result in _run_tasks(client, plan, tasks):
+    for batch in in_batches(_run_tasks(client, plan, tasks), batch_tiles, COMMIT_EVERY_S):
         with workspace.session() as session:
-            store.record_tile(session, plan.scan_id, tile, outline, result, sites)
-        finished += 1
-        report(ScanProgress(finished, total, result))
+            store.record_tiles(session, plan.scan_id, batch, sites)
+        for _, _, result in batch:
+            finished += 1
+            report(ScanProgress(finished, total, result))
     with workspace.session() as session:
         summary = _finish(session, plan, time.perf_counter() - started, len(todo))
     return ScanOutcome(plan.scan_id, resumed, total, len(todo), summary)
@@ -436,47 +465,85 @@ def _tasks_or_empty(
 ) -> list[tuple[TileTask, BaseGeometry]]:
     """Tasks for tiles with scenes on both dates; the others are recorded ``empty``."""
     tasks: list[tuple[TileTask, BaseGeometry]] = []
-    empty: list[tuple[Tile, BaseGeometry, str]] = []
+    empty: list[tuple[Tile, BaseGeometry, TileResult]] = []
     for tile in tiles:
         outline = tile.lonlat_outline()
         task = plan.task_for(tile, outline)
         missing = [name for name in ("before", "after") if not getattr(task, name)]
         if missing:
-            empty.append((tile, outline, f"no {' or '.join(missing)} scene covers the tile"))
+            message = f"no {' or '.join(missing)} scene covers the tile"
+            empty.append((tile, outline, TileResult(tile.key, "empty", message=message)))
         else:
             tasks.append((task, outline))
-    for start in range(0, len(empty), 500):
+    for start in range(0, len(empty), EMPTY_BATCH_TILES):
         with workspace.session() as session:
-            store.record_empty(session, plan.scan_id, empty[start : start + 500])
-        report(min(start + 500, len(empty)))
+            store.record_tiles(
+                session, plan.scan_id, empty[start : start + EMPTY_BATCH_TILES], sites=None
+            )
+        report(min(start + EMPTY_BATCH_TILES, len(empty)))
     return tasks
+
+
+def in_batches(items: Iterable[T], size: int, seconds: float) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``; a list is also closed when an item arrives
+    ``seconds`` or more after the list's first one."""
+    batch: list[T] = []
+    opened = 0.0
+    for item in items:
+        if not batch:
+            opened = time.monotonic()
+        batch.append(item)
+        if len(batch) >= size or time.monotonic() - opened >= seconds:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _run_tasks(
     client: Any, plan: ScanPlan, tasks: list[tuple[TileTask, BaseGeometry]]
 ) -> Iterator[tuple[Tile, BaseGeometry, TileResult]]:
-    """Results as they finish, with at most a few tasks per worker thread submitted."""
+    """Results as they finish, with at most ``IN_FLIGHT_PER_THREAD`` tasks per worker
+    thread submitted.
+
+    Tasks go to the scheduler in chunks (one ``client.map`` per worker per chunk, refilled
+    when half of them have finished) rather than one ``submit`` each: every call is a
+    round trip between the client's thread and its event loop, and the client shares the
+    cores with the workers (one by one cost it 8.8 ms of CPU per task, chunks 6).
+    """
     from distributed import as_completed
 
     if not tasks:
         return
     threads = sum(client.nthreads().values()) or 1
-    queue = iter(_with_worker_affinity(tasks, sorted(client.nthreads())))
+    chunk = max(1, IN_FLIGHT_PER_THREAD * threads // 2)
+    queue = _with_worker_affinity(tasks, sorted(client.nthreads()))
     outlines: dict[str, tuple[Tile, BaseGeometry]] = {}
+    position = 0
 
-    def submit() -> Any | None:
-        item = next(queue, None)
-        if item is None:
-            return None
-        task, outline, worker = item
-        key = f"{plan.scan_id}-{task.tile.key}"
-        outlines[key] = (task.tile, outline)
-        placement = {"workers": worker, "allow_other_workers": True} if worker else {}
-        return client.submit(scan_tile, task, plan.settings, key=key, retries=1, **placement)
+    def submit_chunk() -> list[Any]:
+        nonlocal position
+        part, position = queue[position : position + chunk], position + chunk
+        futures: list[Any] = []
+        for worker in dict.fromkeys(worker for _, _, worker in part):
+            mine = [(task, outline) for task, outline, owner in part if owner == worker]
+            keys = [f"{plan.scan_id}-{task.tile.key}" for task, _ in mine]
+            outlines.update(
+                {key: (task.tile, outline) for key, (task, outline) in zip(keys, mine, strict=True)}
+            )
+            placement = {"workers": worker, "allow_other_workers": True} if worker else {}
+            futures += client.map(
+                scan_tile,
+                [task for task, _ in mine],
+                settings=plan.settings,
+                key=keys,
+                retries=1,
+                **placement,
+            )
+        return futures
 
-    running = as_completed(
-        [f for f in (submit() for _ in range(IN_FLIGHT_PER_THREAD * threads)) if f]
-    )
+    running = as_completed(submit_chunk() + submit_chunk())
+    in_flight = running.count()
     for future in running:
         tile, outline = outlines.pop(future.key)
         try:
@@ -486,9 +553,11 @@ def _run_tasks(
         except Exception as error:  # a worker-side bug or a lost worker: keep scanning
             result = TileResult(tile.key, "failed", message=f"{type(error).__name__}: {error}")
         future.release()
-        following = submit()
-        if following is not None:
-            running.add(following)
+        in_flight -= 1
+        if in_flight <= chunk and position < len(queue):
+            following = submit_chunk()
+            running.update(following)
+            in_flight += len(following)
         yield tile, outline, result
 
 

@@ -1,9 +1,10 @@
 """The scan's database side, written by the client process only.
 
-Workers never open the database: the client writes one transaction per finished tile (its
-``ScanTile`` row and its candidates), so SQLite has one writer and a kill loses at most the
-tiles in flight. The ``ScanTile`` row is the resume marker: a tile with a row whose status
-is not ``failed`` is never run again.
+Workers never open the database: the client writes the finished tiles (their ``ScanTile``
+rows and candidates) a batch at a time (:func:`record_tiles`; the runner commits at most
+every half second), so SQLite has one writer and a kill loses at most the tiles in flight
+and the last half second's results. The ``ScanTile`` row is the resume marker: a tile with
+a row whose status is not ``failed`` is never run again.
 
 Statuses: ``done`` (scored), ``empty`` (no scene on one of the two dates: nothing to
 read), ``skipped`` (too few clear pixels, or the method could not fit the tile, e.g. open
@@ -19,13 +20,14 @@ index, giving the same distances.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
@@ -56,15 +58,21 @@ class SiteIndex:
             )
         return self._zones[epsg]
 
-    def nearest(self, geometry: BaseGeometry, epsg: int) -> NearestSite | None:
-        """The site nearest to a lon/lat ``geometry``, measured in the zone ``epsg``."""
-        if not self._ids:
-            return None
-        tree = self._tree(epsg)
-        projected = reproject(geometry, LONLAT_EPSG, epsg)
-        index = int(tree.nearest(projected))
-        distance = float(projected.distance(tree.geometries[index]))
-        return NearestSite(self._ids[index], distance)
+    def nearest(self, geometries: np.ndarray, epsg: int) -> list[NearestSite | None]:
+        """The site nearest to each lon/lat geometry, measured in the zone ``epsg`` (one
+        projection and one tree query for all of them)."""
+        if not self._ids or len(geometries) == 0:
+            return [None] * len(geometries)
+        projected = reproject(geometries, LONLAT_EPSG, epsg)
+        (indices, sites), distances = self._tree(epsg).query_nearest(
+            projected, return_distance=True, all_matches=False
+        )
+        found: list[NearestSite | None] = [None] * len(geometries)
+        for index, site, distance in zip(
+            indices.tolist(), sites.tolist(), distances.tolist(), strict=True
+        ):
+            found[index] = NearestSite(self._ids[site], float(distance))
+        return found
 
 
 def finished_keys(session: Session, scan_id: str) -> set[str]:
@@ -75,76 +83,93 @@ def finished_keys(session: Session, scan_id: str) -> set[str]:
     return set(session.scalars(query))
 
 
-def _tile_row(scan_id: str, tile: Tile, status: str, outline: BaseGeometry) -> ScanTile:
-    row = ScanTile(scan_id=scan_id, tile_key=tile.key, status=status)
-    row.set_bbox(outline)
-    return row
-
-
-def record_empty(session: Session, scan_id: str, tiles: Iterable[tuple[Tile, BaseGeometry, str]]):
-    """Rows for tiles with nothing to read on a date: (tile, lon/lat outline, message)."""
-    now = datetime.now(UTC)
-    for tile, outline, message in tiles:
-        row = _tile_row(scan_id, tile, "empty", outline)
-        row.message, row.finished_at = message, now
-        session.merge(row)
-
-
-def record_tile(
+def record_tiles(
     session: Session,
     scan_id: str,
-    tile: Tile,
-    outline: BaseGeometry,
-    result: TileResult,
-    sites: SiteIndex,
+    finished: Sequence[tuple[Tile, BaseGeometry, TileResult]],
+    sites: SiteIndex | None,
 ) -> None:
-    """The tile's row and its candidates, in the caller's transaction.
+    """Rows for finished tiles (tile, lon/lat outline, result) and their candidates, in the
+    caller's transaction.
 
-    Candidates go in as one bulk INSERT of plain rows, not one ORM object each: a tile of
-    dense change holds dozens, and with per-object bookkeeping the client spent as much
-    CPU storing them as a worker spent finding them, which two workers on two cores felt.
+    Everything goes in as bulk INSERTs of plain rows, not ORM objects: a country scan
+    stores tens of thousands of tiles and hundreds of thousands of candidates from one
+    client process that shares the machine with the workers, and per-object bookkeeping
+    (or a transaction per tile) cost the client as much CPU as a worker spent finding the
+    change. A row left by an earlier failed attempt at a tile is replaced.
     """
-    row = _tile_row(scan_id, tile, result.status, outline)
-    row.score, row.like_score = result.score, result.like_score
-    row.candidate_count, row.message = len(result.candidates), result.message
-    row.finished_at = datetime.now(UTC)
-    session.merge(row)
-    if not result.candidates:
+    if not finished:
         return
-    geometries = shapely.from_wkb([found.geometry_wkb for found in result.candidates])
-    bounds = shapely.bounds(geometries)
-    created = datetime.now(UTC)
-    rows = []
-    for number, (found, geometry, box) in enumerate(
-        zip(result.candidates, geometries, bounds, strict=True), start=1
-    ):
-        nearest = sites.nearest(geometry, tile.epsg)
-        rows.append(
+    now = datetime.now(UTC)
+    outlines = shapely.bounds(np.array([outline for _, outline, _ in finished], dtype=object))
+    session.execute(
+        delete(ScanTile).where(
+            ScanTile.scan_id == scan_id,
+            ScanTile.tile_key.in_([tile.key for tile, _, _ in finished]),
+        )
+    )
+    session.execute(
+        insert(ScanTile.__table__),
+        [
             {
-                "id": f"{scan_id}:{tile.key}:{number}",
                 "scan_id": scan_id,
                 "tile_key": tile.key,
-                "geometry": found.geometry_wkb,
-                "centroid_lon": found.centroid_lon,
-                "centroid_lat": found.centroid_lat,
-                "area_m2": found.area_m2,
-                "score": found.score,
-                "max_score": found.max_score,
-                "nearest_site_id": nearest.site_id if nearest else None,
-                "nearest_site_m": nearest.distance_m if nearest else None,
-                "known": bool(nearest and nearest.known),
-                "chips": {},
-                "status": "new",
-                "status_reason": "",
-                "promoted_site_id": None,
-                "created_at": created,
-                "min_lon": float(box[0]),
-                "min_lat": float(box[1]),
-                "max_lon": float(box[2]),
-                "max_lat": float(box[3]),
+                "status": result.status,
+                "score": result.score,
+                "like_score": result.like_score,
+                "candidate_count": len(result.candidates),
+                "message": result.message,
+                "finished_at": now,
+                **_bbox(box),
             }
+            for (tile, _, result), box in zip(finished, outlines, strict=True)
+        ],
+    )
+    rows = [
+        row for tile, _, result in finished for row in _candidate_rows(scan_id, tile, result, sites)
+    ]
+    if rows:
+        for row in rows:
+            row["created_at"] = now
+        session.execute(insert(Candidate.__table__), rows)
+
+
+def _candidate_rows(
+    scan_id: str, tile: Tile, result: TileResult, sites: SiteIndex | None
+) -> list[dict[str, Any]]:
+    """Candidate rows of one tile; without ``sites`` none is near a known site."""
+    if not result.candidates:
+        return []
+    geometries = shapely.from_wkb([found.geometry_wkb for found in result.candidates])
+    nearest = sites.nearest(geometries, tile.epsg) if sites else [None] * len(geometries)
+    return [
+        {
+            "id": f"{scan_id}:{tile.key}:{number}",
+            "scan_id": scan_id,
+            "tile_key": tile.key,
+            "geometry": found.geometry_wkb,
+            "centroid_lon": found.centroid_lon,
+            "centroid_lat": found.centroid_lat,
+            "area_m2": found.area_m2,
+            "score": found.score,
+            "max_score": found.max_score,
+            "nearest_site_id": near.site_id if near else None,
+            "nearest_site_m": near.distance_m if near else None,
+            "known": bool(near and near.known),
+            "chips": {},
+            "status": "new",
+            "status_reason": "",
+            "promoted_site_id": None,
+            **_bbox(box),
+        }
+        for number, (found, near, box) in enumerate(
+            zip(result.candidates, nearest, shapely.bounds(geometries), strict=True), start=1
         )
-    session.execute(insert(Candidate), rows)
+    ]
+
+
+def _bbox(bounds: np.ndarray) -> dict[str, float]:
+    return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), map(float, bounds), strict=True))
 
 
 def tile_counts(session: Session, scan_id: str) -> dict[str, int]:

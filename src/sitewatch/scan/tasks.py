@@ -174,7 +174,7 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
     except SitewatchError as error:
         # e.g. a tile of open water: no variance for the method to fit on.
         return TileResult(tile.key, "skipped", message=f"not scored: {error}", **timing)
-    changed = _changed(scored.score, usable, settings, tile.resolution_m)
+    changed = changed_pixels(scored.score, usable, settings, tile.resolution_m)
     significance = analysis.significance(scored.score)
     objects = analysis.polygonise(
         changed,
@@ -204,7 +204,7 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
             changed,
             significance,
             usable,
-            features=lambda: _ranker_features(
+            features=lambda: ranker_features(
                 settings,
                 tile,
                 before,
@@ -276,7 +276,7 @@ def tile_score(
     raise InputError(f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})")
 
 
-def _ranker_features(
+def ranker_features(
     settings: ScanSettings,
     tile: Tile,
     before: np.ndarray,
@@ -303,7 +303,7 @@ def _ranker_features(
     )
 
 
-def _changed(
+def changed_pixels(
     score: np.ndarray, usable: np.ndarray, settings: ScanSettings, resolution_m: float
 ) -> np.ndarray:
     """Pixels above the threshold, cleaned and without regions below the mapping unit."""
