@@ -22,6 +22,10 @@ floor is the same cluster doing only the tiles' window reads (:func:`read_pair`)
 Mpx/s counts date-pair pixels (1 km2 = 0.01 Mpx at 10 m).
 Times exclude cluster start-up and the workers' first import of the task code.
 
+Tiles: the engine's default (512 px, 5.12 km) at every AOI size, and the former default
+(256 px, 2.56 km) on the largest AOI, whose tasks are short enough (~40 ms of a worker's
+time) for Dask's fixed cost per task, paid in the client process, to show.
+
 Run: .venv/bin/python benchmarks/scan_throughput.py [--quick]
 (--quick: 20 km raster, AOIs of 5/10/20 km; default: 82 km raster (8192 px, 67 Mpx per date),
 AOIs of 18/39/80 km, about 15 minutes).
@@ -37,7 +41,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -49,7 +52,13 @@ from pathlib import Path  # noqa: E402
 from affine import Affine  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 
-from measure import peak_rss_mb, read_oscd_bands, write_repeated  # noqa: E402
+from measure import (  # noqa: E402
+    machine,
+    peak_rss_mb,
+    read_oscd_bands,
+    save_results,
+    write_repeated,
+)
 from sitewatch.scan.tasks import DEFAULT_SCAN_METHOD  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +68,8 @@ BANDS = ("B02", "B03", "B04", "B08")
 EPSG = 32652
 ORIGIN = (400_000.0, 4_420_000.0)  # top-left, metres, a multiple of 10 m
 PRK_KM2 = 120_540.0
+#: The former default tile (256 px), measured on the largest AOI for comparison.
+SMALL_TILE_M = 2560.0
 
 
 def build(folder: Path, side: int) -> tuple[Path, Path]:
@@ -95,7 +106,9 @@ def aoi(km: float) -> str:
     return f"bbox:{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
 
 
-def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
+def run_one(
+    workspace_dir: Path, km: float, workers: int, floor: bool, tile_m: float | None
+) -> dict:
     """One measurement (called in a fresh process): see the module docstring."""
     from sitewatch.db.models import Scan
     from sitewatch.scan.runner import ScanRequest, dask_client, prepare_scan, run_scan
@@ -103,7 +116,10 @@ def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
     from sitewatch.workspace import open_workspace
 
     request = ScanRequest(
-        aoi=aoi(km), before="2019-01-01/2019-12-31", after="2020-01-01/2020-12-31"
+        aoi=aoi(km),
+        before="2019-01-01/2019-12-31",
+        after="2020-01-01/2020-12-31",
+        tile_size_m=tile_m,
     )
     with (
         open_workspace(workspace_dir) as workspace,
@@ -133,6 +149,7 @@ def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
     return {
         "mode": "read floor" if floor else "scan",
         "aoi_km": km,
+        "tile_m": plan.tiles[0].size_m,
         "workers": workers,
         "tiles": tiles,
         "km2": round(km2, 2),
@@ -145,10 +162,14 @@ def run_one(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
     }
 
 
-def measure(workspace_dir: Path, km: float, workers: int, floor: bool) -> dict:
+def measure(
+    workspace_dir: Path, km: float, workers: int, floor: bool = False, tile_m: float | None = None
+) -> dict:
     command = [sys.executable, __file__, "--run-one", str(workspace_dir), str(km), str(workers)]
     if floor:
         command.append("--floor")
+    if tile_m:
+        command += ["--tile-m", str(tile_m)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
@@ -160,10 +181,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--run-one", nargs=3, metavar=("WORKSPACE", "KM", "WORKERS"))
     parser.add_argument("--floor", action="store_true")
+    parser.add_argument("--tile-m", type=float, default=None)
     args = parser.parse_args()
     if args.run_one:
         workspace_dir, km, workers = args.run_one
-        print(json.dumps(run_one(Path(workspace_dir), float(km), int(workers), args.floor)))
+        print(
+            json.dumps(
+                run_one(Path(workspace_dir), float(km), int(workers), args.floor, args.tile_m)
+            )
+        )
         return
     side = 2048 if args.quick else 8192
     sizes = [side * 10 / 1000 / 4 - 2, side * 10 / 1000 / 2 - 2, side * 10 / 1000 - 2]
@@ -176,12 +202,11 @@ def main() -> None:
             f"built and ingested {side} x {side} px pair in {time.perf_counter() - started:.0f} s"
         )
         rows = []
-        for km in sizes:
-            for workers in (1, 2):
-                rows.append(measure(folder / "ws", km, workers, floor=False))
-                print(rows[-1], flush=True)
-        for workers in (1, 2):
-            rows.append(measure(folder / "ws", sizes[-1], workers, floor=True))
+        runs = [(km, workers, False, None) for km in sizes for workers in (1, 2)]
+        runs += [(sizes[-1], workers, False, SMALL_TILE_M) for workers in (1, 2)]
+        runs += [(sizes[-1], workers, True, None) for workers in (1, 2)]
+        for km, workers, floor, tile_m in runs:
+            rows.append(measure(folder / "ws", km, workers, floor, tile_m))
             print(rows[-1], flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -189,42 +214,51 @@ def main() -> None:
 
 
 def report(rows: list[dict], side: int, quick: bool) -> None:
-    print(f"\n{'mode':10} {'AOI':>6} {'workers':>7} {'tiles':>5} {'km2':>8} {'s':>7} "
+    print(f"\n{'mode':10} {'AOI':>6} {'tile':>5} {'workers':>7} {'tiles':>5} {'km2':>8} {'s':>7} "
           f"{'km2/min':>8} {'Mpx/s':>6} {'client MB':>9} {'worker MB':>9}")  # fmt: skip
     for row in rows:
         print(
-            f"{row['mode']:10} {row['aoi_km']:>5.1f}k {row['workers']:>7} {row['tiles']:>5} "
+            f"{row['mode']:10} {row['aoi_km']:>5.1f}k {row['tile_m'] / 1000:>4.2f}k "
+            f"{row['workers']:>7} {row['tiles']:>5} "
             f"{row['km2']:>8.1f} {row['seconds']:>7.1f} {row['km2_per_min']:>8.1f} "
             f"{row['mpx_per_s']:>6.2f} {row['client_peak_rss_mb']:>9.0f} "
             f"{row['worker_peak_rss_mb']:>9.0f}"
         )
     largest = max(row["aoi_km"] for row in rows)
-    scans = {r["workers"]: r for r in rows if r["mode"] == "scan" and r["aoi_km"] == largest}
-    speedup = scans[1]["seconds"] / scans[2]["seconds"]
-    projected_min = PRK_KM2 / scans[2]["km2_per_min"]
-    print(f"\n2 workers vs 1 on the largest AOI: {speedup:.2f}x")
-    print(f"projected North Korea ({PRK_KM2:,.0f} km2, 10 m, two dates) with 2 workers: "
-          f"{projected_min:.1f} min")  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "benchmark": "scan_throughput",
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "quick": quick,
-                "method": DEFAULT_SCAN_METHOD,
-                "load_average_at_end": os.getloadavg(),
-                "raster_side_px": side,
-                "rows": rows,
-                "speedup_2_vs_1": round(speedup, 2),
-                "projected_prk_minutes_2_workers": round(projected_min, 1),
-            },
-            indent=2,
+    default_tile = max(row["tile_m"] for row in rows)
+    summary: dict[str, dict] = {}
+    for tile_m in sorted({row["tile_m"] for row in rows}, reverse=True):
+        scans = {
+            r["workers"]: r
+            for r in rows
+            if r["mode"] == "scan" and r["aoi_km"] == largest and r["tile_m"] == tile_m
+        }
+        speedup = scans[1]["seconds"] / scans[2]["seconds"]
+        projected_min = PRK_KM2 / scans[2]["km2_per_min"]
+        label = "default" if tile_m == default_tile else "former default"
+        print(
+            f"\n{tile_m / 1000:.2f} km tiles ({label}), largest AOI: 2 workers vs 1 "
+            f"{speedup:.2f}x; North Korea ({PRK_KM2:,.0f} km2, 10 m, two dates) projected "
+            f"with 2 workers: {projected_min:.1f} min"
         )
-        + "\n"
+        summary[f"{tile_m:.0f}"] = {
+            "speedup_2_vs_1": round(speedup, 2),
+            "projected_prk_minutes_2_workers": round(projected_min, 1),
+        }
+    save_results(
+        RESULTS,
+        {
+            "benchmark": "scan_throughput",
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(load_average_at_end=os.getloadavg()),
+            "quick": quick,
+            "method": DEFAULT_SCAN_METHOD,
+            "raster_side_px": side,
+            "default_tile_m": default_tile,
+            "rows": rows,
+            "by_tile_size_on_largest_aoi": summary,
+        },
     )
-    print(f"saved {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shapely.geometry import box
 
 from sitewatch.scan.grid import Tile
-from sitewatch.scan.runner import AFFINITY_TILES, _with_worker_affinity
+from sitewatch.scan.runner import _with_worker_affinity, affinity_block
 from sitewatch.scan.tasks import TileTask
 
 
@@ -18,13 +18,21 @@ def _tasks(cols: int, rows: int) -> list:
     return [(TileTask(tile, (), ()), box(0, 0, 1, 1)) for tile in tiles]
 
 
+def test_a_block_is_about_1024_px_a_side() -> None:
+    def tile(col: int, row: int, size_m: float) -> Tile:
+        return Tile(f"52N_{col}_{row}", 32652, col, row, size_m, 10.0)
+
+    assert affinity_block(tile(3, 5, 2560.0)) == (32652, 1, 0)  # 4 x 256 px
+    assert affinity_block(tile(3, 5, 5120.0)) == (32652, 2, 1)  # 2 x 512 px
+    assert affinity_block(tile(3, 5, 20480.0)) == (32652, 5, 3)  # bigger than a block
+
+
 def test_each_block_of_tiles_goes_whole_to_one_worker() -> None:
     assigned = _with_worker_affinity(_tasks(16, 8), ["tcp://a", "tcp://b"])
     assert len(assigned) == 16 * 8
-    by_block: dict[tuple[int, int], set[str | None]] = {}
+    by_block: dict[tuple[int, int, int], set[str | None]] = {}
     for task, _, worker in assigned:
-        block = (task.tile.row // AFFINITY_TILES, task.tile.col // AFFINITY_TILES)
-        by_block.setdefault(block, set()).add(worker)
+        by_block.setdefault(affinity_block(task.tile), set()).add(worker)
     assert all(len(workers) == 1 for workers in by_block.values())
     assert {next(iter(workers)) for workers in by_block.values()} == {"tcp://a", "tcp://b"}
 

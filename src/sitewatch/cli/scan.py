@@ -56,7 +56,7 @@ def scan(
         None, "--resolution", help="Pixel size in metres (default: finest of the scenes)."
     ),
     tile_size: float | None = typer.Option(
-        None, "--tile-size", help="Tile side in metres (default: 256 pixels)."
+        None, "--tile-size", help="Tile side in metres (default: 512 pixels, 5.12 km at 10 m)."
     ),
     bands: str | None = typer.Option(
         None, "--bands", help="Comma-separated bands (default: B02,B03,B04,B08 for S2)."

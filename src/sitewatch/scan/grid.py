@@ -32,7 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from sitewatch.errors import InputError
 from sitewatch.geo import WGS84, to_crs
 
-DEFAULT_TILE_SIZE_M = 2560.0
+DEFAULT_TILE_SIZE_M = 5120.0
 DEFAULT_RESOLUTION_M = 10.0
 
 

@@ -70,8 +70,15 @@ from sitewatch.scan.tasks import (
 from sitewatch.workspace import Workspace
 
 T = TypeVar("T")
-TILE_PIXELS = 256
-IN_FLIGHT_PER_THREAD = 4
+#: Default tile side, pixels (5.12 km at 10 m). Dask's guidance is tasks of 100 ms or more:
+#: each task costs the client and scheduler a fixed few milliseconds (6-7 ms here, measured
+#: in the client's event loop), which on a 2-core machine is taken from the workers. A
+#: 256 px tile takes a worker ~40 ms; a 512 px tile ~130 ms, so the fixed cost per km2
+#: falls four-fold (benchmarks/scan_throughput.py measures both).
+TILE_PIXELS = 512
+#: Tasks submitted per worker thread: enough that a worker never waits while the client is
+#: busy committing a batch of results.
+IN_FLIGHT_PER_THREAD = 16
 #: Finished tiles are committed together, at most this many or this old: a transaction per
 #: tile cost the client (which shares the cores with the workers) more CPU than storing the
 #: tile's rows, and a kill now loses at most half a second of results.
@@ -79,10 +86,10 @@ COMMIT_BATCH_TILES = 64
 COMMIT_EVERY_S = 0.5
 #: Tiles without imagery are recorded in batches of this many.
 EMPTY_BATCH_TILES = 500
-#: Tiles per side of a block that one worker gets whole (4 x 256 px = 1024 px, the block
-#: size of Sentinel-2 COGs): neighbouring tiles read the same compressed blocks, and a
-#: worker that has them decodes each once, where two workers would both decode it.
-AFFINITY_TILES = 4
+#: Side, pixels, of a block of tiles that one worker gets whole (1024 px, the block size of
+#: Sentinel-2 COGs): neighbouring tiles read the same compressed blocks, and a worker that
+#: has them decodes each once, where two workers would both decode it.
+AFFINITY_PX = 1024
 #: glibc's allocator settings in local worker processes, bytes. Dask's nanny sets
 #: MALLOC_TRIM_THRESHOLD_=64 KB (so that freed memory shows in its memory reports), which
 #: also freezes glibc's adaptive mmap threshold at 128 KB: every tile-sized numpy array
@@ -566,18 +573,17 @@ def _with_worker_affinity(
 ) -> list[tuple[TileTask, BaseGeometry, str | None]]:
     """The tasks in submission order, each with the worker it should run on.
 
-    Tiles are grouped in blocks of ``AFFINITY_TILES`` x ``AFFINITY_TILES``; each block goes
-    whole to one worker (blocks dealt round robin), and the workers' queues are interleaved
-    so that every worker always has its next tiles in flight. A worker that runs dry may
-    still take others' tiles (``allow_other_workers``): affinity is a preference.
+    Tiles are grouped in blocks of about ``AFFINITY_PX`` pixels a side
+    (:func:`affinity_block`); each block goes whole to one worker (blocks dealt round
+    robin), and the workers' queues are interleaved so that every worker always has its
+    next tiles in flight. A worker that runs dry may still take others' tiles
+    (``allow_other_workers``): affinity is a preference.
     """
     if len(workers) < 2:
         return [(task, outline, None) for task, outline in tasks]
     blocks: dict[tuple[int, int, int], list[tuple[TileTask, BaseGeometry]]] = {}
     for task, outline in tasks:
-        tile = task.tile
-        block = (tile.epsg, tile.row // AFFINITY_TILES, tile.col // AFFINITY_TILES)
-        blocks.setdefault(block, []).append((task, outline))
+        blocks.setdefault(affinity_block(task.tile), []).append((task, outline))
     queues: list[list[tuple[TileTask, BaseGeometry, str | None]]] = [[] for _ in workers]
     for number, block in enumerate(sorted(blocks)):
         queues[number % len(workers)].extend(
@@ -587,6 +593,12 @@ def _with_worker_affinity(
     for position in range(max(len(queue) for queue in queues)):
         interleaved.extend(queue[position] for queue in queues if position < len(queue))
     return interleaved
+
+
+def affinity_block(tile: Tile) -> tuple[int, int, int]:
+    """The block of neighbouring tiles ``tile`` belongs to: (zone, block row, block col)."""
+    per_side = max(1, AFFINITY_PX // tile.pixels)
+    return tile.epsg, tile.row // per_side, tile.col // per_side
 
 
 def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) -> dict[str, Any]:
