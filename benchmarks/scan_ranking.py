@@ -130,18 +130,27 @@ from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import rasterio  # noqa: E402
-import shapely  # noqa: E402
-from rasterio.features import geometry_mask  # noqa: E402
-from shapely.geometry import mapping, shape  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from measure import save_results  # noqa: E402
 from sitewatch.analysis.siamese import S2_10_BANDS, SiameseChange  # noqa: E402
 from sitewatch.db.models import ScanTile  # noqa: E402
-from sitewatch.imagery.ingest import add_scenes  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city  # noqa: E402
 from sitewatch.ml.training import HOLDOUT_FRACTION  # noqa: E402
 from sitewatch.scan import tasks  # noqa: E402
+
+# The ranker was fitted under the same rules: one definition of tiles, windows and label.
+from sitewatch.scan.ranker_fit import (  # noqa: E402
+    AFTER,
+    BEFORE,
+    MIN_CHANGE_PX,
+    TILE_SIZE_M,
+    CityLabels,
+    city_dates,
+    ingest_cities,
+    precision_at,
+    write_aoi,
+)
 from sitewatch.scan.runner import ScanRequest, prepare_scan, run_scan  # noqa: E402
 from sitewatch.workspace import Workspace, init_workspace, open_workspace  # noqa: E402
 
@@ -149,11 +158,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "oscd"
 RESULTS = ROOT / "benchmarks" / "results" / "scan_ranking.json"
 TRAIN_ONLY_RESULTS = ROOT / "benchmarks" / "results" / "scan_ranking_train_only.json"
-MIN_CHANGE_PX = 40
-CHANGE_LABEL = 2
-TILE_SIZE_M = 640.0
-BEFORE = "2015-01-01/2016-12-31"
-AFTER = "2017-01-01/2018-12-31"
 KS = (5, 10, 20)
 RANDOM_RANKINGS = 1000
 UNSUPERVISED = ("irmad", "cva")
@@ -175,38 +179,6 @@ SUPERSEDED_TILE_PX = 64
 
 
 @dataclass(frozen=True)
-class CityLabels:
-    """One city's change labels on the 10 m grid of ``imgs_1`` and its held-out rows."""
-
-    name: str
-    change: np.ndarray  # bool (rows, cols)
-    transform: rasterio.Affine
-    holdout_from_row: int
-
-    @classmethod
-    def load(cls, city: str) -> CityLabels:
-        (grid_file,) = (DATA / "images" / city / "imgs_1").glob("*_B02.tif")
-        with rasterio.open(grid_file) as grid:
-            transform, shape_ = grid.transform, grid.shape
-        with rasterio.open(DATA / "train_labels" / city / "cm" / f"{city}-cm.tif") as labels:
-            change = labels.read(1) == CHANGE_LABEL
-        if change.shape != shape_:
-            raise SystemExit(f"{city}: label {change.shape} is not on the imgs_1 grid {shape_}")
-        rows = change.shape[0]
-        return cls(city, change, transform, rows - round(rows * HOLDOUT_FRACTION))
-
-    def inside(self, outline: shapely.Geometry) -> np.ndarray | None:
-        """Label pixels whose centre is inside the lon/lat ``outline`` (None: none are)."""
-        rows, cols = self.change.shape
-        left, top = self.transform.c, self.transform.f
-        right, bottom = self.transform * (cols, rows)
-        if not outline.intersects(shapely.box(left, bottom, right, top)):
-            return None
-        mask = geometry_mask([outline], self.change.shape, self.transform, invert=True)
-        return mask if mask.any() else None
-
-
-@dataclass(frozen=True)
 class RankedTile:
     key: str
     score: float
@@ -221,46 +193,21 @@ class RankedTile:
 # ---------------------------------------------------------------- the workspace
 
 
-def city_dates(city: str) -> tuple[datetime, datetime]:
-    text = (DATA / "images" / city / "dates.txt").read_text()
-    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    first, second = (
-        datetime.strptime(values[key].strip(), "%Y%m%d") for key in ("date_1", "date_2")
-    )
-    return first, second
-
-
 def check_windows(cities: tuple[str, ...]) -> None:
     """Every city's first date in BEFORE and second in AFTER, or the scan would mix them."""
     windows = [tuple(datetime.fromisoformat(day) for day in w.split("/")) for w in (BEFORE, AFTER)]
     for city in cities:
-        for when, (start, end) in zip(city_dates(city), windows, strict=True):
+        for when, (start, end) in zip(city_dates(DATA, city), windows, strict=True):
             if not start <= when <= end:
                 raise SystemExit(
                     f"{city}: {when:%Y-%m-%d} is outside {start:%Y-%m-%d}/{end:%Y-%m-%d}"
                 )
 
 
-def ingest(workspace: Workspace, cities: tuple[str, ...]) -> None:
-    for city in cities:
-        for number, when in enumerate(city_dates(city), start=1):
-            with workspace.session() as session:
-                add_scenes(
-                    session,
-                    [DATA / "images" / city / f"imgs_{number}"],
-                    datetime_text=f"{when:%Y-%m-%d}T10:30:00Z",
-                )
-
-
-def write_aoi(cities: tuple[str, ...], path: Path) -> Path:
-    """The union of the cities' footprint GeoJSONs, as one GeoJSON file."""
-    shapes = []
-    for city in cities:
-        collection = json.loads((DATA / "images" / city / f"{city}.geojson").read_text())
-        shapes += [shape(feature["geometry"]) for feature in collection["features"]]
-    feature = {"type": "Feature", "properties": {}, "geometry": mapping(shapely.union_all(shapes))}
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    return path
+def holdout_from_row(city: CityLabels) -> int:
+    """The first row of the city's held-out bottom rows (never seen by the siamese weights)."""
+    rows = city.change.shape[0]
+    return rows - round(rows * HOLDOUT_FRACTION)
 
 
 # ---------------------------------------------------------------- scanning and ranking
@@ -294,7 +241,7 @@ def scan_and_rank(
                 continue
             covered = True
             change_px += int(np.count_nonzero(city.change & inside))
-            held_out &= bool(inside[: city.holdout_from_row].sum() == 0)
+            held_out &= bool(inside[: holdout_from_row(city)].sum() == 0)
         ranked.append(RankedTile(key, float(score), change_px, held_out and covered))
     ranked.sort(key=lambda tile: (-tile.score, tile.key))
     info = {
@@ -313,18 +260,7 @@ def precision(ranked: list[RankedTile]) -> dict[str, float]:
     """Expected P@k over every order of tied scores (the amended measure)."""
     scores = np.array([tile.score for tile in ranked])
     changed = np.array([tile.changed for tile in ranked], dtype=float)
-    result = {}
-    for k in KS:
-        hits, taken = 0.0, 0
-        for value in np.unique(scores)[::-1]:
-            group = scores == value
-            take = min(int(group.sum()), k - taken)
-            hits += changed[group].mean() * take
-            taken += take
-            if taken == k:
-                break
-        result[f"p@{k}"] = hits / k
-    return result
+    return {f"p@{k}": precision_at(scores, changed, k) for k in KS}
 
 
 def precision_by_key(ranked: list[RankedTile]) -> dict[str, float]:
@@ -488,6 +424,40 @@ def print_training(
     return all_floor, held_floor
 
 
+def training_report(
+    train: dict[tuple[str, str], list[RankedTile]],
+    steps: dict,
+    ranker_cv: dict,
+    runs: dict,
+    floors_: dict,
+) -> dict:
+    """The part of a report both modes share: the rules, the selection and every training
+    configuration's precision (and, by tile key, the first run's measure)."""
+    return {
+        "windows": {"before": BEFORE, "after": AFTER},
+        "tile_size_m": TILE_SIZE_M,
+        "tile_contains_change": f">= {MIN_CHANGE_PX} labelled change pixels (10 m)",
+        "precision": "expected P@k over every order of tied tile scores",
+        "selection": steps,
+        "ranker_cross_validation": ranker_cv,
+        "train": {
+            "/".join(config): {
+                "in_sample": config in FITTED,
+                "all": precision(ranked),
+                "held_out": precision(held_out(ranked)),
+                "ties_by_key": {
+                    "all": precision_by_key(ranked),
+                    "held_out": precision_by_key(held_out(ranked)),
+                },
+                "tiles_tied_at_top": top_ties(ranked),
+                "run": runs["/".join(config)],
+            }
+            for config, ranked in train.items()
+        },
+        "train_floors": floors_,
+    }
+
+
 def report_training(
     train: dict[tuple[str, str], list[RankedTile]],
     chosen: tuple[str, str],
@@ -502,27 +472,12 @@ def report_training(
     report = {
         "benchmark": "scan_ranking --train-only (no validation city read)",
         "cities": {"train": list(TRAIN_CITIES)},
-        "windows": {"before": BEFORE, "after": AFTER},
-        "tile_size_m": TILE_SIZE_M,
-        "tile_contains_change": f">= {MIN_CHANGE_PX} labelled change pixels (10 m)",
-        "precision": "expected P@k over every order of tied tile scores",
-        "selection": steps,
-        "ranker_cross_validation": ranker_cv,
-        "train": {
-            "/".join(config): {
-                "in_sample": config in FITTED,
-                "all": precision(ranked),
-                "held_out": precision(held_out(ranked)),
-                "tiles_tied_at_top": top_ties(ranked),
-                "run": runs["/".join(config)],
-            }
-            for config, ranked in train.items()
-        },
-        "train_floors": {"all": all_floor, "held_out": held_floor},
+        **training_report(
+            train, steps, ranker_cv, runs, {"all": all_floor, "held_out": held_floor}
+        ),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    TRAIN_ONLY_RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {TRAIN_ONLY_RESULTS.relative_to(ROOT)} in {report['seconds']} s")
+    save_results(TRAIN_ONLY_RESULTS, report)
 
 
 def main() -> None:
@@ -550,12 +505,12 @@ def main() -> None:
         else:
             folder.mkdir(parents=True, exist_ok=True)
             workspace = stack.enter_context(init_workspace(folder / "ws"))
-        ingest(workspace, cities)  # a scene already in the catalog is left as it is
+        ingest_cities(workspace, DATA, cities)  # a scene already in the catalog is left as it is
         client = stack.enter_context(
             Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
         )
-        train_aoi = write_aoi(TRAIN_CITIES, Path(folder) / "train.geojson")
-        train_labels = [CityLabels.load(city) for city in TRAIN_CITIES]
+        train_aoi = write_aoi(DATA, TRAIN_CITIES, Path(folder) / "train.geojson")
+        train_labels = [CityLabels.load(DATA, city) for city in TRAIN_CITIES]
         train: dict[tuple[str, str], list[RankedTile]] = {}
         runs = {}
         for method, score in CONFIGURATIONS:
@@ -584,8 +539,8 @@ def main() -> None:
                 f"{'/'.join(chosen)} the default, then run again (validation not scanned)"
             )
             sys.exit(1)
-        validation_aoi = write_aoi(VALIDATION_CITIES, Path(folder) / "validation.geojson")
-        validation_labels = [CityLabels.load(city) for city in VALIDATION_CITIES]
+        validation_aoi = write_aoi(DATA, VALIDATION_CITIES, Path(folder) / "validation.geojson")
+        validation_labels = [CityLabels.load(DATA, city) for city in VALIDATION_CITIES]
         validation, validation_run = scan_and_rank(
             workspace, client, validation_aoi, validation_labels
         )
@@ -637,28 +592,10 @@ def main() -> None:
         "through": "sitewatch.scan.runner (prepare_scan/run_scan, in-process Dask client)",
         "area": "OSCD validation cities pooled as one AOI (union of footprints)",
         "cities": {"train": list(TRAIN_CITIES), "validation": list(VALIDATION_CITIES)},
-        "windows": {"before": BEFORE, "after": AFTER},
-        "tile_size_m": TILE_SIZE_M,
-        "tile_contains_change": f">= {MIN_CHANGE_PX} labelled change pixels (10 m)",
-        "precision": "expected P@k over every order of tied tile scores",
-        "selection": steps,
-        "ranker_cross_validation": ranker_cv,
+        **training_report(
+            train, steps, ranker_cv, runs, {"all": all_floor, "held_out": held_floor}
+        ),
         "first_selection_ties_by_key": first_steps,
-        "train": {
-            "/".join(config): {
-                "in_sample": config in FITTED,
-                "all": precision(ranked),
-                "held_out": precision(held_out(ranked)),
-                "ties_by_key": {
-                    "all": precision_by_key(ranked),
-                    "held_out": precision_by_key(held_out(ranked)),
-                },
-                "tiles_tied_at_top": top_ties(ranked),
-                "run": runs["/".join(config)],
-            }
-            for config, ranked in train.items()
-        },
-        "train_floors": {"all": all_floor, "held_out": held_floor},
         "validation": {"precision": precision(validation), **valid_floor, "run": validation_run},
         "validation_first_choice": {
             "note": "the first run's choice (ties broken by tile key); invalid, see docstring",
@@ -676,8 +613,7 @@ def main() -> None:
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)} in {report['seconds']} s")
+    save_results(RESULTS, report)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from sitewatch.imagery.ingest import add_scenes  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, oscd_root  # noqa: E402
 from sitewatch.scan import ranker, tasks  # noqa: E402
 from sitewatch.scan.runner import ScanRequest, prepare_scan  # noqa: E402
-from sitewatch.workspace import init_workspace  # noqa: E402
+from sitewatch.workspace import Workspace, init_workspace  # noqa: E402
 
 TILE_SIZE_M = 640.0
 BEFORE = "2015-01-01/2016-12-31"
@@ -80,13 +80,20 @@ class CityLabels:
             raise SystemExit(f"{city}: labels {change.shape} are not on the grid {grid_shape}")
         return cls(city, change, transform)
 
-    def count(self, outline: shapely.Geometry) -> tuple[int, int]:
-        """(label pixels, change pixels) whose centre is inside the lon/lat ``outline``."""
+    def inside(self, outline: shapely.Geometry) -> np.ndarray | None:
+        """Label pixels whose centre is inside the lon/lat ``outline`` (None: none are)."""
         rows, cols = self.change.shape
         right, bottom = self.transform @ (cols, rows)
         if not outline.intersects(shapely.box(self.transform.c, bottom, right, self.transform.f)):
+            return None
+        mask = geometry_mask([outline], self.change.shape, self.transform, invert=True)
+        return mask if mask.any() else None
+
+    def count(self, outline: shapely.Geometry) -> tuple[int, int]:
+        """(label pixels, change pixels) whose centre is inside the lon/lat ``outline``."""
+        inside = self.inside(outline)
+        if inside is None:
             return 0, 0
-        inside = geometry_mask([outline], self.change.shape, self.transform, invert=True)
         return int(inside.sum()), int(np.count_nonzero(self.change & inside))
 
 
@@ -96,6 +103,19 @@ def city_dates(root: Path, city: str) -> tuple[datetime, datetime]:
     return tuple(  # type: ignore[return-value]
         datetime.strptime(values[key].strip(), "%Y%m%d") for key in ("date_1", "date_2")
     )
+
+
+def ingest_cities(workspace: Workspace, root: Path, cities: tuple[str, ...]) -> None:
+    """Both dates of every city, each dated by its ``dates.txt`` (the file names carry
+    production times, not acquisition dates)."""
+    for city in cities:
+        for number, when in enumerate(city_dates(root, city), start=1):
+            with workspace.session() as session:
+                add_scenes(
+                    session,
+                    [root / "images" / city / f"imgs_{number}"],
+                    datetime_text=f"{when:%Y-%m-%d}T10:30:00Z",
+                )
 
 
 def write_aoi(root: Path, cities: tuple[str, ...], path: Path) -> Path:
@@ -145,14 +165,7 @@ def training_tiles(
         tempfile.TemporaryDirectory(prefix="ranker-fit-") as folder,
         init_workspace(Path(folder) / "ws") as workspace,
     ):
-        for city in cities:
-            for number, when in enumerate(city_dates(root, city), start=1):
-                with workspace.session() as session:
-                    add_scenes(
-                        session,
-                        [root / "images" / city / f"imgs_{number}"],
-                        datetime_text=f"{when:%Y-%m-%d}T10:30:00Z",
-                    )
+        ingest_cities(workspace, root, cities)
         request = ScanRequest(
             aoi=str(write_aoi(root, cities, Path(folder) / "aoi.geojson")),
             before=BEFORE,
