@@ -126,12 +126,16 @@ def test_like_scan_ranks_the_planted_compounds_first(
     assert set(TILE_KEY.findall(table.stdout)) == first_three
     assert "0.780" in table.stdout
 
-    # Without --json, the (here resumed) scan prints its top ten look-alikes as that table.
+    # Without --json, the (here resumed) scan prints its ten best tiles by score, then its
+    # top ten look-alikes, as those tables.
     again = _scan(like_workspace, scheduler, "--like", synthetic.EXEMPLAR_SITE)
     assert again.exit_code == 0, again.output
     assert f"resumed {outcome['scan']}: 0 of 16 tiles run now" in again.stdout
-    assert f"tiles most like {synthetic.EXEMPLAR_SITE}:" in again.stdout
-    assert TILE_KEY.findall(again.stdout) == [row["tile"] for row in top_like]
+    best, _, alike = again.stdout.partition(f"tiles most like {synthetic.EXEMPLAR_SITE}:")
+    assert "best tiles by ranker" in best
+    assert TILE_KEY.findall(best) == [row["tile"] for row in by_score[:10]]
+    assert TILE_KEY.findall(alike) == [row["tile"] for row in top_like]
+    assert outcome["top_tiles"] == by_score[:10]
 
 
 def test_list_tiles_keeps_done_tiles_and_puts_missing_likeness_last(

@@ -21,8 +21,9 @@ from sitewatch.scan.tasks import (
 )
 from sitewatch.workspace import Workspace
 
-#: Tiles ``sitewatch scan --like`` lists when it finishes: the answer at a glance.
-TOP_LIKE_TILES = 10
+#: Tiles ``sitewatch scan`` lists when it finishes (best by score, and by likeness with
+#: ``--like``): the answer at a glance; ``scan-tiles`` lists them all.
+TOP_TILES = 10
 
 
 def scan(
@@ -112,9 +113,8 @@ def scan(
                 progress.update(bar, completed=update.finished)
 
             outcome = run_scan(workspace, plan, client, on_progress=advance)
-        top_like = (
-            _ranked_rows(workspace, outcome.scan_id, "like", TOP_LIKE_TILES) if like else None
-        )
+        top_tiles = _ranked_rows(workspace, outcome.scan_id, "score", TOP_TILES)
+        top_like = _ranked_rows(workspace, outcome.scan_id, "like", TOP_TILES) if like else None
     if json_out:
         print_json(
             {
@@ -123,6 +123,7 @@ def scan(
                 "tiles": outcome.tiles_total,
                 "tiles_run": outcome.tiles_run,
                 "summary": outcome.summary,
+                "top_tiles": top_tiles,
                 "top_like_tiles": top_like,
             }
         )
@@ -135,6 +136,13 @@ def scan(
         f"{summary['candidates']} candidates",
         highlight=False,
     )
+    if top_tiles:
+        console.print(
+            f"best tiles by {plan.parameters['tile_score']} "
+            f"(all: sitewatch scan-tiles {outcome.scan_id}):",
+            highlight=False,
+        )
+        console.print(tiles_table(top_tiles))
     if top_like is not None:
         console.print(f"tiles most like {', '.join(like)}:", highlight=False)
         console.print(tiles_table(top_like))
@@ -195,21 +203,24 @@ def _ranked_rows(
 
 
 def tiles_table(rows: list[dict[str, Any]]) -> Table:
-    """Ranked tiles (rows of :func:`sitewatch.scan.store.tile_to_dict`) as a table."""
+    """Ranked tiles (rows of :func:`sitewatch.scan.store.tile_to_dict`) as a table; the
+    like score column only for a scan run with exemplars (``--like``)."""
+    with_like = any(row["like_score"] is not None for row in rows)
     table = Table()
     table.add_column("rank", justify="right")
     for name in ("tile", "lon", "lat"):
         table.add_column(name, no_wrap=True)  # a broken key or coordinate cannot be copied
-    for name in ("score", "like score", "candidates"):
+    for name in ("score", "like score", "candidates") if with_like else ("score", "candidates"):
         table.add_column(name, justify="right")
     for row in rows:
+        like = [_number(row["like_score"], "{:.3f}")] if with_like else []
         table.add_row(
             str(row["rank"]),
             row["tile"],
             f"{row['lon']:.4f}",
             f"{row['lat']:.4f}",
             _number(row["score"], "{:.4g}"),
-            _number(row["like_score"], "{:.3f}"),
+            *like,
             str(row["candidates"]),
         )
     return table
