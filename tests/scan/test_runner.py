@@ -146,6 +146,8 @@ def test_batches_close_on_size_or_age() -> None:
         ([None, "--after", "2020-13-01/2021-01-01"], "--after"),
         ([None, "--method", "nope"], "unknown change method"),
         ([None, "--tile-size", "105"], "tile size"),
+        ([None, "--tile-score", "area"], "unknown tile score 'area'"),
+        ([None, "--method", "irmad", "--tile-score", "ranker"], "fitted on cva"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
