@@ -44,6 +44,10 @@ def test_list_and_show(triage: RunCli) -> None:
     # These rows were written without a real scan grid: the chips cannot be drawn, and show says
     # why instead of failing (the engine-made case is in tests/scan/test_runner.py).
     assert "chips: not drawn: " in shown.output and "no bands or resolution" in shown.output
+    drawn = json.loads(triage("candidates", "chips", "--limit", "1", "--json").output)
+    assert [(row["id"], row["problem"]) for row in drawn] == [
+        ("c-high", "chips: scan scan-1 records no bands or resolution")
+    ]
     data = json.loads(triage("candidates", "show", "c-high", "--json").output)
     assert data["chips"] == {} and "no bands or resolution" in data["chips_problem"]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,3 +215,19 @@ def test_threshold_defaults_to_the_method_s_own(scan_workspace: Workspace) -> No
     assert chosen.settings.threshold == 0.9
     with pytest.raises(InputError, match="unknown tile score 'area'"):
         prepare_scan(scan_workspace, _request(tile_score="area"))
+
+
+def test_candidates_chips_draws_the_best_candidates_once(
+    scan_workspace: Workspace, client: Client
+) -> None:
+    run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    command = ["--workspace", str(scan_workspace.root), "candidates", "chips", "--json"]
+    first = CliRunner().invoke(app, command)
+    assert first.exit_code == 0, first.output
+    (row,) = json.loads(first.stdout)
+    assert row["problem"] is None and Path(row["before"]).is_file()
+    stamp = Path(row["after"]).stat().st_mtime_ns
+    again = CliRunner().invoke(app, command[:-1])
+    assert again.exit_code == 0, again.output
+    assert f"{row['id']}  score" in again.stdout and "_{before,after}.png" in again.stdout
+    assert Path(row["after"]).stat().st_mtime_ns == stamp  # stored and reused, not redrawn

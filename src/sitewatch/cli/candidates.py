@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
@@ -12,13 +14,15 @@ from sitewatch.scan.candidates import (
     STATUSES,
     candidate_to_dict,
     dismiss_candidate,
+    draw_chips,
     list_candidates,
     open_candidate,
     promote_candidate,
 )
 
 candidates_app = typer.Typer(
-    help="Scan candidates: list, show, promote to a site, dismiss.", no_args_is_help=True
+    help="Scan candidates: list, draw chips, show, promote to a site, dismiss.",
+    no_args_is_help=True,
 )
 
 CANDIDATE = typer.Argument(..., metavar="CANDIDATE", help="Id of the candidate.")
@@ -71,6 +75,43 @@ def list_(
         )
     console.print(table)
     console.print(f"{len(rows)} candidate(s)")
+
+
+@candidates_app.command("chips")
+def chips(
+    ctx: typer.Context,
+    scan: str | None = typer.Option(None, "--scan", help="Only candidates of this scan."),
+    limit: int = typer.Option(20, "--limit", help="The best this many (by score)."),
+    include_known: bool = typer.Option(
+        False, "--include-known", help="Also candidates near a site already in the catalog."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Draw the before/after chips of the best new candidates, for triage by eye.
+
+    Each tile's imagery is read once for all of its candidates; chips already drawn are
+    reused. A candidate whose imagery cannot be read is listed with the reason.
+    """
+    with workspace_from(ctx) as workspace, workspace.session() as session:
+        found = list_candidates(
+            session, scan_id=scan, status="new", include_known=include_known, limit=limit
+        )
+        rows = [
+            {"id": c.id, "score": c.score, **dict(c.chips or {}), "problem": problem}
+            for c, problem in draw_chips(session, found)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    # One line each, not a table: ids and file names must stay whole to be copied.
+    for row in rows:
+        if row["problem"]:
+            drawn = f"not drawn: {row['problem']}"
+        else:
+            drawn = Path(row["after"]).name.replace("_after.png", "_{before,after}.png")
+        console.print(f"{row['id']}  score {row['score']:.3g}  {drawn}", highlight=False)
+    for folder in sorted({str(Path(row["after"]).parent) for row in rows if not row["problem"]}):
+        console.print(f"chips in {folder}", highlight=False)
 
 
 @candidates_app.command("show")

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Candidate, Scan
-from sitewatch.errors import InputError, NotFoundError
+from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import scene_plan
 from sitewatch.scan import quicklook
@@ -43,17 +43,49 @@ def ensure_chips(session: Session, candidate: Candidate) -> dict[str, str]:
     Sets ``candidate.chips`` in the caller's transaction. Raises a
     :class:`~sitewatch.errors.SitewatchError` when the imagery can no longer be read.
     """
-    existing = dict(candidate.chips or {})
-    if set(CHIP_NAMES) <= set(existing) and all(Path(p).is_file() for p in existing.values()):
-        return existing
+    if _has_chips(candidate):
+        return dict(candidate.chips)
+    _draw_tile(session, _scan_of(session, candidate), candidate.tile_key, [candidate])
+    return dict(candidate.chips)
+
+
+def ensure_many_chips(session: Session, candidates: Sequence[Candidate]) -> dict[str, str]:
+    """Chips for every candidate that has none yet, reading each tile's imagery once for
+    all of its candidates (what triaging a scan's best candidates needs). Returns why a
+    candidate got none, by candidate id; the others have ``chips`` set in the caller's
+    transaction."""
+    missing: dict[tuple[str, str], list[Candidate]] = {}
+    for candidate in candidates:
+        if not _has_chips(candidate):
+            missing.setdefault((candidate.scan_id, candidate.tile_key), []).append(candidate)
+    problems: dict[str, str] = {}
+    for (_, tile_key), group in missing.items():
+        try:
+            _draw_tile(session, _scan_of(session, group[0]), tile_key, group)
+        except SitewatchError as error:
+            problems.update((candidate.id, str(error)) for candidate in group)
+    return problems
+
+
+def _has_chips(candidate: Candidate) -> bool:
+    existing = candidate.chips or {}
+    return set(CHIP_NAMES) <= set(existing) and all(Path(p).is_file() for p in existing.values())
+
+
+def _scan_of(session: Session, candidate: Candidate) -> Scan:
     scan = session.get(Scan, candidate.scan_id)
     if scan is None:
         raise NotFoundError(f"candidate {candidate.id!r} belongs to no scan in this workspace")
+    return scan
+
+
+def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Candidate]) -> None:
+    """Rebuild one tile's composites and draw the chips of ``candidates`` (all on it)."""
     parameters = scan.parameters or {}
     if not parameters.get("bands") or not parameters.get("resolution_m"):
         raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
     bands = list(parameters["bands"])
-    tile = tile_from_key(candidate.tile_key, scan.tile_size_m, parameters["resolution_m"])
+    tile = tile_from_key(tile_key, scan.tile_size_m, parameters["resolution_m"])
     task = TileTask(
         tile,
         _scenes(session, scan, tile, (scan.before_start, scan.before_end), bands),
@@ -61,20 +93,20 @@ def ensure_chips(session: Session, candidate: Candidate) -> dict[str, str]:
     )
     before, after = read_pair(task, bands)
     picks = rgb_indices(bands)
-    workspace = session.info["workspace"]
-    chips = quicklook.write_quicklooks(
-        before[picks],
-        after[picks],
-        object_box(candidate, tile),
-        workspace.products / "scans" / scan.id / "chips",
-        re.sub(r"[^A-Za-z0-9_.-]", "_", candidate.id.removeprefix(f"{scan.id}:")),
-        labels=(
-            _window_label(scan.before_start, scan.before_end),
-            _window_label(scan.after_start, scan.after_end),
-        ),
+    folder = session.info["workspace"].products / "scans" / scan.id / "chips"
+    labels = (
+        _window_label(scan.before_start, scan.before_end),
+        _window_label(scan.after_start, scan.after_end),
     )
-    candidate.chips = chips
-    return chips
+    for candidate in candidates:
+        candidate.chips = quicklook.write_quicklooks(
+            before[picks],
+            after[picks],
+            object_box(candidate, tile),
+            folder,
+            re.sub(r"[^A-Za-z0-9_.-]", "_", candidate.id.removeprefix(f"{scan.id}:")),
+            labels=labels,
+        )
 
 
 def object_box(candidate: Candidate, tile: Tile) -> tuple[int, int, int, int]:

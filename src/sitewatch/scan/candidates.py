@@ -31,7 +31,7 @@ from sitewatch.db.models import Candidate, Scan, Site
 from sitewatch.errors import ConflictError, InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import ledger
 from sitewatch.geo import distance_metres
-from sitewatch.scan.candidate_chips import ensure_chips
+from sitewatch.scan.candidate_chips import ensure_chips, ensure_many_chips
 
 STATUSES = ("new", "promoted", "dismissed")
 # A candidate this close to a catalog site is that site (or its surroundings), not a new one.
@@ -77,7 +77,8 @@ def list_candidates(
     include_known: bool = False,
     limit: int | None = None,
 ) -> list[Candidate]:
-    """Candidates by descending score; ``status`` None means every status."""
+    """Candidates by descending score, larger first among equal scores (strong objects
+    share the significance cap); ``status`` None means every status."""
     if status is not None and status not in STATUSES:
         raise InputError(
             f"must be one of {', '.join(STATUSES)} or all, got {status!r}", item="status"
@@ -86,7 +87,9 @@ def list_candidates(
         raise InputError(f"must be at least 1, got {limit}", item="limit")
     if scan_id is not None and session.get(Scan, scan_id) is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
-    query = select(Candidate).order_by(Candidate.score.desc(), Candidate.id)
+    query = select(Candidate).order_by(
+        Candidate.score.desc(), Candidate.area_m2.desc(), Candidate.id
+    )
     if scan_id is not None:
         query = query.where(Candidate.scan_id == scan_id)
     if status is not None:
@@ -115,6 +118,15 @@ def open_candidate(session: Session, candidate_id: str) -> tuple[Candidate, str 
     except SitewatchError as error:
         return candidate, str(error)
     return candidate, None
+
+
+def draw_chips(
+    session: Session, candidates: Sequence[Candidate]
+) -> list[tuple[Candidate, str | None]]:
+    """Each candidate with its chips drawn (in the caller's transaction) and why they could
+    not be (None when they were); one read of the imagery per tile."""
+    problems = ensure_many_chips(session, candidates)
+    return [(candidate, problems.get(candidate.id)) for candidate in candidates]
 
 
 def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
