@@ -28,6 +28,7 @@ import json
 import math
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,10 +87,6 @@ COMMIT_BATCH_TILES = 64
 COMMIT_EVERY_S = 0.5
 #: Tiles without imagery are recorded in batches of this many.
 EMPTY_BATCH_TILES = 500
-#: Side, pixels, of a block of tiles that one worker gets whole (1024 px, the block size of
-#: Sentinel-2 COGs): neighbouring tiles read the same compressed blocks, and a worker that
-#: has them decodes each once, where two workers would both decode it.
-AFFINITY_PX = 1024
 #: glibc's allocator settings in local worker processes, bytes. Dask's nanny sets
 #: MALLOC_TRIM_THRESHOLD_=64 KB (so that freed memory shows in its memory reports), which
 #: also freezes glibc's adaptive mmap threshold at 128 KB: every tile-sized numpy array
@@ -381,7 +378,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     local_config = {
         "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": WORKER_MMAP_THRESHOLD,
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": WORKER_TRIM_THRESHOLD,
-        # The runner already places tiles (worker affinity) and keeps few in flight; the
+        # The runner already places tiles (a stripe per worker) and keeps few in flight; the
         # scheduler's periodic rebalancing runs in this process, on the workers' cores.
         "distributed.scheduler.work-stealing": False,
         # The dashboard is off, so nothing reads the workers' statistical profiler (a stack
@@ -520,46 +517,52 @@ def _run_tasks(
     """Results as they finish, with at most ``IN_FLIGHT_PER_THREAD`` tasks per worker
     thread submitted.
 
-    Tasks go to the scheduler in chunks (one ``client.map`` per worker per chunk, refilled
-    when half of them have finished) rather than one ``submit`` each: every call is a
-    round trip between the client's thread and its event loop, and the client shares the
-    cores with the workers (one by one cost it 8.8 ms of CPU per task, chunks 6).
+    Each worker walks its own stripe of the area (:class:`TileQueues`) and is refilled
+    when half of its tasks have finished, in one ``client.map`` rather than one ``submit``
+    per task: every call is a round trip between the client's thread and its event loop,
+    and the client shares the cores with the workers.
     """
     from distributed import as_completed
 
     if not tasks:
         return
-    threads = sum(client.nthreads().values()) or 1
-    chunk = max(1, IN_FLIGHT_PER_THREAD * threads // 2)
-    queue = _with_worker_affinity(tasks, sorted(client.nthreads()))
-    outlines: dict[str, tuple[Tile, BaseGeometry]] = {}
-    position = 0
+    capacity = {
+        worker: IN_FLIGHT_PER_THREAD * threads for worker, threads in client.nthreads().items()
+    }
+    workers = sorted(capacity) or [None]
+    queues = TileQueues(tasks, workers)
+    in_flight = dict.fromkeys(workers, 0)
+    assigned: dict[str, tuple[Tile, BaseGeometry, str | None]] = {}
 
-    def submit_chunk() -> list[Any]:
-        nonlocal position
-        part, position = queue[position : position + chunk], position + chunk
-        futures: list[Any] = []
-        for worker in dict.fromkeys(worker for _, _, worker in part):
-            mine = [(task, outline) for task, outline, owner in part if owner == worker]
-            keys = [f"{plan.scan_id}-{task.tile.key}" for task, _ in mine]
-            outlines.update(
-                {key: (task.tile, outline) for key, (task, outline) in zip(keys, mine, strict=True)}
-            )
-            placement = {"workers": worker, "allow_other_workers": True} if worker else {}
-            futures += client.map(
+    def submit(worker: str | None, count: int) -> list[Any]:
+        part = queues.take(worker, count)
+        keys = [f"{plan.scan_id}-{task.tile.key}" for task, _ in part]
+        assigned.update(
+            {
+                key: (task.tile, outline, worker)
+                for key, (task, outline) in zip(keys, part, strict=True)
+            }
+        )
+        in_flight[worker] += len(part)
+        placement = {"workers": worker, "allow_other_workers": True} if len(workers) > 1 else {}
+        return (
+            client.map(
                 scan_tile,
-                [task for task, _ in mine],
+                [task for task, _ in part],
                 settings=plan.settings,
                 key=keys,
                 retries=1,
                 **placement,
             )
-        return futures
+            if part
+            else []
+        )
 
-    running = as_completed(submit_chunk() + submit_chunk())
-    in_flight = running.count()
+    running = as_completed(
+        [future for worker in workers for future in submit(worker, capacity.get(worker, 1))]
+    )
     for future in running:
-        tile, outline = outlines.pop(future.key)
+        tile, outline, worker = assigned.pop(future.key)
         try:
             result = future.result()
         except SitewatchError as error:
@@ -567,45 +570,45 @@ def _run_tasks(
         except Exception as error:  # a worker-side bug or a lost worker: keep scanning
             result = TileResult(tile.key, "failed", message=f"{type(error).__name__}: {error}")
         future.release()
-        in_flight -= 1
-        if in_flight <= chunk and position < len(queue):
-            following = submit_chunk()
-            running.update(following)
-            in_flight += len(following)
+        in_flight[worker] -= 1
+        limit = capacity.get(worker, 1)
+        if in_flight[worker] <= limit // 2:
+            running.update(submit(worker, limit - in_flight[worker]))
         yield tile, outline, result
 
 
-def _with_worker_affinity(
-    tasks: list[tuple[TileTask, BaseGeometry]], workers: list[str]
-) -> list[tuple[TileTask, BaseGeometry, str | None]]:
-    """The tasks in submission order, each with the worker it should run on.
+class TileQueues:
+    """Which tile each worker runs next: its own stripe of the area, then others' leftovers.
 
-    Tiles are grouped in blocks of about ``AFFINITY_PX`` pixels a side
-    (:func:`affinity_block`); each block goes whole to one worker (blocks dealt round
-    robin), and the workers' queues are interleaved so that every worker always has its
-    next tiles in flight. A worker that runs dry may still take others' tiles
-    (``allow_other_workers``): affinity is a preference.
+    The tasks come in raster order (zone by zone, north to south, west to east), and each
+    worker gets a contiguous run of them, a horizontal stripe. Neighbouring tiles read the
+    same compressed image blocks, and a worker decodes each block once into its own cache;
+    with tiles dealt out in small blocks, the blocks along every boundary between two
+    workers' tiles were decoded by both (a tile's reading cost 26 ms alone, ~35 ms with
+    two workers). A worker whose stripe is done takes tiles from the far end of the
+    longest remaining stripe, where its owner will not get to soon, so none waits idle.
     """
-    if len(workers) < 2:
-        return [(task, outline, None) for task, outline in tasks]
-    blocks: dict[tuple[int, int, int], list[tuple[TileTask, BaseGeometry]]] = {}
-    for task, outline in tasks:
-        blocks.setdefault(affinity_block(task.tile), []).append((task, outline))
-    queues: list[list[tuple[TileTask, BaseGeometry, str | None]]] = [[] for _ in workers]
-    for number, block in enumerate(sorted(blocks)):
-        queues[number % len(workers)].extend(
-            (task, outline, workers[number % len(workers)]) for task, outline in blocks[block]
-        )
-    interleaved = []
-    for position in range(max(len(queue) for queue in queues)):
-        interleaved.extend(queue[position] for queue in queues if position < len(queue))
-    return interleaved
 
+    def __init__(self, tasks: list[tuple[TileTask, BaseGeometry]], workers: list[str | None]):
+        share = math.ceil(len(tasks) / len(workers))
+        self._queues = {
+            worker: deque(tasks[number * share : (number + 1) * share])
+            for number, worker in enumerate(workers)
+        }
 
-def affinity_block(tile: Tile) -> tuple[int, int, int]:
-    """The block of neighbouring tiles ``tile`` belongs to: (zone, block row, block col)."""
-    per_side = max(1, AFFINITY_PX // tile.pixels)
-    return tile.epsg, tile.row // per_side, tile.col // per_side
+    def take(self, worker: str | None, count: int) -> list[tuple[TileTask, BaseGeometry]]:
+        """Up to ``count`` tasks for ``worker``: from the front of its stripe, then from the
+        back of the longest other one."""
+        own, taken = self._queues[worker], []
+        while len(taken) < count:
+            if own:
+                taken.append(own.popleft())
+                continue
+            donor = max(self._queues.values(), key=len)
+            if not donor:
+                break
+            taken.append(donor.pop())
+        return taken
 
 
 def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) -> dict[str, Any]:
