@@ -22,10 +22,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Candidate, Scan
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
+from sitewatch.imagery.chips import true_colour_bands
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import scene_plan
 from sitewatch.scan import quicklook
@@ -33,27 +35,14 @@ from sitewatch.scan.composite import TileScene, tile_scene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject, tile_from_key
 from sitewatch.scan.tasks import TileTask, read_pair
 
-RGB_BANDS = ("B04", "B03", "B02")
 CHIP_NAMES = ("before", "after")
 
 
-def ensure_chips(session: Session, candidate: Candidate) -> dict[str, str]:
-    """The candidate's chip paths (``before``, ``after``), drawn now if not on disk yet.
-
-    Sets ``candidate.chips`` in the caller's transaction. Raises a
-    :class:`~sitewatch.errors.SitewatchError` when the imagery can no longer be read.
-    """
-    if _has_chips(candidate):
-        return dict(candidate.chips)
-    _draw_tile(session, _scan_of(session, candidate), candidate.tile_key, [candidate])
-    return dict(candidate.chips)
-
-
-def ensure_many_chips(session: Session, candidates: Sequence[Candidate]) -> dict[str, str]:
-    """Chips for every candidate that has none yet, reading each tile's imagery once for
-    all of its candidates (what triaging a scan's best candidates needs). Returns why a
-    candidate got none, by candidate id; the others have ``chips`` set in the caller's
-    transaction."""
+def ensure_chips(session: Session, candidates: Sequence[Candidate]) -> dict[str, str]:
+    """Chips for every candidate that has none on disk yet, reading each tile's imagery
+    once for all of its candidates (one candidate opened, or a scan's best ones triaged).
+    Returns why a candidate got none, by candidate id (the imagery can no longer be read,
+    say); the others have ``chips`` set in the caller's transaction."""
     missing: dict[tuple[str, str], list[Candidate]] = {}
     for candidate in candidates:
         if not _has_chips(candidate):
@@ -86,13 +75,14 @@ def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Can
         raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
     bands = list(parameters["bands"])
     tile = tile_from_key(tile_key, scan.tile_size_m, parameters["resolution_m"])
+    outline = tile.lonlat_outline()
     task = TileTask(
         tile,
-        _scenes(session, scan, tile, (scan.before_start, scan.before_end), bands),
-        _scenes(session, scan, tile, (scan.after_start, scan.after_end), bands),
+        _scenes(session, scan, tile, outline, (scan.before_start, scan.before_end), bands),
+        _scenes(session, scan, tile, outline, (scan.after_start, scan.after_end), bands),
     )
     before, after = read_pair(task, bands)
-    picks = rgb_indices(bands)
+    picks = [bands.index(name) for name in true_colour_bands(bands)]
     folder = session.info["workspace"].products / "scans" / scan.id / "chips"
     labels = (
         _window_label(scan.before_start, scan.before_end),
@@ -123,20 +113,18 @@ def object_box(candidate: Candidate, tile: Tile) -> tuple[int, int, int, int]:
     return top, left, bottom, right
 
 
-def rgb_indices(band_names: Sequence[str]) -> list[int]:
-    """Red, green, blue when the bands have them, else the first (up to three) bands."""
-    names = list(band_names)
-    if all(band in names for band in RGB_BANDS):
-        return [names.index(band) for band in RGB_BANDS]
-    return list(range(min(3, len(names))))
-
-
 def _scenes(
-    session: Session, scan: Scan, tile: Tile, window: tuple[datetime, datetime], bands: list[str]
+    session: Session,
+    scan: Scan,
+    tile: Tile,
+    outline: BaseGeometry,
+    window: tuple[datetime, datetime],
+    bands: list[str],
 ) -> tuple[TileScene, ...]:
-    """The window's scenes over the tile that the catalog held when the scan was created."""
+    """The window's scenes over the tile (``outline``: its lon/lat outline) that the catalog
+    held when the scan was created."""
     found = []
-    for scene in find_scenes(session, tile.lonlat_outline(), *window):
+    for scene in find_scenes(session, outline, *window):
         if scene.created_at > scan.created_at:
             continue
         plan = scene_plan(scene, bands)

@@ -14,7 +14,6 @@ places under the old ones. :func:`nearest_site` is the one place that measures "
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,10 +27,10 @@ from sqlalchemy.orm import Session
 from sitewatch.catalog.records import SiteRecord, SourceRecord, record_to_dict
 from sitewatch.catalog.sites import add_site, to_record
 from sitewatch.db.models import Candidate, Scan, Site
-from sitewatch.errors import ConflictError, InputError, NotFoundError, SitewatchError
+from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.evidence import ledger
 from sitewatch.geo import distance_metres
-from sitewatch.scan.candidate_chips import ensure_chips, ensure_many_chips
+from sitewatch.scan.candidate_chips import ensure_chips
 
 STATUSES = ("new", "promoted", "dismissed")
 # A candidate this close to a catalog site is that site (or its surroundings), not a new one.
@@ -112,12 +111,8 @@ def open_candidate(session: Session, candidate_id: str) -> tuple[Candidate, str 
     """The candidate with its chips drawn (in the caller's transaction), and why they could
     not be drawn (None when they were): a candidate whose imagery has moved is still worth
     reading."""
-    candidate = get_candidate(session, candidate_id)
-    try:
-        ensure_chips(session, candidate)
-    except SitewatchError as error:
-        return candidate, str(error)
-    return candidate, None
+    ((candidate, problem),) = draw_chips(session, [get_candidate(session, candidate_id)])
+    return candidate, problem
 
 
 def draw_chips(
@@ -125,7 +120,7 @@ def draw_chips(
 ) -> list[tuple[Candidate, str | None]]:
     """Each candidate with its chips drawn (in the caller's transaction) and why they could
     not be (None when they were); one read of the imagery per tile."""
-    problems = ensure_many_chips(session, candidates)
+    problems = ensure_chips(session, candidates)
     return [(candidate, problems.get(candidate.id)) for candidate in candidates]
 
 
@@ -305,8 +300,7 @@ def _chip_files(session: Session, candidate: Candidate) -> Sequence[Path]:
     Imagery that can no longer be read is not a reason to refuse a decision: the payload
     then names no chips, and the ledger hashes the pictures that are there.
     """
-    with contextlib.suppress(SitewatchError):
-        ensure_chips(session, candidate)
+    ensure_chips(session, [candidate])  # a candidate it cannot draw keeps what it has
     root = Path(session.info["workspace"].root)
     paths = []
     for value in (candidate.chips or {}).values():
