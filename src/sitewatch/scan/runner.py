@@ -59,11 +59,11 @@ from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, t
 from sitewatch.scan.tasks import (
     DEFAULT_MIN_AREA_M2,
     DEFAULT_SCAN_METHOD,
-    TILE_SCORES,
     ScanSettings,
     TileResult,
     TileTask,
     check_tile_score,
+    check_tile_score_name,
     default_tile_score,
     scan_tile,
     threshold_for,
@@ -255,11 +255,8 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     check_method(request.method)
     if request.threshold is not None and not 0.0 < request.threshold < 1.0:
         raise InputError(f"must be between 0 and 1, got {request.threshold}", item="--threshold")
-    if request.tile_score is not None and request.tile_score not in TILE_SCORES:
-        raise InputError(
-            f"unknown tile score {request.tile_score!r} (known: {', '.join(TILE_SCORES)})",
-            item="--tile-score",
-        )
+    if request.tile_score is not None:
+        check_tile_score_name(request.tile_score)  # before any database read
     if not (math.isfinite(request.min_area_m2) and request.min_area_m2 >= 0):
         raise InputError(f"must be zero or more m2, got {request.min_area_m2}", item="--min-area")
     area = resolve_area(session, request.aoi, request.buffer_m)
@@ -526,10 +523,12 @@ def _run_tasks(
 
     if not tasks:
         return
-    capacity = {
-        worker: IN_FLIGHT_PER_THREAD * threads for worker, threads in client.nthreads().items()
-    }
-    workers = sorted(capacity) or [None]
+    # No worker known yet (a remote cluster still starting): one task at a time, anywhere.
+    capacity: dict[str | None, int] = {
+        worker: IN_FLIGHT_PER_THREAD * threads
+        for worker, threads in sorted(client.nthreads().items())
+    } or {None: 1}
+    workers = list(capacity)
     queues = TileQueues(tasks, workers)
     in_flight = dict.fromkeys(workers, 0)
     assigned: dict[str, tuple[Tile, BaseGeometry, str | None]] = {}
@@ -559,7 +558,7 @@ def _run_tasks(
         )
 
     running = as_completed(
-        [future for worker in workers for future in submit(worker, capacity.get(worker, 1))]
+        [future for worker in workers for future in submit(worker, capacity[worker])]
     )
     for future in running:
         tile, outline, worker = assigned.pop(future.key)
@@ -571,7 +570,7 @@ def _run_tasks(
             result = TileResult(tile.key, "failed", message=f"{type(error).__name__}: {error}")
         future.release()
         in_flight[worker] -= 1
-        limit = capacity.get(worker, 1)
+        limit = capacity[worker]
         if in_flight[worker] <= limit // 2:
             running.update(submit(worker, limit - in_flight[worker]))
         yield tile, outline, result

@@ -263,12 +263,17 @@ def default_tile_score(method: str, band_names: Sequence[str]) -> str:
     return DEFAULT_TILE_SCORE if ranker.supports(method, band_names) else FALLBACK_TILE_SCORE
 
 
-def check_tile_score(name: str, method: str, band_names: Sequence[str]) -> None:
-    """Fail before any reading when ``name`` is unknown or cannot rank this scan."""
+def check_tile_score_name(name: str) -> None:
+    """Fail when ``name`` is not one of :data:`TILE_SCORES`."""
     if name not in TILE_SCORES:
         raise InputError(
             f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})", item="--tile-score"
         )
+
+
+def check_tile_score(name: str, method: str, band_names: Sequence[str]) -> None:
+    """Fail before any reading when ``name`` is unknown or cannot rank this scan."""
+    check_tile_score_name(name)
     if name == "ranker" and not ranker.supports(method, band_names):
         raise InputError(
             f"the ranker tile score was fitted on {ranker.FITTED_METHOD} with bands "
@@ -291,15 +296,14 @@ def tile_score(
     ``features`` computes the tile's :mod:`~sitewatch.scan.ranker` features; it is called
     only for ``ranker``, so the other scores cost nothing extra.
     """
+    check_tile_score_name(name)
     if name == "changed":
         return float(np.count_nonzero(changed)) / int(np.count_nonzero(usable))
     if name == "p95":
         return float(np.percentile(significance[usable], TILE_SCORE_PERCENTILE))
-    if name == "ranker":
-        if features is None:
-            raise InputError("the ranker tile score needs the tile's features", item="tile_score")
-        return ranker.load_ranker().probability(features())
-    raise InputError(f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})")
+    if features is None:
+        raise InputError("the ranker tile score needs the tile's features", item="tile_score")
+    return ranker.load_ranker().probability(features())
 
 
 def ranker_features(
