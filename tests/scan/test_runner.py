@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from distributed import Client
+from distributed import Client, wait
 from PIL import Image
 from shapely.geometry import Point
 from sqlalchemy import func, select
@@ -18,8 +18,16 @@ from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError
 from sitewatch.scan.candidates import open_candidate
-from sitewatch.scan.runner import ScanProgress, ScanRequest, in_batches, prepare_scan, run_scan
-from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
+from sitewatch.scan.runner import (
+    ScanProgress,
+    ScanRequest,
+    _one_result,
+    _results,
+    in_batches,
+    prepare_scan,
+    run_scan,
+)
+from sitewatch.scan.tasks import DEFAULT_THRESHOLD, TileResult, tile_score
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 
@@ -231,3 +239,24 @@ def test_candidates_chips_draws_the_best_candidates_once(
     assert again.exit_code == 0, again.output
     assert f"{row['id']}  score" in again.stdout and "_{before,after}.png" in again.stdout
     assert Path(row["after"]).stat().st_mtime_ns == stamp  # stored and reused, not redrawn
+
+
+def _finished_tile(key: str) -> TileResult:
+    return TileResult(key, "done", score=1.0)
+
+
+def _broken_tile(key: str) -> TileResult:
+    raise ValueError(f"worker-side bug at {key}")
+
+
+def test_results_are_gathered_per_batch_and_a_task_error_becomes_a_failed_tile(
+    client: Client,
+) -> None:
+    futures = [client.submit(_finished_tile, "a", pure=False), client.submit(_broken_tile, "b")]
+    wait(futures)
+    gathered = _results(client, futures)
+    assert (gathered[0].key, gathered[0].status, gathered[0].score) == ("a", "done", 1.0)
+    assert gathered[1] is None
+    failed = _one_result("b", futures[1])
+    assert failed.status == "failed" and failed.message == "ValueError: worker-side bug at b"
+    assert _one_result("a", futures[0]).status == "done"

@@ -516,8 +516,10 @@ def _run_tasks(
 
     Each worker walks its own stripe of the area (:class:`TileQueues`) and is refilled
     when half of its tasks have finished, in one ``client.map`` rather than one ``submit``
-    per task: every call is a round trip between the client's thread and its event loop,
-    and the client shares the cores with the workers.
+    per task, and results are gathered a batch at a time: every call is a round trip
+    between the client's thread and its event loop, and the client shares the cores with
+    the workers. Keys are the tiles' own (``pure=False``: Dask would otherwise hash every
+    task's arguments to make keys it is not going to use).
     """
     from distributed import as_completed
 
@@ -550,6 +552,7 @@ def _run_tasks(
                 [task for task, _ in part],
                 settings=plan.settings,
                 key=keys,
+                pure=False,
                 retries=1,
                 **placement,
             )
@@ -560,20 +563,38 @@ def _run_tasks(
     running = as_completed(
         [future for worker in workers for future in submit(worker, capacity[worker])]
     )
-    for future in running:
-        tile, outline, worker = assigned.pop(future.key)
-        try:
-            result = future.result()
-        except SitewatchError as error:
-            result = TileResult(tile.key, "failed", message=str(error))
-        except Exception as error:  # a worker-side bug or a lost worker: keep scanning
-            result = TileResult(tile.key, "failed", message=f"{type(error).__name__}: {error}")
-        future.release()
-        in_flight[worker] -= 1
-        limit = capacity[worker]
-        if in_flight[worker] <= limit // 2:
-            running.update(submit(worker, limit - in_flight[worker]))
-        yield tile, outline, result
+    for batch in running.batches():
+        for future, result in zip(batch, _results(client, batch), strict=True):
+            tile, outline, worker = assigned.pop(future.key)
+            future.release()
+            in_flight[worker] -= 1
+            limit = capacity[worker]
+            if in_flight[worker] <= limit // 2:
+                running.update(submit(worker, limit - in_flight[worker]))
+            yield tile, outline, result or _one_result(tile.key, future)
+
+
+def _results(client: Any, futures: list[Any]) -> list[TileResult | None]:
+    """The results of finished ``futures`` fetched in one gather (one round trip between
+    the client's thread and its event loop per batch, not per tile); None for a task that
+    failed, or whose result could not be gathered with the others."""
+    finished = [future for future in futures if future.status == "finished"]
+    try:
+        values = dict(zip([f.key for f in finished], client.gather(finished), strict=True))
+    except Exception:  # e.g. a worker lost after finishing: the caller asks one by one
+        values = {}
+    return [values.get(future.key) for future in futures]
+
+
+def _one_result(key: str, future: Any) -> TileResult:
+    """The result of one task fetched on its own, or a ``failed`` result carrying the
+    task's error as the user should read it."""
+    try:
+        return future.result()
+    except SitewatchError as error:
+        return TileResult(key, "failed", message=str(error))
+    except Exception as error:  # a worker-side bug or a lost worker: keep scanning
+        return TileResult(key, "failed", message=f"{type(error).__name__}: {error}")
 
 
 class TileQueues:

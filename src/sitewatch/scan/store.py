@@ -21,7 +21,7 @@ index, giving the same distances.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,11 +37,28 @@ from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
-from sitewatch.scan.tasks import TileResult
+from sitewatch.scan.tasks import FoundObjects, TileResult
 
 RETRIED_STATUSES = frozenset({"failed"})
 #: How :func:`list_tiles` ranks: by the change score or by the "find more like this" score.
 TILE_ORDERS = ("score", "like")
+#: The lon/lat bounds columns of tiles and candidates, in :func:`shapely.bounds` order.
+BOUND_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
+#: The candidate columns that differ from one candidate to the next.
+CANDIDATE_COLUMNS = (
+    "id",
+    "tile_key",
+    "geometry",
+    "centroid_lon",
+    "centroid_lat",
+    "area_m2",
+    "score",
+    "max_score",
+    "nearest_site_id",
+    "nearest_site_m",
+    "known",
+    *BOUND_COLUMNS,
+)
 
 
 class SiteIndex:
@@ -53,6 +70,10 @@ class SiteIndex:
         self._ids = [site_id for site_id, _ in located]
         self._geometries = [geometry for _, geometry in located]
         self._zones: dict[int, shapely.STRtree] = {}
+
+    def __len__(self) -> int:
+        """How many located sites: an empty index answers every query with no site."""
+        return len(self._ids)
 
     def _tree(self, epsg: int) -> shapely.STRtree:
         if epsg not in self._zones:
@@ -111,58 +132,78 @@ def record_tiles(
             ScanTile.tile_key.in_([tile.key for tile, _, _ in finished]),
         )
     )
+    results = [result for _, _, result in finished]
     insert_rows(
         session,
         ScanTile.__table__,
-        [
-            {
-                "scan_id": scan_id,
-                "tile_key": tile.key,
-                "status": result.status,
-                "score": result.score,
-                "like_score": result.like_score,
-                "candidate_count": len(result.candidates),
-                "message": result.message,
-                "finished_at": now,
-                **_bbox(box),
-            }
-            for (tile, _, result), box in zip(finished, outlines, strict=True)
-        ],
+        {
+            "tile_key": [tile.key for tile, _, _ in finished],
+            "status": [result.status for result in results],
+            "score": [result.score for result in results],
+            "like_score": [result.like_score for result in results],
+            "candidate_count": [len(result.candidates) for result in results],
+            "message": [result.message for result in results],
+            **dict(zip(BOUND_COLUMNS, outlines.T.tolist(), strict=True)),
+        },
+        same={"scan_id": scan_id, "finished_at": now},
     )
-    rows = [
-        row for tile, _, result in finished for row in _candidate_rows(scan_id, tile, result, sites)
-    ]
-    for row in rows:
-        row["created_at"] = now
-    insert_rows(session, Candidate.__table__, rows)
+    found = [(tile, result.candidates) for tile, _, result in finished if len(result.candidates)]
+    if not found:
+        return
+    columns: dict[str, list[Any]] = {name: [] for name in CANDIDATE_COLUMNS}
+    for tile, objects in found:
+        for name, values in _candidate_columns(scan_id, tile, objects, sites).items():
+            columns[name].extend(values)
+    insert_rows(
+        session,
+        Candidate.__table__,
+        columns,
+        same={
+            "scan_id": scan_id,
+            "chips": {},
+            "status": "new",
+            "status_reason": "",
+            "promoted_site_id": None,
+            "created_at": now,
+        },
+    )
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts with the same keys) in the caller's transaction, as one
-    executemany of the driver, each value converted by its column's own bind processor.
+def insert_rows(
+    session: Session,
+    table: Table,
+    columns: dict[str, Sequence[Any]],
+    same: dict[str, Any] | None = None,
+) -> None:
+    """INSERT rows given column by column (``columns``: equal-length sequences; ``same``:
+    one value for every row) in the caller's transaction, as one executemany of the
+    driver, each column converted by its own bind processor.
 
-    The same as ``session.execute(insert(table), rows)``, which builds every row's
-    parameters through SQLAlchemy's compiled statement: for the 150-200 candidates of a
-    tile of dense change that was most of the client's time per tile, on the cores the
-    workers need.
+    The same rows as ``session.execute(insert(table), dicts)``, which builds every row's
+    parameters through SQLAlchemy's compiled statement and cost the client, on the cores
+    the workers need, most of its time per tile of dense change (150-200 candidates).
+    Columns, not dicts: a value common to all rows (the scan, the status, the time) is
+    converted once, and no dict is built per row.
     """
-    if not rows:
+    constants = same or {}
+    count = len(next(iter(columns.values())))
+    if count == 0:
         return
     connection = session.connection()
-    sql, names, processors = _insert_statement(table, connection.dialect, tuple(rows[0]))
-    converted = (
-        [
-            (processor(row[name]) if processor else row[name])
-            for name, processor in zip(names, processors, strict=True)
-        ]
-        for row in rows
-    )
+    sql, names, processors = _insert_statement(table, connection.dialect, (*columns, *constants))
+    converted: list[Iterable[Any]] = []
+    for name, processor in zip(names, processors, strict=True):
+        if name in constants:
+            value = constants[name]
+            converted.append([processor(value) if processor else value] * count)
+        else:
+            values = columns[name]
+            converted.append(map(processor, values) if processor else values)
+    rows = list(zip(*converted, strict=True))
     if connection.dialect.positional:
-        connection.exec_driver_sql(sql, [tuple(values) for values in converted])
+        connection.exec_driver_sql(sql, rows)
     else:
-        connection.exec_driver_sql(
-            sql, [dict(zip(names, values, strict=True)) for values in converted]
-        )
+        connection.exec_driver_sql(sql, [dict(zip(names, row, strict=True)) for row in rows])
 
 
 @functools.lru_cache(maxsize=64)
@@ -178,63 +219,30 @@ def _insert_statement(
     return str(compiled), names, processors
 
 
-def _candidate_rows(
-    scan_id: str, tile: Tile, result: TileResult, sites: SiteIndex | None
-) -> list[dict[str, Any]]:
-    """Candidate rows of one tile; without ``sites`` none is near a known site."""
-    found = result.candidates
-    if not len(found):
-        return []
-    geometries = shapely.from_wkb(np.array(found.geometry_wkb, dtype=object))
-    nearest = sites.nearest(geometries, tile.epsg) if sites else [None] * len(found)
-    numbers = zip(
-        *(found.column(name).tolist() for name in ("centroid_lon", "centroid_lat", "area_m2")),
-        *(found.column(name).tolist() for name in ("score", "max_score")),
-        strict=True,
+def _candidate_columns(
+    scan_id: str, tile: Tile, found: FoundObjects, sites: SiteIndex | None
+) -> dict[str, list[Any]]:
+    """The varying candidate columns of one tile (:data:`CANDIDATE_COLUMNS`); without
+    ``sites`` none is near a known site. The WKB is parsed only to measure the distance
+    to the catalog's sites; the bounds come from the worker."""
+    nearest = (
+        sites.nearest(shapely.from_wkb(np.array(found.geometry_wkb, dtype=object)), tile.epsg)
+        if sites
+        else [None] * len(found)
     )
-    return [
-        {
-            "id": f"{scan_id}:{tile.key}:{number}",
-            "scan_id": scan_id,
-            "tile_key": tile.key,
-            "geometry": geometry_wkb,
-            "centroid_lon": lon,
-            "centroid_lat": lat,
-            "area_m2": area,
-            "score": score,
-            "max_score": max_score,
-            "nearest_site_id": near.site_id if near else None,
-            "nearest_site_m": near.distance_m if near else None,
-            "known": bool(near and near.known),
-            "chips": {},
-            "status": "new",
-            "status_reason": "",
-            "promoted_site_id": None,
-            "min_lon": min_lon,
-            "min_lat": min_lat,
-            "max_lon": max_lon,
-            "max_lat": max_lat,
-        }
-        for number, (
-            geometry_wkb,
-            near,
-            (min_lon, min_lat, max_lon, max_lat),
-            (lon, lat, area, score, max_score),
-        ) in enumerate(
-            zip(
-                found.geometry_wkb,
-                nearest,
-                shapely.bounds(geometries).tolist(),
-                numbers,
-                strict=True,
-            ),
-            start=1,
-        )
-    ]
-
-
-def _bbox(bounds: np.ndarray) -> dict[str, float]:
-    return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), map(float, bounds), strict=True))
+    return {
+        "id": [f"{scan_id}:{tile.key}:{number}" for number in range(1, len(found) + 1)],
+        "tile_key": [tile.key] * len(found),
+        "geometry": list(found.geometry_wkb),
+        **{
+            name: found.column(name).tolist()
+            for name in ("centroid_lon", "centroid_lat", "area_m2", "score", "max_score")
+        },
+        "nearest_site_id": [near.site_id if near else None for near in nearest],
+        "nearest_site_m": [near.distance_m if near else None for near in nearest],
+        "known": [bool(near and near.known) for near in nearest],
+        **{name: found.column(name).tolist() for name in BOUND_COLUMNS},
+    }
 
 
 def tile_counts(session: Session, scan_id: str) -> dict[str, int]:

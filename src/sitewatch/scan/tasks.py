@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio
-from shapely import wkb
+import shapely
 
 from sitewatch import analysis
 from sitewatch.analysis.arrays import finite_pixels
@@ -115,6 +115,10 @@ OBJECT_COLUMNS = (
     "max_score",
     "direction",
     "pixel_count",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
 )
 
 
@@ -138,24 +142,27 @@ class FoundObjects:
 
     @classmethod
     def of(cls, objects: Sequence[analysis.ChangeObject]) -> FoundObjects:
-        """The columns of ``objects`` (a missing ground area or centroid becomes 0)."""
+        """The columns of ``objects`` (a missing ground area or centroid becomes 0); the
+        lon/lat bounds are measured here so the client never parses the WKB to index it."""
+        numbers = np.array(
+            [
+                (
+                    item.area_m2 or 0.0,
+                    item.centroid_lon or 0.0,
+                    item.centroid_lat or 0.0,
+                    item.mean_score,
+                    item.max_score,
+                    item.direction,
+                    item.pixel_count,
+                )
+                for item in objects
+            ],
+            dtype=np.float64,
+        ).reshape(len(objects), len(OBJECT_COLUMNS) - 4)
+        geometries = np.array([item.geometry for item in objects], dtype=object)
         return cls(
-            tuple(wkb.dumps(item.geometry) for item in objects),
-            np.array(
-                [
-                    (
-                        item.area_m2 or 0.0,
-                        item.centroid_lon or 0.0,
-                        item.centroid_lat or 0.0,
-                        item.mean_score,
-                        item.max_score,
-                        item.direction,
-                        item.pixel_count,
-                    )
-                    for item in objects
-                ],
-                dtype=np.float64,
-            ).reshape(len(objects), len(OBJECT_COLUMNS)),
+            tuple(shapely.to_wkb(geometries).tolist()),
+            np.hstack([numbers, shapely.bounds(geometries).reshape(len(objects), 4)]),
         )
 
 
