@@ -7,7 +7,8 @@ to the cloud test raises an error rather than silently flagging every pixel as c
 
 When a scene carries its own mask band (Sentinel-2 L2A scene classification, SCL), it is
 always better than our test: use :func:`cloud_mask_from_classes`. For L1C, which has no
-mask band worth the name, :func:`cloud_mask_l1c` applies a bright/cold test.
+mask band worth the name, :func:`cloud_mask_l1c` applies a bright/cold test that keeps
+only large bright groups, so new roofs and concrete are not masked as cloud.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from scipy import ndimage
 
 from sitewatch.analysis.arrays import as_image, as_mask, finite_pixels
 from sitewatch.errors import InputError
@@ -26,6 +28,9 @@ L1C_NODATA = 0
 # ground: 0 no data, 1 saturated/defective, 3 cloud shadow, 8 cloud medium probability,
 # 9 cloud high probability, 10 thin cirrus.
 SCL_NOT_CLEAR = (0, 1, 3, 8, 9, 10)
+
+# Diagonal neighbours join a group: a cloud's edge is ragged at 10 m.
+EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
 
 def reflectance_from_l1c(digital_numbers: np.ndarray) -> np.ndarray:
@@ -53,18 +58,45 @@ def cloud_mask_l1c(
     blue_threshold: float = 0.22,
     whiteness_threshold: float = 0.25,
     cirrus_threshold: float = 0.012,
+    min_cloud_pixels: int = 250,
+    core_blue: float = 0.30,
+    min_core_pixels: int = 10,
+    edge_pixels: int = 10,
 ) -> np.ndarray:
-    """Cloudy pixels of a Sentinel-2 L1C image by a bright/cold test (reflectance 0..1).
+    """Cloudy pixels of a Sentinel-2 L1C image (reflectance 0..1): bright, white and large.
 
-    Bright: opaque cloud is bright and white in the visible, so a pixel is cloud when blue
-    (B02) exceeds ``blue_threshold`` and the visible bands (B02, B03, B04) are flat, i.e.
-    their spread divided by their mean is below ``whiteness_threshold``: bright roofs and
-    bare soil are brighter in red than in blue and fail that test. Cold: cirrus is high
-    and cold and shows in the 1375 nm water-vapour band (B10), which sees nothing of the
-    ground; when B10 is among ``band_names`` pixels above ``cirrus_threshold`` are cloud.
-    The test also flags snow and white roofs or concrete (0.2-0.5 % of the cloud-free
-    Rennes, Nantes and Paris OSCD scenes, 4 % of Cupertino): it is meant for screening
-    clouded dates, not as a cloud product.
+    Per pixel, opaque cloud is bright and white in the visible: blue (B02) above
+    ``blue_threshold`` and a flat B02/B03/B04 spectrum (spread over mean below
+    ``whiteness_threshold``). That alone also fires on white roofs, concrete and pale
+    pads, the very surfaces a new site adds: on the seven OSCD training cities (nearly
+    cloud-free) it flagged 15.1 % of the labelled change pixels against 3.4 % of the
+    others. So the pixel test only proposes; space decides. Clouds are large, roofs are
+    small: a connected group (8-neighbours) of proposed pixels is cloud only when it
+    covers at least ``min_cloud_pixels`` (2.5 ha at 10 m) AND has an optically thick
+    core, at least ``min_core_pixels`` pixels with blue above ``core_blue``. Clouds also
+    have soft edges that the pixel test misses (blue ramps down over a few hundred
+    metres), so the kept groups are widened by ``edge_pixels`` in every direction (a
+    square, cheap separable maximum filter). Cirrus is high and cold and shows in the
+    1375 nm band (B10), which sees nothing of the ground: when B10 is in ``band_names``,
+    pixels above ``cirrus_threshold`` are cloud whatever their size.
+
+    Measured (benchmarks/cloud_mask.py, 21 non-validation OSCD cities, both dates; the
+    peer is s2cloudless probability averaged over a 22 px disk above 0.4):
+
+    - labelled change pixels flagged on either date: 15.1 % -> 2.0 %; no-change pixels
+      3.4 % -> 0.6 %; all pixels of the 42 scenes 2.4 % -> 1.7 %.
+    - paris date 2, the only OSCD date with opaque cumulus: 37 % of the peer's cloud
+      pixels flagged -> 97 % (the pixel test catches the cores, the widening the edges).
+    - cost about 2-4x the pixel test on windows with a bright core (labelling), the
+      same on windows without one (most: the labelling is skipped).
+
+    What it still gets wrong: bright pale desert settlements (Dubai, Abu Dhabi, Las
+    Vegas) form groups of hundreds of pixels with cores above 0.30 and are still flagged
+    (Dubai 6-9 %); a cumulus smaller than 2.5 ha, or cut by the window edge so that
+    less than that lies inside, is missed; thin haze and cloud shadows are not flagged;
+    snow is flagged. The parameters rest on one clouded date (the two Paris cumuli,
+    552 and 870 px, peak blue 0.42 and 0.46): ``min_cloud_pixels`` is about half the
+    smaller, ``core_blue`` well below both peaks.
     """
     stack = as_image(image, "image")
     if len(band_names) != stack.shape[0]:
@@ -85,11 +117,30 @@ def cloud_mask_l1c(
     with np.errstate(invalid="ignore", divide="ignore"):
         brightness = (blue + green + red) / 3
         spread = np.maximum(np.maximum(blue, green), red) - np.minimum(np.minimum(blue, green), red)
-        cloud = (blue > blue_threshold) & (spread / brightness < whiteness_threshold)
-        cirrus = _band(stack, band_names, "B10")
-        if cirrus is not None:
+        proposed = (blue > blue_threshold) & (spread / brightness < whiteness_threshold)
+        core = proposed & (blue > core_blue)
+    cloud = _large_thick_groups(proposed, core, min_cloud_pixels, min_core_pixels)
+    if edge_pixels > 0 and cloud.any():
+        cloud = ndimage.maximum_filter(cloud, size=2 * edge_pixels + 1)
+    cirrus = _band(stack, band_names, "B10")
+    if cirrus is not None:
+        with np.errstate(invalid="ignore"):
             cloud |= cirrus > cirrus_threshold
     return cloud
+
+
+def _large_thick_groups(
+    proposed: np.ndarray, core: np.ndarray, min_pixels: int, min_core_pixels: int
+) -> np.ndarray:
+    """Connected groups of ``proposed`` with enough pixels and enough ``core`` pixels."""
+    if np.count_nonzero(core) < min_core_pixels:
+        return np.zeros(proposed.shape, dtype=bool)  # no thick cloud here: skip the labelling
+    groups, count = ndimage.label(proposed, structure=EIGHT_NEIGHBOURS)
+    sizes = np.bincount(groups.ravel(), minlength=count + 1)
+    core_sizes = np.bincount(groups[core], minlength=count + 1)
+    kept = (sizes >= min_pixels) & (core_sizes >= min_core_pixels)
+    kept[0] = False  # label 0 is the background
+    return kept[groups]
 
 
 def cloud_mask_from_classes(
