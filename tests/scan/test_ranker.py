@@ -168,10 +168,12 @@ def test_one_training_city_through_the_engine_grid() -> None:
     assert {city for _, _, city, _ in rows} == {"bercy"}
     assert np.isfinite(values).all()
     model = ranker.load_ranker()
-    # bercy is a training city: in sample, the model must at least match `changed`
+    # bercy is a training city: in sample, the model must at least match `changed`.
+    # `changed` was 0.2 while the cloud test masked 22 % of bercy's change pixels (new
+    # roofs); with the grouped cloud test it masks none and `changed` reaches 0.4.
     ranked = ranker_fit.precision_at(model.logit(values), labels, 5)
     by_changed = ranker_fit.precision_at(values[:, 0], labels, 5)
-    assert ranked == pytest.approx(0.4) and by_changed == pytest.approx(0.2)
+    assert ranked == pytest.approx(0.4) and by_changed == pytest.approx(0.4)
 
 
 def test_the_scan_task_ranks_the_changed_tile_first(scan_workspace: Workspace) -> None:

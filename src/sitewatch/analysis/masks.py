@@ -120,8 +120,8 @@ def cloud_mask_l1c(
         proposed = (blue > blue_threshold) & (spread / brightness < whiteness_threshold)
         core = proposed & (blue > core_blue)
     cloud = _large_thick_groups(proposed, core, min_cloud_pixels, min_core_pixels)
-    if edge_pixels > 0 and cloud.any():
-        cloud = ndimage.maximum_filter(cloud, size=2 * edge_pixels + 1)
+    if edge_pixels > 0:
+        cloud = _widened(cloud, edge_pixels)
     cirrus = _band(stack, band_names, "B10")
     if cirrus is not None:
         with np.errstate(invalid="ignore"):
@@ -140,7 +140,23 @@ def _large_thick_groups(
     core_sizes = np.bincount(groups[core], minlength=count + 1)
     kept = (sizes >= min_pixels) & (core_sizes >= min_core_pixels)
     kept[0] = False  # label 0 is the background
+    if not kept.any():
+        return np.zeros(proposed.shape, dtype=bool)
     return kept[groups]
+
+
+def _widened(cloud: np.ndarray, pixels: int) -> np.ndarray:
+    """``cloud`` grown by ``pixels`` in every direction (a square), filtering only its box."""
+    rows, cols = np.flatnonzero(cloud.any(axis=1)), np.flatnonzero(cloud.any(axis=0))
+    if rows.size == 0:
+        return cloud
+    box = (
+        slice(max(rows[0] - pixels, 0), rows[-1] + pixels + 1),
+        slice(max(cols[0] - pixels, 0), cols[-1] + pixels + 1),
+    )
+    widened = cloud.copy()
+    widened[box] = ndimage.maximum_filter(cloud[box], size=2 * pixels + 1)
+    return widened
 
 
 def cloud_mask_from_classes(
