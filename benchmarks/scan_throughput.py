@@ -72,7 +72,7 @@ PRK_KM2 = 120_540.0
 #: The former default tile (256 px), measured on the largest AOI for comparison.
 SMALL_TILE_M = 2560.0
 #: Interleaved 1- and 2-worker runs on the largest AOI (the acceptance numbers).
-REPEATS = 3
+REPEATS = 5
 
 
 def build(folder: Path, side: int) -> tuple[Path, Path]:
