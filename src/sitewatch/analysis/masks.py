@@ -97,10 +97,9 @@ def cloud_mask_l1c(
     peer flags 0.1-0.2 %); large white roofs (over 2.5 ha) still go (Cupertino: 3.5 % of
     its change pixels, Abu Dhabi 3.0 %); a cumulus smaller than 2.5 ha, or cut by the
     window edge so that less than that lies inside, is missed; thin haze and cloud
-    shadows are not flagged;
-    snow is flagged. The parameters rest on one clouded date (the two Paris cumuli,
-    552 and 870 px, peak blue 0.42 and 0.46): ``min_cloud_pixels`` is about half the
-    smaller, ``core_blue`` well below both peaks.
+    shadows are not flagged; snow is flagged. The parameters rest on one clouded date
+    (the two Paris cumuli, 552 and 870 px, peak blue 0.42 and 0.46): ``min_cloud_pixels``
+    is about half the smaller, ``core_blue`` well below both peaks.
     """
     stack = as_image(image, "image")
     if len(band_names) != stack.shape[0]:
@@ -111,7 +110,8 @@ def cloud_mask_l1c(
     if any(band is None for band in visible):
         raise InputError("the cloud test needs bands B02, B03 and B04", item="band_names")
     blue, green, red = visible
-    typical = np.nanmedian(blue[::4, ::4]) if np.isfinite(blue).any() else 0.0
+    sample = blue[::4, ::4]
+    typical = np.nanmedian(sample) if np.isfinite(sample).any() else 0.0
     if typical > 2.0:
         raise InputError(
             f"blue band median {typical:g} looks like reflectance x 10000; "
