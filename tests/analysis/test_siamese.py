@@ -202,7 +202,7 @@ def test_pipeline_streams_siamese_like_the_in_memory_method(tmp_path: Path) -> N
     )
     streamed = result.read_score()
     clear = ~np.isnan(streamed)
-    assert 0.9 < clear.mean() < 1.0  # the cloud test left some pixels out
+    assert clear.mean() > 0.9  # cloud-free rennes: the grouped cloud test keeps its roofs
     expected = SiameseChange().score(before, after, clear).score
     assert np.abs(streamed[clear] - expected[clear]).max() < 1e-3
     assert result.threshold == SiameseChange().threshold and result.threshold_rule == "model"
