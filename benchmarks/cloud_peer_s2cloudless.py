@@ -1,10 +1,10 @@
 """Peer for benchmarks/cloud_mask.py: s2cloudless cloud probabilities of OSCD dates.
 
 Runs in its own environment (``python3.11 -m venv /work/cloud-venv &&
-/work/cloud-venv/bin/pip install s2cloudless rasterio``; the LightGBM model ships inside
-the package, nothing is downloaded at run time). It imports nothing from sitewatch, so
-the OSCD reading is restated here: each of the ten bands the model wants is warped
-bilinearly onto the 10 m grid of the city's first-date B02, the grid of
+/work/cloud-venv/bin/pip install -r benchmarks/cloud-peer-requirements.txt``; the LightGBM
+model ships inside the package, nothing is downloaded at run time). It imports nothing
+from sitewatch, so the OSCD reading is restated here: each of the ten bands the model
+wants is warped bilinearly onto the 10 m grid of the city's first-date B02, the grid of
 ``sitewatch.ml.oscd.load_city``, so the probabilities line up with our masks and labels.
 
 Writes ``<out>/<city>_<date>.npy`` (uint8 probability x 250, 255 = nodata) for every
