@@ -43,13 +43,15 @@ from scipy import ndimage
 
 from measure import machine, save_results
 from sitewatch.analysis.masks import cloud_mask_l1c
-from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city, oscd_root
+from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city, load_date, oscd_root
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "cloud_mask.json"
 PEER_SCRIPT = ROOT / "benchmarks" / "cloud_peer_s2cloudless.py"
 BANDS = ("B02", "B03", "B04", "B08", "B10")
 DATES = ("imgs_1", "imgs_2")
+#: The bands of s2cloudless's model, in its order.
+PEER_BANDS = ("B01", "B02", "B04", "B05", "B08", "B8A", "B09", "B10", "B11", "B12")
 PEER_RADIUS, PEER_THRESHOLD = 22, 0.4
 WINDOW = 512
 
@@ -75,21 +77,33 @@ def usable_cities(root: Path) -> list[str]:
 
 
 def peer_masks(python: Path, root: Path, cities: list[str]) -> tuple[dict, dict]:
-    """s2cloudless cloud masks per ``city:date`` and its timing, from its own environment."""
+    """s2cloudless cloud masks per ``city:date`` and its timing, from its own environment.
+
+    The ten bands its model wants are read here, by :func:`sitewatch.ml.oscd.load_date`
+    (the grid and warping of every other column), and handed over as uint16 arrays."""
     with tempfile.TemporaryDirectory(prefix="sitewatch-cloudpeer-") as tmp:
-        scenes = [f"{city}:{date}" for city in cities for date in DATES]
-        command = [str(python), str(PEER_SCRIPT), "--oscd", str(root), "--out", tmp, *scenes]
-        subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        scenes = {f"{city}:{date}": f"{city}_{date}" for city in cities for date in DATES}
+        for scene, stem in scenes.items():
+            city, date = scene.split(":")
+            city_dir = root / "images" / city
+            (grid,) = sorted((city_dir / DATES[0]).glob("*_B02.tif"))
+            reflectance = load_date(city_dir, date, PEER_BANDS, grid)
+            raw = np.round(np.nan_to_num(reflectance, nan=0.0) * 10_000).astype(np.uint16)
+            np.save(Path(tmp) / f"{stem}.npy", raw)
+        command = [str(python), str(PEER_SCRIPT), "--in", tmp, "--out", tmp + "/peer"]
+        subprocess.run(
+            [*command, *scenes.values()], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+        )
         rows, cols = np.ogrid[-PEER_RADIUS : PEER_RADIUS + 1, -PEER_RADIUS : PEER_RADIUS + 1]
         disk = (rows**2 + cols**2 <= PEER_RADIUS**2).astype(np.float32)
         disk /= disk.sum()
         masks = {}
-        for scene in scenes:
-            stored = np.load(Path(tmp) / f"{scene.replace(':', '_')}.npy")
+        for scene, stem in scenes.items():
+            stored = np.load(Path(tmp) / "peer" / f"{stem}.npy")
             probability = np.where(stored == 255, 0, stored / 250).astype(np.float32)
             averaged = ndimage.convolve(probability, disk, mode="reflect")
             masks[scene] = averaged > PEER_THRESHOLD
-        timing = json.loads((Path(tmp) / "timing.json").read_text())
+        timing = json.loads((Path(tmp) / "peer" / "timing.json").read_text())
     return masks, timing
 
 
