@@ -145,7 +145,9 @@ def test_list_tiles_keeps_done_tiles_and_puts_missing_likeness_last(
         "scan"
     ]
     with like_workspace.session() as session:
-        undescribed = ScanTile(scan_id=scan_id, tile_key="52N_0_0", status="done", score=0.9)
+        # Score 1.0, the top of every tile score's range, so it ranks first by score (a tie
+        # goes to the smaller key, which this is).
+        undescribed = ScanTile(scan_id=scan_id, tile_key="52N_0_0", status="done", score=1.0)
         skipped = ScanTile(scan_id=scan_id, tile_key="52N_0_1", status="skipped", score=None)
         for row in (undescribed, skipped):
             row.set_bbox(ELSEWHERE)
