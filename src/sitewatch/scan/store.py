@@ -37,13 +37,11 @@ from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
-from sitewatch.scan.tasks import FoundObjects, TileResult
+from sitewatch.scan.tasks import BOUND_COLUMNS, FoundObjects, TileResult
 
 RETRIED_STATUSES = frozenset({"failed"})
 #: How :func:`list_tiles` ranks: by the change score or by the "find more like this" score.
 TILE_ORDERS = ("score", "like")
-#: The lon/lat bounds columns of tiles and candidates, in :func:`shapely.bounds` order.
-BOUND_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
 #: The candidate columns that differ from one candidate to the next.
 CANDIDATE_COLUMNS = (
     "id",

@@ -106,6 +106,8 @@ class TileTask:
     after: tuple[TileScene, ...]
 
 
+#: A found object's lon/lat bounds, in :func:`shapely.bounds` order.
+BOUND_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
 #: The numbers of a found object, in the order of :attr:`FoundObjects.values` columns.
 OBJECT_COLUMNS = (
     "area_m2",
@@ -115,10 +117,7 @@ OBJECT_COLUMNS = (
     "max_score",
     "direction",
     "pixel_count",
-    "min_lon",
-    "min_lat",
-    "max_lon",
-    "max_lat",
+    *BOUND_COLUMNS,
 )
 
 
@@ -158,11 +157,13 @@ class FoundObjects:
                 for item in objects
             ],
             dtype=np.float64,
-        ).reshape(len(objects), len(OBJECT_COLUMNS) - 4)
+        ).reshape(len(objects), len(OBJECT_COLUMNS) - len(BOUND_COLUMNS))
         geometries = np.array([item.geometry for item in objects], dtype=object)
         return cls(
             tuple(shapely.to_wkb(geometries).tolist()),
-            np.hstack([numbers, shapely.bounds(geometries).reshape(len(objects), 4)]),
+            np.hstack(
+                [numbers, shapely.bounds(geometries).reshape(len(objects), len(BOUND_COLUMNS))]
+            ),
         )
 
 
