@@ -568,26 +568,31 @@ def _run_tasks(
         [future for worker in workers for future in submit(worker, capacity[worker])]
     )
     for batch in running.batches():
-        for future, result in zip(batch, _results(client, batch), strict=True):
+        results = _results(client, batch, [assigned[future.key][0].key for future in batch])
+        for future, result in zip(batch, results, strict=True):
             tile, outline, worker = assigned.pop(future.key)
             future.release()
             in_flight[worker] -= 1
             limit = capacity[worker]
             if in_flight[worker] <= limit // 2:
                 running.update(submit(worker, limit - in_flight[worker]))
-            yield tile, outline, result or _one_result(tile.key, future)
+            yield tile, outline, result
 
 
-def _results(client: Any, futures: list[Any]) -> list[TileResult | None]:
-    """The results of finished ``futures`` fetched in one gather (one round trip between
-    the client's thread and its event loop per batch, not per tile); None for a task that
-    failed, or whose result could not be gathered with the others."""
+def _results(client: Any, futures: list[Any], tile_keys: list[str]) -> list[TileResult]:
+    """The results of ``futures`` (the tasks of ``tile_keys``), the finished ones fetched
+    in one gather (one round trip between the client's thread and its event loop per
+    batch, not per tile), the others one by one. Called before the futures are released:
+    a released future has lost its task's error."""
     finished = [future for future in futures if future.status == "finished"]
     try:
         values = dict(zip([f.key for f in finished], client.gather(finished), strict=True))
-    except Exception:  # e.g. a worker lost after finishing: the caller asks one by one
+    except Exception:  # e.g. a worker lost after finishing: ask one by one
         values = {}
-    return [values.get(future.key) for future in futures]
+    return [
+        values.get(future.key) or _one_result(key, future)
+        for future, key in zip(futures, tile_keys, strict=True)
+    ]
 
 
 def _one_result(key: str, future: Any) -> TileResult:
