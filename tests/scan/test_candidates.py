@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from rasterio.transform import Affine
 from shapely.geometry import Point, box
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis.objects import polygonise
 from sitewatch.catalog.records import SiteRecord
 from sitewatch.catalog.sites import add_site
 from sitewatch.db.models import Candidate, LedgerEntry, Site
@@ -139,6 +142,28 @@ def test_promote_defaults_and_dismissed_candidates_can_be_promoted(triage: Works
         )
         entry = _decisions(session)[0]
         assert json.loads(entry.payload)["previous_status"] == "dismissed" and entry.files == []
+
+
+def test_an_outline_touching_itself_at_a_pixel_corner_is_promoted_as_its_parts(
+    triage: Workspace,
+) -> None:
+    """Two blocks of changed pixels meeting at one corner are one 8-connected object, which
+    the polygoniser traces as one ring through that corner twice: a faithful outline, but
+    not a valid OGC polygon, so the catalog refused it until promotion repaired it."""
+    mask = np.zeros((6, 6), dtype=bool)
+    mask[1:3, 1:3] = mask[3:5, 3:5] = True
+    grid = Affine(10.0, 0.0, 400_000.0, 0.0, -10.0, 4_420_000.0)
+    (pinched,) = polygonise(mask, mask.astype(np.float32), transform=grid, crs="EPSG:32652")
+    assert not pinched.geometry.is_valid
+    with triage.session() as session:
+        candidate = add_candidate(session, "c-pinched", score=3.0)
+        candidate.geometry = pinched.geometry
+        site = promote_candidate(session, "c-pinched", site_id="pinched")
+        footprint = site.geometry
+    assert footprint.is_valid and footprint.geom_type == "MultiPolygon"
+    assert len(footprint.geoms) == 2
+    assert footprint.symmetric_difference(pinched.geometry).area < 1e-15
+    assert footprint.area == pytest.approx(pinched.geometry.area, rel=1e-12)
 
 
 def test_repeated_or_conflicting_decisions_change_nothing(triage: Workspace) -> None:
