@@ -365,5 +365,3 @@ class Candidate(BBoxMixin, Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     promoted_site_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (Index("ix_candidates_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),)
