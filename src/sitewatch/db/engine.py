@@ -1,11 +1,7 @@
 """Engine creation and schema migrations.
 
 SQLite gets WAL journaling (readers never block the writer), foreign keys and a busy
-timeout so that several sitewatch processes can share one workspace, and a page cache of
-up to 64 MiB per connection instead of 2 MiB: a scan inserts its candidates into indexes
-of the whole workspace's candidates, and with the default cache every insert re-read
-index pages from the operating system (measured: a fifth of the insert's CPU, on the
-client a scan shares the cores with). Migrations are
+timeout so that several sitewatch processes can share one workspace. Migrations are
 Alembic revisions shipped inside the package, run programmatically: no alembic.ini.
 """
 
@@ -21,9 +17,6 @@ from sqlalchemy import Engine, create_engine, event
 
 from sitewatch.errors import WorkspaceError
 
-#: SQLite page cache per connection, KiB (negative cache_size: a size, not a page count).
-PAGE_CACHE_KIB = 64 * 1024
-
 
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url``, configured for concurrent use by several processes."""
@@ -36,7 +29,6 @@ def create_db_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             cursor.close()
 
         return engine
