@@ -52,6 +52,19 @@ def test_list_and_show(triage: RunCli) -> None:
     assert data["chips"] == {} and "no bands or resolution" in data["chips_problem"]
 
 
+def test_the_table_shows_engine_made_ids_whole_in_80_columns(cli: RunCli) -> None:
+    """An id the analyst cannot copy from the list is no use to 'show' or 'promote'."""
+    long_id = "scan-d43f9af84d8f:36N_143_733:117"  # as the scan engine names them
+    with open_workspace(cli.root) as workspace, workspace.session() as session:  # type: ignore[attr-defined]
+        add_scan(session, "scan-d43f9af84d8f")
+        session.flush()
+        add_candidate(session, long_id, score=8.0, scan_id="scan-d43f9af84d8f", known=True)
+    table = cli("candidates", "list", "--include-known")
+    assert table.exit_code == 0, table.output
+    assert long_id in table.output and "old-base (300" in table.output  # may wrap at a space
+    assert max(len(line) for line in table.output.splitlines()) <= 80
+
+
 def test_promote_then_dismiss_is_a_conflict(triage: RunCli) -> None:
     promoted = triage("candidates", "promote", "c-high", "--id", "new-base", "--json")
     assert promoted.exit_code == 0, promoted.output

@@ -42,7 +42,9 @@ def list_(
 ) -> None:
     """List candidates, highest score first (by default: new ones not near a known site).
 
-    The table leaves out the location for width; 'show' or --json give it.
+    An id names its scan and tile (SCAN:TILE:NUMBER) and is never cut, so it can be
+    copied into 'show' or 'promote'; the location is left out for width ('show' or --json
+    give it).
     """
     with workspace_from(ctx) as workspace, workspace.session() as session:
         found = list_candidates(
@@ -56,7 +58,13 @@ def list_(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "scan", "tile", "score", "area m2", "nearest site", "status")
+    table = Table()
+    longest_id = max((len(row["id"]) for row in rows), default=2)
+    table.add_column("id", no_wrap=True, min_width=longest_id)
+    table.add_column("score", justify="right")
+    table.add_column("area m2", justify="right")
+    table.add_column("nearest site", overflow="fold")
+    table.add_column("status")
     for row in rows:
         nearest = (
             f"{row['nearest_site_id']} ({row['nearest_site_m']:.0f} m)"
@@ -66,8 +74,6 @@ def list_(
         )
         table.add_row(
             row["id"],
-            row["scan_id"],
-            row["tile_key"],
             f"{row['score']:.3g}",
             f"{row['area_m2']:.0f}",
             nearest,
