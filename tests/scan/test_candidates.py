@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sitewatch.analysis.objects import polygonise
 from sitewatch.catalog.records import SiteRecord
 from sitewatch.catalog.sites import add_site
-from sitewatch.db.models import Candidate, LedgerEntry, Site
+from sitewatch.db.models import Candidate, LedgerEntry, Scan, Site
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.evidence.ledger import verify_ledger
 from sitewatch.scan.candidates import (
@@ -25,6 +25,7 @@ from sitewatch.scan.candidates import (
     nearest_site,
     promote_candidate,
 )
+from sitewatch.scan.grid import tiles_for
 from sitewatch.workspace import Workspace
 from tests.scan.candidate_rows import add_candidate, add_scan, write_chips
 
@@ -164,6 +165,53 @@ def test_an_outline_touching_itself_at_a_pixel_corner_is_promoted_as_its_parts(
     assert len(footprint.geoms) == 2
     assert footprint.symmetric_difference(pinched.geometry).area < 1e-15
     assert footprint.area == pytest.approx(pinched.geometry.area, rel=1e-12)
+
+
+def _engine_id(scan: Scan, lon: float, lat: float, number: int = 1) -> str:
+    """The id the scan engine gives a candidate there: SCAN:TILE:NUMBER."""
+    (tile,) = tiles_for(Point(lon, lat).buffer(1e-7), scan.tile_size_m, 10.0)
+    return f"{scan.id}:{tile.key}:{number}"
+
+
+def test_promoting_flags_the_new_candidates_near_the_new_site_as_known(
+    workspace: Workspace,
+) -> None:
+    """Another part of the same place (~260 m east, on the next tile) leaves the "new" list
+    when the first becomes a site, as does the same place found by another scan; a
+    candidate ~4 km away and a dismissed one nearby stay as they were."""
+    with workspace.session() as session:
+        scans = [add_scan(session, name) for name in ("scan-a", "scan-b")]
+        for scan in scans:
+            scan.parameters = {**scan.parameters, "resolution_m": 10.0}
+            scan.crs = "EPSG:32651"
+        session.flush()
+        # A tile edge (2.56 km grid of zone 51) runs at 125.1222 E between these two.
+        spots = {
+            "promoted": (scans[0], 125.12, 39.1),
+            "near": (scans[0], 125.125, 39.1),
+            "other scan": (scans[1], 125.12, 39.1),
+            "far": (scans[0], 125.17, 39.1),
+            "dismissed": (scans[0], 125.12, 39.103),
+        }
+        ids = {
+            name: _engine_id(scan, lon, lat, number)
+            for number, (name, (scan, lon, lat)) in enumerate(spots.items(), start=1)
+        }
+        assert ids["promoted"].rsplit(":", 1)[0] != ids["near"].rsplit(":", 1)[0]
+        for name, (scan, lon, lat) in spots.items():
+            add_candidate(session, ids[name], score=4.0, scan_id=scan.id, lon=lon, lat=lat)
+        session.get(Candidate, ids["dismissed"]).status = "dismissed"
+        session.flush()
+        promote_candidate(session, ids["promoted"], site_id="new-base")
+    with workspace.session() as session:
+        near = session.get(Candidate, ids["near"])
+        assert near.known and near.nearest_site_id == "new-base"
+        assert near.nearest_site_m == pytest.approx(259, abs=3)  # 0.003 deg of lon at 39.1 N
+        assert not session.get(Candidate, ids["far"]).known
+        assert session.get(Candidate, ids["dismissed"]).nearest_site_id is None
+        assert _ids(list_candidates(session)) == [ids["far"]]
+        (entry,) = session.query(LedgerEntry).filter_by(kind="candidate.promote").all()
+        assert json.loads(entry.payload)["now_known"] == sorted([ids["near"], ids["other scan"]])
 
 
 def test_repeated_or_conflicting_decisions_change_nothing(triage: Workspace) -> None:

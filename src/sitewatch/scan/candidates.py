@@ -9,7 +9,9 @@ reader can check they are the same pictures).
 
 Candidates near a site already in the catalog are flagged ``known`` by the scan and left out
 of listings unless asked for: a scan of a well-documented area would otherwise bury the new
-places under the old ones. :func:`nearest_site` is the one place that measures "near".
+places under the old ones. Promoting a candidate flags the new candidates near the site it
+makes in the same way (:func:`flag_candidates_near`). "Near" is one rule,
+:attr:`NearestSite.known`, on distances measured on the ground, edge to edge.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -30,8 +33,9 @@ from sitewatch.catalog.sites import add_site, to_record
 from sitewatch.db.models import Candidate, Scan, Site
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.evidence import ledger
-from sitewatch.geo import distance_metres
+from sitewatch.geo import buffer_metres, distance_metres, local_utm
 from sitewatch.scan.candidate_chips import ensure_chips
+from sitewatch.scan.grid import LONLAT_EPSG, reproject
 
 STATUSES = ("new", "promoted", "dismissed")
 # A candidate this close to a catalog site is that site (or its surroundings), not a new one.
@@ -186,6 +190,8 @@ def promote_candidate(
     candidate.status = "promoted"
     candidate.promoted_site_id = site.id
     candidate.status_reason = ""
+    session.flush()
+    now_known = flag_candidates_near(session, site)
     ledger.record(
         session,
         kind="candidate.promote",
@@ -193,6 +199,7 @@ def promote_candidate(
             "candidate": provenance,
             "previous_status": previous,
             "site": record_to_dict(to_record(site)),
+            "now_known": now_known,
         },
         files=chips,
         site_id=site.id,
@@ -201,6 +208,47 @@ def promote_candidate(
     )
     session.flush()
     return site
+
+
+def flag_candidates_near(session: Session, site: Site) -> list[str]:
+    """New candidates (of any scan) within :data:`KNOWN_WITHIN_M` of ``site``, a site just
+    added to the catalog, become ``known`` with it as their nearest site; returns their ids.
+
+    A scan measures "known" against the catalog of its day. Once an analyst promotes one
+    part of a base (a compound split by a tile edge, or its scattered new buildings), the
+    other parts are the same place, and leaving them in the "new" list would ask for the
+    same decision again. Only candidates whose bounds come within the distance are
+    measured, on the ground as the scan measures.
+    """
+    # The hull's buffer bounds the same candidates; buffering a large traced outline itself
+    # took GEOS 2 s (a 13 km2 object of the benchmark's dense change).
+    reach = buffer_metres(site.geometry.convex_hull, KNOWN_WITHIN_M)
+    west, south, east, north = reach.bounds
+    nearby = select(Candidate).where(
+        Candidate.status == "new",
+        Candidate.known.is_(False),
+        Candidate.max_lon >= west,
+        Candidate.min_lon <= east,
+        Candidate.max_lat >= south,
+        Candidate.min_lat <= north,
+    )
+    found = list(session.scalars(nearby))
+    if not found:
+        return []
+    # One projection for all of them (a large site can have hundreds of neighbours).
+    zone = local_utm(site.geometry).to_epsg()
+    outlines = np.array([candidate.geometry for candidate in found], dtype=object)
+    distances = shapely.distance(
+        reproject(outlines, LONLAT_EPSG, zone), reproject(site.geometry, LONLAT_EPSG, zone)
+    )
+    flagged = []
+    for candidate, distance in zip(found, distances.tolist(), strict=True):
+        near = NearestSite(site.id, distance)
+        if near.known:
+            candidate.known = True
+            candidate.nearest_site_id, candidate.nearest_site_m = near.site_id, near.distance_m
+            flagged.append(candidate.id)
+    return sorted(flagged)
 
 
 def site_footprint(outline: BaseGeometry) -> BaseGeometry:
