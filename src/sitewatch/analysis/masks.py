@@ -19,6 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from sitewatch.analysis.arrays import as_image, as_mask, finite_pixels
+from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.errors import InputError
 
 L1C_SCALE = 10_000.0
@@ -28,9 +29,6 @@ L1C_NODATA = 0
 # ground: 0 no data, 1 saturated/defective, 3 cloud shadow, 8 cloud medium probability,
 # 9 cloud high probability, 10 thin cirrus.
 SCL_NOT_CLEAR = (0, 1, 3, 8, 9, 10)
-
-# Diagonal neighbours join a group: a cloud's edge is ragged at 10 m.
-EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
 
 def reflectance_from_l1c(digital_numbers: np.ndarray) -> np.ndarray:
@@ -139,7 +137,8 @@ def _large_thick_groups(
     """Connected groups of ``proposed`` with enough pixels and enough ``core`` pixels."""
     if np.count_nonzero(core) < min_core_pixels:
         return np.zeros(proposed.shape, dtype=bool)  # no thick cloud here: skip the labelling
-    groups, count = ndimage.label(proposed, structure=EIGHT_NEIGHBOURS)
+    # Diagonal neighbours join a group: a cloud's edge is ragged at 10 m.
+    groups, count = ndimage.label(proposed, structure=EIGHT_CONNECTED)
     sizes = np.bincount(groups.ravel(), minlength=count + 1)
     core_sizes = np.bincount(groups[core], minlength=count + 1)
     kept = (sizes >= min_pixels) & (core_sizes >= min_core_pixels)

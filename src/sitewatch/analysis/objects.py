@@ -37,6 +37,7 @@ from scipy import ndimage
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.errors import InputError
 
 WGS84_ELLIPSOID = Geod(ellps="WGS84")
@@ -170,7 +171,7 @@ def polygonise(
         )
     if (transform is None) != (crs is None):
         raise InputError("give both a transform and a CRS, or neither", item="crs")
-    labels, count = ndimage.label(region, structure=np.ones((3, 3), dtype=bool))
+    labels, count = ndimage.label(region, structure=EIGHT_CONNECTED)
     if count == 0:
         return []
     grid = transform if transform is not None else Affine.identity()

@@ -34,11 +34,11 @@ from scipy.sparse.csgraph import connected_components
 
 from sitewatch import analysis
 from sitewatch.analysis.objects import ChangeObject
+from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.sources import Grid, open_tiled
 
 MASK_NODATA = 255
-EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 def _strips(height: int, rows: int) -> list[tuple[int, int]]:
