@@ -43,7 +43,14 @@ from scipy import ndimage
 
 from measure import machine, save_results
 from sitewatch.analysis.masks import cloud_mask_l1c
-from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city, load_date, oscd_root
+from sitewatch.ml.oscd import (
+    TRAIN_CITIES,
+    VALIDATION_CITIES,
+    city_grid,
+    load_city,
+    load_date,
+    oscd_root,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "cloud_mask.json"
@@ -86,8 +93,7 @@ def peer_masks(python: Path, root: Path, cities: list[str]) -> tuple[dict, dict]
         for scene, stem in scenes.items():
             city, date = scene.split(":")
             city_dir = root / "images" / city
-            (grid,) = sorted((city_dir / DATES[0]).glob("*_B02.tif"))
-            reflectance = load_date(city_dir, date, PEER_BANDS, grid)
+            reflectance = load_date(city_dir, date, PEER_BANDS, city_grid(city_dir))
             raw = np.round(np.nan_to_num(reflectance, nan=0.0) * 10_000).astype(np.uint16)
             np.save(Path(tmp) / f"{stem}.npy", raw)
         command = [str(python), str(PEER_SCRIPT), "--in", tmp, "--out", tmp + "/peer"]

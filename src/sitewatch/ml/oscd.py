@@ -64,6 +64,11 @@ def _read_on_grid(path: Path, reference: rasterio.DatasetReader) -> np.ndarray:
         raise InputError(f"cannot read band: {error}", source=path) from None
 
 
+def city_grid(city_dir: Path) -> Path:
+    """The file whose 10 m grid a city's bands are read on: its first date's B02."""
+    return _band_file(city_dir / "imgs_1", "B02")
+
+
 def load_date(city_dir: Path, date: str, bands: Sequence[str], grid: Path) -> np.ndarray:
     """One date's bands as float32 reflectance (band, y, x) on the grid of ``grid``."""
     with rasterio.open(grid) as reference:
@@ -83,7 +88,7 @@ def load_city(
     city_dir = base / "images" / city
     if not city_dir.is_dir():
         raise InputError(f"no OSCD city {city!r}", source=base / "images")
-    grid = _band_file(city_dir / "imgs_1", "B02")
+    grid = city_grid(city_dir)
     before = load_date(city_dir, "imgs_1", bands, grid)
     after = load_date(city_dir, "imgs_2", bands, grid)
     label_path = base / "train_labels" / city / "cm" / f"{city}-cm.tif"

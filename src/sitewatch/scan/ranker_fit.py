@@ -48,7 +48,7 @@ from sitewatch.analysis.arrays import finite_pixels  # noqa: E402
 from sitewatch.detect.pipeline import build_method  # noqa: E402
 from sitewatch.errors import SitewatchError  # noqa: E402
 from sitewatch.imagery.ingest import add_scenes  # noqa: E402
-from sitewatch.ml.oscd import TRAIN_CITIES, oscd_root  # noqa: E402
+from sitewatch.ml.oscd import TRAIN_CITIES, city_grid, oscd_root  # noqa: E402
 from sitewatch.scan import ranker, tasks  # noqa: E402
 from sitewatch.scan.runner import ScanRequest, prepare_scan  # noqa: E402
 from sitewatch.workspace import Workspace, init_workspace  # noqa: E402
@@ -71,8 +71,7 @@ class CityLabels:
 
     @classmethod
     def load(cls, root: Path, city: str) -> CityLabels:
-        (grid_file,) = (root / "images" / city / "imgs_1").glob("*_B02.tif")
-        with rasterio.open(grid_file) as grid:
+        with rasterio.open(city_grid(root / "images" / city)) as grid:
             transform, grid_shape = grid.transform, grid.shape
         with rasterio.open(root / "train_labels" / city / "cm" / f"{city}-cm.tif") as labels:
             change = labels.read(1) == CHANGE_LABEL
