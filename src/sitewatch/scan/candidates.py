@@ -190,7 +190,6 @@ def promote_candidate(
     candidate.status = "promoted"
     candidate.promoted_site_id = site.id
     candidate.status_reason = ""
-    session.flush()
     now_known = flag_candidates_near(session, site)
     ledger.record(
         session,
