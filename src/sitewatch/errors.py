@@ -7,13 +7,33 @@ what is wrong in words an analyst understands. Anything else escaping to the CLI
 
 from __future__ import annotations
 
+from enum import IntEnum
 from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Every exit status the command line uses, in one table (the README lists the same).
+
+    Scripts tell "the evidence does not check out" (VERIFICATION_FAILED) and "the
+    declaration has problems" (FINDINGS) apart from "the command could not run" (the rest).
+    """
+
+    OK = 0
+    WORKSPACE = 1  # no workspace, or not usable: missing config, old schema, unreadable db
+    INPUT = 2  # bad input: a file, record, option or value that cannot be accepted
+    NOT_FOUND = 3  # a named site, scene, run, key or other record does not exist
+    CONFLICT = 4  # the request would break a catalog rule (duplicate id, busy resource)
+    FINDINGS = 5  # verify: something is undeclared or contradicted
+    VERIFICATION_FAILED = 6  # ledger, package or file checks found tampering or damage
+    ENVIRONMENT = 7  # the machine refused: disk full, read-only or missing file, permission
+    INTERNAL = 70  # a bug in sitewatch: a one-line report, the traceback in a log file
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); what was committed stays consistent
 
 
 class SitewatchError(Exception):
     """Base class: a problem the user can fix, with a message meant for them."""
 
-    exit_code: int = 1
+    exit_code: int = ExitCode.WORKSPACE
 
 
 class WorkspaceError(SitewatchError):
@@ -23,7 +43,7 @@ class WorkspaceError(SitewatchError):
 class InputError(SitewatchError):
     """Bad input data: a file, record or value that cannot be accepted as given."""
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
     def __init__(self, message: str, *, source: str | Path | None = None, item: str | None = None):
         where = ""
@@ -42,10 +62,22 @@ class InputError(SitewatchError):
 class NotFoundError(SitewatchError):
     """A site, scene or other record that was named does not exist."""
 
-    exit_code = 3
+    exit_code = ExitCode.NOT_FOUND
 
 
 class ConflictError(SitewatchError):
     """The request would break a rule of the catalog, e.g. a duplicate site id."""
 
-    exit_code = 4
+    exit_code = ExitCode.CONFLICT
+
+
+class VerificationFailed(SitewatchError):
+    """Evidence that does not check out: a broken chain, a bad signature, a changed file."""
+
+    exit_code = ExitCode.VERIFICATION_FAILED
+
+
+class EnvironmentProblem(SitewatchError):
+    """The machine refused an operation: disk full, read-only storage, permission denied."""
+
+    exit_code = ExitCode.ENVIRONMENT

@@ -21,8 +21,8 @@ def cli(tmp_path: Path) -> RunCli:
     init = runner.invoke(app, ["init", str(root)])
     assert init.exit_code == 0, init.output
 
-    def run(*args: str) -> Result:
-        return runner.invoke(app, ["--workspace", str(root), *args])
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(app, ["--workspace", str(root), *args], env=env)
 
     run.root = root  # type: ignore[attr-defined]
     return run

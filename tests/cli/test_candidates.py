@@ -59,7 +59,8 @@ def test_the_table_shows_engine_made_ids_whole_in_80_columns(cli: RunCli) -> Non
         add_scan(session, "scan-d43f9af84d8f")
         session.flush()
         add_candidate(session, long_id, score=8.0, scan_id="scan-d43f9af84d8f", known=True)
-    table = cli("candidates", "list", "--include-known")
+    on_80_column_terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "80"}  # as rich reads them
+    table = cli("candidates", "list", "--include-known", env=on_80_column_terminal)
     assert table.exit_code == 0, table.output
     assert long_id in table.output and "old-base (300" in table.output  # may wrap at a space
     assert max(len(line) for line in table.output.splitlines()) <= 80

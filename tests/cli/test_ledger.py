@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.errors import ExitCode
 from tests.cli.conftest import RunCli
 
 
@@ -47,7 +48,7 @@ def test_verify_names_the_first_bad_entry(recorded: RunCli) -> None:
             "UPDATE ledger_entries SET payload = replace(payload, 'runway', 'runwaY') WHERE seq = 3"
         )
     bad = recorded("ledger", "verify")
-    assert bad.exit_code == 1
+    assert bad.exit_code == ExitCode.VERIFICATION_FAILED == 6
     assert bad.output.strip().splitlines() == [
         "error: entry 3: recorded contents (payload, files, kind, site, author or time) "
         "do not match its hash"

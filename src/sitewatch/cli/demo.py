@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from sitewatch.cli.common import console
 from sitewatch.demo.runner import run_demo
@@ -25,7 +26,7 @@ def demo(
     """Build a workspace and run the whole pipeline (offline; synthetic data unless --real)."""
 
     def report(step: str, detail: str) -> None:
-        console.print(f"[bold cyan]{step:>13}[/]  {detail}", highlight=False)
+        console.print(Text.assemble((f"{step:>13}", "bold cyan"), f"  {detail}"))
 
     result = run_demo(directory, real=real, report=report)
     if result.verdicts:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.errors import ExitCode
 from sitewatch.evidence.ledger import Problem, list_entries, verify_ledger
 from sitewatch.evidence.package import export_package, verify_package
 
@@ -67,7 +68,7 @@ def ledger_verify(
 ) -> None:
     """Re-check every entry: chain, hashes, signatures and referenced files.
 
-    Exits 1 and names the first bad entry when anything does not match.
+    Exits 6 (verification failed) and names the first bad entry when anything does not match.
     """
     with workspace_from(ctx) as workspace:
         report = verify_ledger(workspace, check_files=not skip_files)
@@ -81,7 +82,7 @@ def ledger_verify(
     else:
         _print_problems(report.problems)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 @ledger_app.command("export")
@@ -123,7 +124,7 @@ def ledger_verify_package(
     else:
         _print_problems(report.problems)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
 def _print_problems(problems: list[Problem]) -> None:

@@ -8,7 +8,6 @@ from typing import Any, cast
 
 import shapely
 import typer
-from rich.console import Console
 from rich.table import Table
 from shapely.errors import GEOSException
 from shapely.geometry import Point
@@ -214,10 +213,8 @@ def list_(
             f"{r.uncertainty_m:g}" if r.uncertainty_m is not None else "",
             str(len(r.sources)),
         )
-    # A pipe (grep, less, a file) gets whole rows, not rich's default 80-column wrapping.
-    out = console if console.is_terminal else Console(width=250)
-    out.print(table)
-    out.print(f"{len(records)} sites")
+    console.print(table)
+    console.print(f"{len(records)} sites")
 
 
 @app.command("show")

@@ -1,8 +1,8 @@
 """``sitewatch verify DECLARATION_ID``: one verdict per item and per catalog site.
 
-Exit status: 0 when nothing is undeclared or contradicted, FINDINGS_EXIT_CODE (5) when
-something is, and the usual error codes (1-4) when the command cannot run; scripts can
-tell "the declaration has problems" from "the check failed".
+Exit status: 0 when nothing is undeclared or contradicted, ``ExitCode.FINDINGS`` (5) when
+something is, and the other codes of :class:`sitewatch.errors.ExitCode` when the command
+cannot run; scripts can tell "the declaration has problems" from "the check failed".
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
-from sitewatch.errors import InputError
+from sitewatch.errors import ExitCode, InputError
 from sitewatch.verify.rules import Verdict, VerifyParameters
 from sitewatch.verify.service import verify_declaration
 
-FINDINGS_EXIT_CODE = 5
 _DEFAULTS = VerifyParameters()
 
 
@@ -79,4 +78,4 @@ def verify(
         console.print(verdict_table(result.verdicts, f"verification {result.verification_id}"))
         console.print(f"{declaration_id}: {counts}", highlight=False)
     if result.has_findings:
-        raise typer.Exit(FINDINGS_EXIT_CODE)
+        raise typer.Exit(ExitCode.FINDINGS)
