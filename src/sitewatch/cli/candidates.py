@@ -9,7 +9,7 @@ from rich.table import Table
 
 from sitewatch.catalog.records import CATEGORIES, record_to_dict
 from sitewatch.catalog.sites import to_record
-from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
 from sitewatch.scan.candidates import (
     STATUSES,
     candidate_to_dict,
@@ -59,8 +59,7 @@ def list_(
         print_json(rows)
         return
     table = Table()
-    longest_id = max((len(row["id"]) for row in rows), default=2)
-    table.add_column("id", no_wrap=True, min_width=longest_id)
+    add_whole_column(table, "id", [row["id"] for row in rows])
     table.add_column("score", justify="right")
     table.add_column("area m2", justify="right")
     table.add_column("nearest site", overflow="fold")

@@ -8,12 +8,14 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console, ConsoleDimensions
+from rich.table import Table
 from typer.core import TyperGroup
 
 from sitewatch.errors import ExitCode, SitewatchError
@@ -135,6 +137,15 @@ def workspace_from(ctx: typer.Context) -> Workspace:
     """Open the workspace the user pointed at (or the one found from cwd)."""
     state = ctx.find_object(CliState)
     return open_workspace(state.workspace if state else None)
+
+
+def add_whole_column(table: Table, header: str, values: Iterable[str]) -> None:
+    """A column for hashes, fingerprints and ids: never wrapped or cut, even on a terminal.
+
+    An analyst copies these into other commands or publishes them; half a hash is no use.
+    """
+    widest = max((len(value) for value in values), default=len(header))
+    table.add_column(header, no_wrap=True, min_width=max(widest, len(header)))
 
 
 def print_json(data: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
 from sitewatch.evidence.keys import create_key, keys_dir, list_analysts
 
 keys_app = typer.Typer(help="Analysts' Ed25519 signing keys.", no_args_is_help=True)
@@ -49,7 +49,11 @@ def keys_list(
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "fingerprint", "created", "private key here")
+    table = Table()
+    table.add_column("name", overflow="fold")
+    add_whole_column(table, "fingerprint", [row["fingerprint"] for row in rows])
+    table.add_column("created", no_wrap=True)
+    table.add_column("private key here")
     for row in rows:
         table.add_row(
             row["name"],

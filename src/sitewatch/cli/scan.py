@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sitewatch.cli.common import console, err_console, print_json, workspace_from
+from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
 from sitewatch.errors import InputError
 from sitewatch.scan import store
 from sitewatch.scan.runner import ScanProgress, ScanRequest, dask_client, prepare_scan, run_scan
@@ -158,7 +158,10 @@ def scans(
     if json_out:
         print_json(rows)
         return
-    table = Table("id", "aoi", "before", "after", "method", "status", "tiles", "candidates")
+    table = Table()
+    add_whole_column(table, "id", [row["id"] for row in rows])
+    for column in ("aoi", "before", "after", "method", "status", "tiles", "candidates"):
+        table.add_column(column)
     for row in rows:
         summary = row["summary"] or {}
         table.add_row(

@@ -34,7 +34,7 @@ from sitewatch.catalog.sites import (
     remove_site,
     to_record,
 )
-from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
 from sitewatch.errors import InputError
 
 app = typer.Typer(
@@ -200,7 +200,10 @@ def list_(
     if as_json:
         print_json([record_to_dict(r) for r in records])
         return
-    table = Table("id", "name", "category", "country", "lat", "lon", "± m", "sources")
+    table = Table()
+    add_whole_column(table, "id", [r.id for r in records])
+    for column in ("name", "category", "country", "lat", "lon", "± m", "sources"):
+        table.add_column(column)
     for r in records:
         lon_lat = r.lon_lat
         table.add_row(
