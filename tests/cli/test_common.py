@@ -75,3 +75,9 @@ def test_control_characters_in_a_message_cannot_break_the_line() -> None:
 def test_every_exit_code_is_documented_in_the_readme() -> None:
     documented = {int(code) for code in re.findall(r"^\| `?(\d+)`? \|", README.read_text(), re.M)}
     assert {int(code) for code in ExitCode} <= documented
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``sitewatch ledger list | head -1``: the reader left; that is no bug to report."""
+    result = CliRunner().invoke(_app_raising(BrokenPipeError(errno.EPIPE, "Broken pipe")), ["boom"])
+    assert result.exit_code == 1 and "internal error" not in result.output

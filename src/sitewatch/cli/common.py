@@ -98,6 +98,8 @@ class SitewatchGroup(TyperGroup):
         except KeyboardInterrupt:
             fail("interrupted; what was committed is intact", ExitCode.INTERRUPTED)
         except OSError as error:
+            if error.errno == errno.EPIPE:  # `sitewatch ... | head`: typer exits quietly
+                raise
             if error.errno not in _ENVIRONMENT_ERRNOS or os.environ.get("SITEWATCH_DEBUG"):
                 raise _internal(error) from None
             where = f"{error.filename}: " if error.filename else ""
