@@ -1,15 +1,15 @@
 """sitewatch: find, watch and verify military sites from satellite imagery.
 
-The Python API mirrors the CLI: every command calls one of the service functions
-re-exported here, so scripts and notebooks get the same behaviour as ``sitewatch ...``.
-Heavy parts (xarray, rasterio) are imported on first use, so ``import sitewatch`` and the
-CLI start fast.
+The Python API mirrors the CLI: the names below are the service functions behind the
+most used commands (the rest live in their packages: ``sitewatch.scan``,
+``sitewatch.verify``, ``sitewatch.evidence``...), so scripts and notebooks get the same
+behaviour as ``sitewatch ...``. Every name but the errors is imported on first use, so
+``import sitewatch`` (and with it ``sitewatch --version``) loads no database or raster code.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sitewatch.errors import (
@@ -19,15 +19,16 @@ from sitewatch.errors import (
     SitewatchError,
     WorkspaceError,
 )
-from sitewatch.workspace import Workspace, init_workspace, open_workspace
 
-try:
-    __version__ = version("sitewatch")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+#: The one place the version is written; pyproject.toml reads it (setuptools ``attr:``),
+#: so ``sitewatch --version`` needs no package-metadata lookup (120 ms of imports).
+__version__ = "0.1.0"
 
 # Public name -> module that defines it, imported when the name is first used.
 _LAZY = {
+    "Workspace": "sitewatch.workspace",
+    "init_workspace": "sitewatch.workspace",
+    "open_workspace": "sitewatch.workspace",
     "SiteRecord": "sitewatch.catalog.records",
     "SourceRecord": "sitewatch.catalog.records",
     "add_site": "sitewatch.catalog.sites",
@@ -63,9 +64,6 @@ __all__ = [
     "NotFoundError",
     "SitewatchError",
     "WorkspaceError",
-    "Workspace",
     "__version__",
-    "init_workspace",
-    "open_workspace",
     *_LAZY,
 ]

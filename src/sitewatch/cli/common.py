@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -19,7 +19,9 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from sitewatch.errors import ExitCode, SitewatchError
-from sitewatch.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from sitewatch.workspace import Workspace
 
 #: Far wider than any line we print: off a terminal nothing is wrapped or padded to fit.
 _PIPE_WIDTH = 10_000
@@ -137,6 +139,9 @@ def _one_line(text: str) -> str:
 
 def workspace_from(ctx: typer.Context) -> Workspace:
     """Open the workspace the user pointed at (or the one found from cwd)."""
+    # Imported on use: ``--help``, ``--version`` and ``verify-package`` need no database layer.
+    from sitewatch.workspace import open_workspace
+
     state = ctx.find_object(CliState)
     return open_workspace(state.workspace if state else None)
 

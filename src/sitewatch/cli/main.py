@@ -2,57 +2,165 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import typer
 
 from sitewatch import __version__
-from sitewatch.cli import assess as assess_cli
-from sitewatch.cli import candidates as candidates_cli
-from sitewatch.cli import chips as chips_cli
-from sitewatch.cli import declare as declare_cli
-from sitewatch.cli import demo as demo_cli
-from sitewatch.cli import detect as detect_cli
-from sitewatch.cli import imagery as imagery_cli
-from sitewatch.cli import keys as keys_cli
-from sitewatch.cli import ledger as ledger_cli
-from sitewatch.cli import model as model_cli
-from sitewatch.cli import scan as scan_cli
-from sitewatch.cli import sites as sites_cli
-from sitewatch.cli import timeline as timeline_cli
-from sitewatch.cli import verify as verify_cli
-from sitewatch.cli.common import CliState, SitewatchGroup, console, workspace_from
-from sitewatch.db.engine import current_revision, upgrade_database
-from sitewatch.workspace import init_workspace, open_workspace
+from sitewatch.cli.common import CliState, SitewatchGroup, console
+
+
+class LazyCommand(NamedTuple):
+    """Where a command lives, and its one-line help for ``sitewatch --help``."""
+
+    module: str
+    attribute: str  # a typer.Typer group or a command function
+    short_help: str
+
+
+#: Every command, in the order ``--help`` lists them. A command's
+#: module (and what it pulls in: rasterio, xarray, Dask, the networks) is imported only
+#: when that command runs, as rasterio's ``rio`` does, so a short command starts fast.
+#: ``tests/cli/test_main.py`` checks each short help against the command's own docstring.
+COMMANDS: dict[str, LazyCommand] = {
+    "sites": LazyCommand(
+        "sitewatch.cli.sites",
+        "app",
+        "The site catalog: add, list, show, edit, remove, import, export.",
+    ),
+    "imagery": LazyCommand(
+        "sitewatch.cli.imagery",
+        "app",
+        "The imagery catalog: add files or STAC items, list, export STAC.",
+    ),
+    "chips": LazyCommand(
+        "sitewatch.cli.chips",
+        "chips",
+        "Write a dated true-colour PNG and a Cloud-Optimised GeoTIFF per date of a site.",
+    ),
+    "detect-pair": LazyCommand(
+        "sitewatch.cli.detect",
+        "detect_pair",
+        "Detect change between two scenes on BEFORE's grid; write change_mask.tif, "
+        "change_score.tif, objects.geojson and run.json into --out.",
+    ),
+    "detect": LazyCommand(
+        "sitewatch.cli.detect",
+        "detect",
+        "Compare the first and last scene of a site within [--before, --after]; store the run.",
+    ),
+    "runs": LazyCommand("sitewatch.cli.detect", "runs_app", "Stored change detection runs."),
+    "model": LazyCommand(
+        "sitewatch.cli.model",
+        "app",
+        "The learned change detector (siamese): train and evaluate its weights.",
+    ),
+    "timeline": LazyCommand(
+        "sitewatch.cli.timeline",
+        "timeline",
+        "Activity per date: the share of the site that changed since the previous usable date.",
+    ),
+    "scan": LazyCommand(
+        "sitewatch.cli.scan",
+        "scan",
+        "Scan an area for change between two date windows, tile by tile on Dask.",
+    ),
+    "scans": LazyCommand(
+        "sitewatch.cli.scan", "scans", "List the scans of this workspace, newest first."
+    ),
+    "scan-tiles": LazyCommand(
+        "sitewatch.cli.scan",
+        "scan_tiles",
+        "List a scan's scored tiles, best first by change score or by likeness to exemplars.",
+    ),
+    "candidates": LazyCommand(
+        "sitewatch.cli.candidates",
+        "candidates_app",
+        "Scan candidates: list, draw chips, show, promote to a site, dismiss.",
+    ),
+    "keys": LazyCommand("sitewatch.cli.keys", "keys_app", "Analysts' Ed25519 signing keys."),
+    "declare": LazyCommand(
+        "sitewatch.cli.declare",
+        "declare_app",
+        "Declarations: import a state's declared facilities (JSON or CSV), list, show.",
+    ),
+    "assess": LazyCommand(
+        "sitewatch.cli.assess",
+        "assess",
+        "Record an analyst's assessment of a site on a date, signed in the ledger.",
+    ),
+    "assessments": LazyCommand(
+        "sitewatch.cli.assess", "assessments", "A site's assessments in date order."
+    ),
+    "verify": LazyCommand(
+        "sitewatch.cli.verify",
+        "verify",
+        "Check a declaration against the catalog, assessments and detection runs.",
+    ),
+    "ledger": LazyCommand("sitewatch.cli.ledger", "ledger_app", "The signed evidence ledger."),
+    "init": LazyCommand(
+        "sitewatch.cli.workspace",
+        "init",
+        "Create a workspace: sitewatch.toml, a SQLite database (WAL) and products/.",
+    ),
+    "db": LazyCommand("sitewatch.cli.workspace", "db_app", "Database schema."),
+    "demo": LazyCommand(
+        "sitewatch.cli.demo",
+        "demo",
+        "Build a workspace and run the whole pipeline (offline; synthetic data unless --real).",
+    ),
+}
+
+
+def load_command(name: str) -> typer.core.TyperCommand | typer.core.TyperGroup:
+    """Import one command's module and build its click command (a group for a Typer app)."""
+    entry = COMMANDS[name]
+    target = getattr(import_module(entry.module), entry.attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer()
+        single.command(name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+class SitewatchCli(SitewatchGroup):
+    """The top-level group: its commands are loaded from :data:`COMMANDS` on use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listing_help = False
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [*COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: typer.Context, name: str) -> Any:
+        if name not in COMMANDS:
+            return super().get_command(ctx, name)
+        if self._listing_help:  # --help lists names and one line each: import nothing
+            return typer.core.TyperCommand(name, help=COMMANDS[name].short_help)
+        if name not in self.commands:
+            self.add_command(load_command(name), name)
+        return self.commands[name]
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        self._listing_help = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing_help = False
+
 
 app = typer.Typer(
-    cls=SitewatchGroup,
+    cls=SitewatchCli,
     help="sitewatch: find, watch and verify military sites from satellite imagery.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(sites_cli.app, name="sites")
-app.add_typer(imagery_cli.app, name="imagery")
-app.command("chips")(chips_cli.chips)
-app.command("detect-pair")(detect_cli.detect_pair)
-app.command("detect")(detect_cli.detect)
-app.add_typer(detect_cli.runs_app, name="runs")
-app.add_typer(model_cli.app, name="model")
-app.command("timeline")(timeline_cli.timeline)
-app.command("scan")(scan_cli.scan)
-app.command("scans")(scan_cli.scans)
-app.command("scan-tiles")(scan_cli.scan_tiles)
-app.add_typer(candidates_cli.candidates_app, name="candidates")
-app.add_typer(keys_cli.keys_app, name="keys")
-app.add_typer(declare_cli.declare_app, name="declare")
-app.command("assess")(assess_cli.assess)
-app.command("assessments")(assess_cli.assessments)
-app.command("verify")(verify_cli.verify)
-app.add_typer(ledger_cli.ledger_app, name="ledger")
-app.command("demo")(demo_cli.demo)
 
 
 def _version(value: bool) -> None:
@@ -75,35 +183,6 @@ def main(
     ),
 ) -> None:
     ctx.obj = CliState(workspace=workspace)
-
-
-@app.command()
-def init(
-    directory: Path = typer.Argument(Path("."), help="Folder to create the workspace in."),
-    name: str | None = typer.Option(None, help="Workspace name (default: the folder name)."),
-) -> None:
-    """Create a workspace: sitewatch.toml, a SQLite database (WAL) and products/."""
-    with init_workspace(directory, name=name) as workspace:
-        console.print(f"workspace ready: {workspace.root}")
-        console.print(f"database: {workspace.database_url}")
-
-
-@db_app.command("upgrade")
-def db_upgrade(ctx: typer.Context) -> None:
-    """Bring the workspace database to the newest schema (Alembic migrations)."""
-    state = ctx.find_object(CliState)
-    with open_workspace(state.workspace if state else None, check=False) as workspace:
-        before = current_revision(workspace.engine)
-        after = upgrade_database(workspace.engine)
-        console.print(f"schema: {before or 'empty'} -> {after}")
-
-
-@db_app.command("status")
-def db_status(ctx: typer.Context) -> None:
-    """Show the database URL and schema revision."""
-    with workspace_from(ctx) as workspace:
-        console.print(f"database: {workspace.database_url}")
-        console.print(f"schema: {current_revision(workspace.engine)}")
 
 
 def run() -> None:
