@@ -316,7 +316,7 @@ def export(
 ) -> None:
     """Write sites to a file that GIS tools and Google Earth open."""
     chosen = site_format(out, format) if out is not None or format else FORMATS["geojson"]
-    if out is None and chosen.dumps is None:
+    if out is None and not chosen.is_text:
         raise InputError(f"{chosen.name} is a binary format: give --out FILE", item="--out")
     with workspace_from(ctx) as workspace, workspace.session() as session:
         sites = [get_site(session, i) for i in site_ids] if site_ids else list_sites(session)

@@ -7,11 +7,11 @@ the target, so an export either completes or leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
-from sitewatch.catalog.formats import csv, geojson, gpkg, kml
 from sitewatch.catalog.formats.files import atomic_output
 from sitewatch.catalog.records import SiteRecord
 from sitewatch.errors import InputError
@@ -19,23 +19,45 @@ from sitewatch.errors import InputError
 
 @dataclass(frozen=True)
 class SiteFormat:
-    """How to read and write one file format; ``dumps`` only for text formats (stdout)."""
+    """How to read and write one file format, by the functions of its module.
+
+    The module is imported on first use: GeoPackage brings in pyogrio and pandas, which
+    a command that never touches a GeoPackage (``sites list``) should not pay for.
+    ``dumper`` only for text formats (printed to stdout).
+    """
 
     name: str
     extensions: tuple[str, ...]
-    read: Callable[[Path], list[SiteRecord]]
-    write: Callable[[Sequence[SiteRecord], Path], None]
-    dumps: Callable[[Sequence[SiteRecord]], str] | None = None
+    module: str
+    reader: str = "read"
+    writer: str = "write"
+    dumper: str | None = "dumps"
+
+    def read(self, path: Path) -> list[SiteRecord]:
+        return getattr(import_module(self.module), self.reader)(path)
+
+    def write(self, records: Sequence[SiteRecord], path: Path) -> None:
+        getattr(import_module(self.module), self.writer)(records, path)
+
+    @property
+    def is_text(self) -> bool:
+        return self.dumper is not None
+
+    def dumps(self, records: Sequence[SiteRecord]) -> str:
+        if self.dumper is None:
+            raise InputError(f"{self.name} is a binary format: give an output file", item="format")
+        return getattr(import_module(self.module), self.dumper)(records)
 
 
+_MODULES = "sitewatch.catalog.formats."
 FORMATS: dict[str, SiteFormat] = {
     f.name: f
     for f in (
-        SiteFormat("geojson", (".geojson", ".json"), geojson.read, geojson.write, geojson.dumps),
-        SiteFormat("kml", (".kml",), kml.read, kml.write, kml.dumps),
-        SiteFormat("kmz", (".kmz",), kml.read_kmz, kml.write_kmz),
-        SiteFormat("csv", (".csv",), csv.read, csv.write, csv.dumps),
-        SiteFormat("gpkg", (".gpkg",), gpkg.read, gpkg.write),
+        SiteFormat("geojson", (".geojson", ".json"), _MODULES + "geojson"),
+        SiteFormat("kml", (".kml",), _MODULES + "kml"),
+        SiteFormat("kmz", (".kmz",), _MODULES + "kml", "read_kmz", "write_kmz", None),
+        SiteFormat("csv", (".csv",), _MODULES + "csv"),
+        SiteFormat("gpkg", (".gpkg",), _MODULES + "gpkg", dumper=None),
     )
 }
 
@@ -75,7 +97,4 @@ def write_sites(records: Sequence[SiteRecord], path: str | Path, format: str | N
 
 def dumps_sites(records: Sequence[SiteRecord], format: str) -> str:
     """A text format's content, e.g. to print to stdout."""
-    chosen = site_format(None, format)
-    if chosen.dumps is None:
-        raise InputError(f"{chosen.name} is a binary format: give an output file", item="format")
-    return chosen.dumps(records)
+    return site_format(None, format).dumps(records)
