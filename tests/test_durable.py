@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitewatch.durable import clear_abandoned, publish, staged
+from sitewatch.durable import PARTIAL_MARK, clear_abandoned, publish, staged
 
 KILLED_WRITER = """
 import os, signal, sys
@@ -31,18 +31,23 @@ def _killed_writer(destination: Path) -> None:
 
 def test_a_dead_writer_is_cleared_and_its_uncommitted_destination_removed(tmp_path: Path) -> None:
     _killed_writer(tmp_path / "run-a")
-    assert clear_abandoned(tmp_path, lambda name: False, names_unique=True) == ["run-a"]
+    assert clear_abandoned(tmp_path, lambda name: False) == ["run-a"]
     assert list(tmp_path.iterdir()) == []
 
     _killed_writer(tmp_path / "run-b")
-    assert clear_abandoned(tmp_path, lambda name: True, names_unique=True) == ["run-b"]
+    assert clear_abandoned(tmp_path, lambda name: True) == ["run-b"]
     assert [path.name for path in tmp_path.iterdir()] == ["run-b"]  # committed: kept
 
 
-def test_without_unique_names_only_the_staging_folder_goes(tmp_path: Path) -> None:
+def test_by_name_only_that_staging_folder_goes(tmp_path: Path) -> None:
     _killed_writer(tmp_path / "copy")
-    assert clear_abandoned(tmp_path, committed=lambda name: False) == ["copy"]
-    assert [path.name for path in tmp_path.iterdir()] == ["copy"]
+    _killed_writer(tmp_path / "other")
+    assert clear_abandoned(tmp_path, lambda name: False, name="copy") == ["copy"]
+    assert sorted(path.name for path in tmp_path.iterdir() if PARTIAL_MARK not in path.name) == [
+        "copy",
+        "other",
+    ]
+    assert clear_abandoned(tmp_path, lambda name: False, name="other") == ["other"]
 
 
 def test_a_live_writer_is_left_alone(tmp_path: Path) -> None:
@@ -50,7 +55,7 @@ def test_a_live_writer_is_left_alone(tmp_path: Path) -> None:
         (tmp_path / "run-live").mkdir()
         (staging / "product").write_text("done")
         publish(staging / "product", tmp_path / "run-live" / "product")
-        assert clear_abandoned(tmp_path, lambda name: False, names_unique=True) == []
+        assert clear_abandoned(tmp_path, lambda name: False) == []
         with staged(tmp_path / "run-other", lambda name: False, names_unique=True):
             assert staging.is_dir() and (tmp_path / "run-live" / "product").is_file()
     assert [path.name for path in tmp_path.iterdir()] == ["run-live"]

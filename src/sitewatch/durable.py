@@ -10,18 +10,19 @@ Files are written in a staging folder ``.<name>.partial-<random>`` beside their
 destination ``<name>`` (:func:`staged`). The process writing one holds an exclusive
 ``flock`` on it from creation until it removes it, and the kernel drops that lock when the
 process dies, ``kill -9`` included. So a staging folder whose lock can be taken belongs
-to no live process: the next writer in the same folder removes it
-(:func:`clear_abandoned`), and, where destination names are unique to one writer (a
-detection run's id), first removes the destination too when no commit names it (the run
-was killed between moving its files and committing). A live writer's folder is never
-touched. ``flock`` is local to a machine: two machines writing one workspace on a network
-file system are not protected from each other's cleanup.
+to no live process: the next writer of the same destination removes it, or, in a folder
+of destinations each staged by one writer only (detection runs' ids), the next writer in
+the folder, which first removes the destination too when no commit names it (the run was
+killed between moving its files and committing) (:func:`clear_abandoned`). A live
+writer's folder is never touched. ``flock`` is local to a machine: two machines writing
+one workspace on a network file system are not protected from each other's cleanup.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -106,28 +107,31 @@ def _roll_back(destination: Path, committed: Committed | None) -> None:
 
 
 def clear_abandoned(
-    parent: Path, committed: Committed | None = None, *, names_unique: bool = False
+    parent: Path, committed: Committed | None = None, *, name: str | None = None
 ) -> list[str]:
     """Remove the staging folders in ``parent`` of processes that died; returns the
     destination names they were staging.
 
-    With ``names_unique`` (no two writers ever stage one name) an abandoned destination no
-    commit names is removed as well. Otherwise it is left: it is named by nothing, and the
-    next writer that takes the name (holding it in the database) replaces it.
+    Without ``name``, every one of them, and the destination of each that no commit names
+    (for a folder whose destination names are each staged by one writer only, such as
+    detection runs' ids: no live process can be writing one). With ``name``, only the
+    staging of that destination, which is left as it is: the caller holds that name (in
+    the database) and replaces it. Folders a live process holds are never touched.
     """
+    pattern = f".{glob.escape(name)}{PARTIAL_MARK}*" if name else f".*{PARTIAL_MARK}*"
     cleared = []
-    for folder in sorted(parent.glob(f".*{PARTIAL_MARK}*")):
+    for folder in sorted(parent.glob(pattern)):
         descriptor = _lock(folder) if folder.is_dir() else None
         if descriptor is None:
             continue
         try:
             if not _still_there(folder, descriptor):
                 continue
-            name = folder.name[1:].rpartition(PARTIAL_MARK)[0]
-            if names_unique:
-                _roll_back(parent / name, committed)
+            staged_name = folder.name[1:].rpartition(PARTIAL_MARK)[0]
+            if name is None:
+                _roll_back(parent / staged_name, committed)
             shutil.rmtree(folder)
-            cleared.append(name)
+            cleared.append(staged_name)
         finally:
             os.close(descriptor)
     return cleared
@@ -140,16 +144,18 @@ def staged(
     """A new staging folder beside ``destination``, locked by this process until it ends.
 
     The caller writes there, moves the files into ``destination`` with :func:`publish` and
-    commits what names them, all inside the block. Abandoned staging folders beside it are
-    cleared first (see :func:`clear_abandoned`). On success the staging folder is removed.
-    On any exception, Ctrl-C included, ``destination`` is removed unless ``committed`` says
-    a commit names it (an interrupt can land after the database committed), then the
-    staging folder; when that cannot be decided (the database is unreachable) both are left
-    for the next writer.
+    commits what names them, all inside the block. Abandoned staging folders are cleared
+    first (:func:`clear_abandoned`): with ``names_unique`` (no two writers ever stage one
+    destination name, and ``parent`` holds only such destinations) all of them in the
+    parent folder, else those of this destination's name only. On success the staging
+    folder is removed. On any exception, Ctrl-C included, ``destination`` is removed
+    unless ``committed`` says a commit names it (an interrupt can land after the database
+    committed), then the staging folder; when that cannot be decided (the database is
+    unreachable) both are left for the next writer.
     """
     parent = destination.parent
     parent.mkdir(parents=True, exist_ok=True)
-    clear_abandoned(parent, committed, names_unique=names_unique)
+    clear_abandoned(parent, committed, name=None if names_unique else destination.name)
     folder, descriptor = _new_staging(destination)
     try:
         try:
