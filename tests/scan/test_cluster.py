@@ -1,5 +1,5 @@
 """A real Dask cluster: scheduler and worker as separate processes on loopback; the scan
-client is killed with SIGKILL half way and a second run finishes the rest."""
+client is killed with SIGKILL in the middle of a batch and a second run finishes the rest."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from tests.scan import synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
 TILE_SIZE_M = "320"  # 32 px tiles: 64 of them, enough to stop a scan half way
+BATCH = 4
+KILL_AT = 2 * BATCH + 3  # two batches committed, three results in the open one, then killed
 
 
 def _dask(*args: str, log: Path) -> subprocess.Popen:
@@ -80,45 +82,50 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
                 process.wait()
 
 
-def _scan_command(workspace: Workspace, address: str) -> list[str]:
+def _scan_arguments(workspace: Workspace, address: str) -> list[str]:
     return [
-        sys.executable, "-c", "from sitewatch.cli.main import run; run()",
         "--workspace", str(workspace.root),
         "scan", synthetic.inner_bbox(), "--before", synthetic.BEFORE, "--after", synthetic.AFTER,
         "--tile-size", TILE_SIZE_M, "--scheduler", address, "--json",
     ]  # fmt: skip
 
 
-def _finished(workspace: Workspace) -> dict[str, object]:
+def _tiles(workspace: Workspace) -> dict[str, tuple[str, object]]:
+    """Each stored tile's status and finish time."""
     with workspace.session() as session:
-        return {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
+        return {
+            row.tile_key: (row.status, row.finished_at) for row in session.scalars(select(ScanTile))
+        }
 
 
 def test_killed_scan_on_a_real_cluster_resumes(scan_workspace: Workspace, scheduler: str) -> None:
-    process = subprocess.Popen(
-        _scan_command(scan_workspace, scheduler), cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    """Killed as result KILL_AT arrives, the client has committed exactly the batches before
+    it; what it loses is the open batch (fewer than BATCH results, the runner's bound), and
+    the rerun runs exactly the tiles without a row and none of the others."""
+    killed = subprocess.run(
+        [sys.executable, "-m", "tests.scan.killed_client", str(BATCH), str(KILL_AT), "--",
+         *_scan_arguments(scan_workspace, scheduler)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while len(_finished(scan_workspace)) < 3:
-        assert process.poll() is None, process.stdout.read().decode()
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    before_kill = _finished(scan_workspace)
-    assert 3 <= len(before_kill) < 64
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    before_kill = _tiles(scan_workspace)
+    ran = [key for key, (status, _) in before_kill.items() if status != "empty"]
+    assert len(ran) == 2 * BATCH
+    lost = KILL_AT - len(ran)  # received by the client (the last one as it was killed)
+    assert 0 < lost <= BATCH
+    assert len(before_kill) < 64
 
     rerun = subprocess.run(
-        _scan_command(scan_workspace, scheduler), cwd=ROOT,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", "from sitewatch.cli.main import run; run()",
+         *_scan_arguments(scan_workspace, scheduler)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     outcome = json.loads(rerun.stdout)
     assert outcome["resumed"] and outcome["tiles"] == 64
     assert outcome["tiles_run"] == 64 - len(before_kill)
-    after = _finished(scan_workspace)
+    after = _tiles(scan_workspace)
     assert len(after) == 64
-    assert {key: after[key] for key in before_kill} == before_kill
+    assert {key: after[key] for key in before_kill} == before_kill  # not redone
     with scan_workspace.session() as session:
         assert session.get(Scan, outcome["scan"]).status == "done"

@@ -6,6 +6,7 @@ next run, the ranking and the chips drawn on opening a candidate, all on Postgre
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,7 +51,10 @@ def test_scan_on_postgres_resumes_and_retries_failed_tiles(
                 raise _Stop
 
         with pytest.raises(_Stop):
-            run_scan(workspace, plan, client, on_progress=stop_after_six, batch_tiles=3)
+            run_scan(
+                workspace, plan, client, on_progress=stop_after_six,
+                batch_tiles=3, batch_seconds=math.inf,
+            )  # fmt: skip
         with workspace.session() as session:
             assert len(store.finished_keys(session, plan.scan_id)) == 6
             # Pretend one finished tile had failed: the next run must redo it in place.

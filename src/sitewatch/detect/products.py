@@ -2,7 +2,9 @@
 
 Every product of a run is written into a staging folder next to its destination and moved
 into place only when all of them are complete (:func:`staged_products`): a failure at any
-step, bad input included, leaves nothing half-written where the user looks.
+step, bad input included, leaves nothing half-written where the user looks. A stored run
+moves them (:func:`publish_products`) before the commit that names them
+(:mod:`sitewatch.durable`).
 
 ``run.json`` is the lineage a product carries (architecture rule): software version,
 method and parameters, thresholds used, every input file with its SHA-256, the model's
@@ -12,9 +14,6 @@ hash when the method has one, the grid, what each step did, and the summary.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from typing import Any
 from sitewatch import __version__
 from sitewatch.detect.pipeline import DetectionResult
 from sitewatch.detect.sources import Grid
+from sitewatch.durable import Committed, publish, staged, sync_folder
 from sitewatch.imagery.cog import copy_to_cog
 from sitewatch.imagery.hashing import sha256_file
 
@@ -36,25 +36,33 @@ PRODUCT_FILES = (SCORE_FILE, MASK_FILE, OBJECTS_FILE, RUN_FILE)
 
 
 @contextmanager
-def staged_products(destination: Path) -> Iterator[tuple[Path, Path]]:
+def staged_products(
+    destination: Path, committed: Committed | None = None
+) -> Iterator[tuple[Path, Path]]:
     """(staging folder for products, scratch folder) beside ``destination``.
 
-    On success the products are moved into ``destination`` (created if needed; other
-    files there are left alone); the staging folder is removed in every case.
+    The products are moved into ``destination`` (created if needed; other files there are
+    left alone) at the end of the block unless the block did it already
+    (:func:`publish_products`, before a commit). ``committed`` (given a folder name, whether
+    a commit names it) makes ``destination`` a folder of one stored run: a failure before
+    the commit removes it, and so does the next run for one killed before its commit; see
+    :func:`sitewatch.durable.staged`.
     """
-    parent = destination.expanduser().resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=parent))
-    scratch = staging / ".work"
-    scratch.mkdir()
-    try:
+    destination = destination.expanduser().resolve()
+    with staged(destination, committed, names_unique=committed is not None) as staging:
+        scratch = staging / ".work"
+        scratch.mkdir()
         yield staging, scratch
-        destination.mkdir(parents=True, exist_ok=True)
-        for name in PRODUCT_FILES:
-            if (staging / name).exists():
-                os.replace(staging / name, destination / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        publish_products(staging, destination)
+
+
+def publish_products(staging: Path, destination: Path) -> None:
+    """Move the products in ``staging`` into ``destination``, durably (a no-op once done)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in PRODUCT_FILES:
+        if (staging / name).exists():
+            publish(staging / name, destination / name)
+    sync_folder(destination.parent)
 
 
 def model_sha256(method: object) -> str | None:

@@ -8,14 +8,17 @@ newest scene over the site.
 Both dates are read with :func:`~sitewatch.imagery.stack.load_site_stack` onto the site
 grid of the BEFORE scene (the AFTER read is forced to its resolution). Products go to
 ``products/runs/<run id>/`` (score and mask COGs with overviews, objects GeoJSON,
-run.json); the run and its objects are stored in the same transaction, before the files
-are moved into place, so a failure leaves neither files nor rows.
+run.json). They are moved there and flushed to disk before the transaction that stores
+the run, its objects and its ledger entry commits, so a committed run always has its
+files; a failure before the commit removes them, and a run killed before its commit
+leaves a folder no entry names, which the next run removes
+(:func:`~sitewatch.detect.products.staged_products`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,6 +44,7 @@ from sitewatch.detect.products import (
     PRODUCT_FILES,
     RUN_FILE,
     SCORE_FILE,
+    publish_products,
     staged_products,
     write_products,
 )
@@ -48,7 +52,6 @@ from sitewatch.detect.runs import store_run
 from sitewatch.detect.sources import ArrayPair, Grid, reflectance_scale_for
 from sitewatch.errors import InputError
 from sitewatch.evidence import ledger
-from sitewatch.evidence.files import FileRef
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
@@ -97,9 +100,9 @@ def _run_id(site_id: str, first: Scene, last: Scene, now: datetime) -> str:
     return f"run-{now:%Y%m%dT%H%M%S}-{digest.hexdigest()[:8]}"
 
 
-def _record_run(session: Session, run: DetectionRun, staging: Path, destination: Path) -> None:
-    """The run's ledger entry, signed in the run's transaction; products are hashed where
-    they are staged and recorded at the path they are moved to after the commit."""
+def _record_run(session: Session, run: DetectionRun, destination: Path) -> None:
+    """The run's ledger entry, signed in the run's transaction, naming its products in
+    place (they are moved there before the commit)."""
     ledger.record(
         session,
         kind="detection.run",
@@ -115,12 +118,18 @@ def _record_run(session: Session, run: DetectionRun, staging: Path, destination:
             "lineage": run.lineage,
             "products": run.products,
         },
-        files=[
-            FileRef(staging / name, stored_as=destination / name)
-            for name in PRODUCT_FILES
-            if (staging / name).is_file()
-        ],
+        files=[destination / name for name in PRODUCT_FILES if (destination / name).is_file()],
     )
+
+
+def _stored_run(workspace: Workspace) -> Callable[[str], bool]:
+    """Whether a run of this id is committed (its products folder is named by it)."""
+
+    def stored(run_id: str) -> bool:
+        with workspace.session() as session:
+            return session.get(DetectionRun, run_id) is not None
+
+    return stored
 
 
 def detect_site(
@@ -165,7 +174,7 @@ def detect_site(
     run_id = _run_id(site_id, first, last, now)
     relative = f"{workspace.products.name}/{RUNS_FOLDER}/{run_id}"
     destination = workspace.root / relative
-    with staged_products(destination) as (staging, scratch):
+    with staged_products(destination, _stored_run(workspace)) as (staging, scratch):
         result = run_detection(
             source, options, scratch, before_name=f"scene {first.id}", after_name=f"scene {last.id}"
         )
@@ -197,6 +206,7 @@ def detect_site(
                 ("run", RUN_FILE),
             )
         }
+        publish_products(staging, destination)
         with workspace.session() as session:
             stored = store_run(
                 session,
@@ -224,7 +234,7 @@ def detect_site(
                 ),
                 result.objects,
             )
-            _record_run(session, stored, staging, destination)
+            _record_run(session, stored, destination)
     return SiteRun(
         run_id=run_id,
         site_id=site_id,

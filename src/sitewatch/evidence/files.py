@@ -19,14 +19,12 @@ from sitewatch.imagery.hashing import sha256_file
 class FileRef:
     """A file to record, with its SHA-256 when the caller has just computed it (large scenes).
 
-    ``stored_as`` is where the file will live once the caller moves it into place (products
-    written to a staging folder and renamed after the commit): it is hashed at ``path`` and
-    recorded under ``stored_as``.
+    The file is recorded where it is: a product is moved to its final place before the
+    commit that names it (:mod:`sitewatch.durable`).
     """
 
     path: Path
     sha256: str | None = None
-    stored_as: Path | None = None
 
 
 def stored_path(root: Path, path: Path) -> str:
@@ -53,7 +51,7 @@ def file_record(root: Path, item: Path | FileRef) -> dict[str, Any]:
         raise InputError(
             f"cannot read a file to record in the ledger: {exc.strerror}", source=ref.path
         ) from exc
-    return {"path": stored_path(root, ref.stored_as or ref.path), "sha256": digest, "size": size}
+    return {"path": stored_path(root, ref.path), "sha256": digest, "size": size}
 
 
 def files_well_formed(files: Any) -> bool:

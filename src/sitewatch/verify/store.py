@@ -4,8 +4,10 @@ An import keeps three things in step: the rows (the declaration and its items), 
 of the file exactly as read under ``products/declarations/<id><suffix>`` (so the ledger
 entry's file hash can be checked offline even after the original is gone) and a
 ``declaration.import`` ledger entry. The file is validated completely first; the copy is
-staged beside its final name and moved into place only after the rows and the entry are
-committed, and removed if they are not.
+staged beside its final name and moved into place (flushed to disk) before the rows and
+the entry commit, and removed if they do not (:mod:`sitewatch.durable`). A copy left by an
+import killed before its commit is named by nothing; the next import given the same id
+replaces it.
 
 Ids are ``<party slug>-<date>-<n>``, ``n`` counting imports of that party and date, so
 they read well and stay stable. The same file (same SHA-256) is refused a second time.
@@ -13,8 +15,7 @@ they read well and stay stable. The same file (same SHA-256) is refused a second
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from sitewatch.catalog.formats.files import read_bytes
 from sitewatch.catalog.records import slugify
 from sitewatch.db.models import Declaration, DeclarationItem
+from sitewatch.durable import publish, staged
 from sitewatch.errors import ConflictError, NotFoundError
 from sitewatch.evidence import ledger
 from sitewatch.evidence.files import FileRef
@@ -40,31 +42,32 @@ def import_declaration(workspace: Workspace, path: Path) -> Declaration:
     data = read_bytes(path)
     parsed = parse_declaration_bytes(data, path)
     folder = workspace.products / DECLARATIONS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    staged = _stage_copy(data, path.suffix, folder)
-    try:
-        with workspace.session() as session:
-            declaration = _add(session, parsed, path)
-            final = folder / f"{declaration.id}{path.suffix.lower() or '.json'}"
+    with workspace.session() as session:
+        declaration = _add(session, parsed, path)
+        final = folder / f"{declaration.id}{path.suffix.lower() or '.json'}"
+        with staged(final, _stored_copy(workspace)) as staging:
+            copy = staging / final.name
+            copy.write_bytes(data)
+            publish(copy, final)
             ledger.record(
                 session,
                 kind="declaration.import",
                 payload=_ledger_payload(declaration),
-                files=[FileRef(staged, parsed.sha256, stored_as=final)],
+                files=[FileRef(final, parsed.sha256)],
                 subject_id=declaration.id,
             )
-        os.replace(staged, final)
-    finally:
-        staged.unlink(missing_ok=True)
+            session.commit()  # inside the staging block: a failed commit removes the copy
     return declaration
 
 
-def _stage_copy(data: bytes, suffix: str, folder: Path) -> Path:
-    """The bytes that were validated and hashed, beside their final place."""
-    handle, name = tempfile.mkstemp(prefix=".import-", suffix=suffix, dir=folder)
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    return Path(name)
+def _stored_copy(workspace: Workspace) -> Callable[[str], bool]:
+    """Whether the copy named so belongs to a committed declaration (its id is the stem)."""
+
+    def stored(name: str) -> bool:
+        with workspace.session() as session:
+            return session.get(Declaration, Path(name).stem) is not None
+
+    return stored
 
 
 def _add(session: Session, parsed: ParsedDeclaration, path: Path) -> Declaration:
