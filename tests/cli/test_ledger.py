@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from sitewatch.errors import ExitCode
 from tests.cli.conftest import RunCli
+from tests.support.readonly import write_protected
 
 
 @pytest.fixture
@@ -88,3 +91,136 @@ def test_verify_package_in_process_and_errors(recorded: RunCli, tmp_path: Path) 
     junk.write_bytes(b"PK not really")
     bad = recorded("ledger", "verify-package", str(junk))
     assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
+
+
+def _checksums(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (``-wal``/``-shm`` included) with its SHA-256."""
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_verify_checks_a_write_protected_copy(recorded: RunCli) -> None:
+    """An auditor's copy may be read-only: verification must not need to write anything."""
+    root = recorded.root  # type: ignore[attr-defined]
+    before = _checksums(root)
+    with write_protected(root):
+        ok = recorded("ledger", "verify")
+        listed = recorded("ledger", "list", "--json")
+    assert ok.exit_code == 0, ok.output
+    assert "ledger ok: 3 entries" in ok.output
+    assert [row["seq"] for row in json.loads(listed.output)] == [1, 2, 3]
+    assert _checksums(root) == before
+
+
+def test_verify_never_writes_to_the_workspace(recorded: RunCli) -> None:
+    """Not even the journal mode of a database copied out of WAL mode (a ``.backup``)."""
+    root = recorded.root  # type: ignore[attr-defined]
+    with sqlite3.connect(root / "sitewatch.db") as connection:
+        assert connection.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    before = _checksums(root)
+    assert recorded("ledger", "verify").exit_code == 0
+    assert recorded("ledger", "verify", "--json").exit_code == 0
+    with sqlite3.connect(root / "sitewatch.db") as connection:
+        connection.execute("UPDATE ledger_entries SET payload = payload || ' ' WHERE seq = 2")
+    before = _checksums(root)
+    assert recorded("ledger", "verify").exit_code == ExitCode.VERIFICATION_FAILED
+    assert _checksums(root) == before
+
+
+def test_verify_sees_commits_still_in_the_write_ahead_log(recorded: RunCli) -> None:
+    """A writer holding the log open: its commits are verified, not silently skipped."""
+    root = recorded.root  # type: ignore[attr-defined]
+    writer = sqlite3.connect(root / "sitewatch.db")
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("UPDATE ledger_entries SET payload = payload || ' ' WHERE seq = 3")
+        writer.commit()
+        assert (root / "sitewatch.db-wal").stat().st_size > 0
+        bad = recorded("ledger", "verify")
+    finally:
+        writer.close()
+    assert bad.exit_code == ExitCode.VERIFICATION_FAILED
+    assert bad.output.startswith("error: entry 3: recorded contents")
+
+
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        ("truncate", "the database cannot be read"),
+        ("empty", "the database is empty"),
+        ("drop", "the database holds no ledger"),
+        ("delete", "database file is missing"),
+    ],
+)
+def test_a_damaged_database_is_one_line(recorded: RunCli, damage: str, words: str) -> None:
+    database = recorded.root / "sitewatch.db"  # type: ignore[attr-defined]
+    if damage == "truncate":
+        data = database.read_bytes()
+        database.write_bytes(data[: len(data) // 3])
+    elif damage == "empty":
+        database.write_bytes(b"")
+    elif damage == "drop":
+        with closing(sqlite3.connect(database)) as connection:
+            connection.execute("DROP TABLE ledger_entries")
+            connection.commit()
+    else:
+        database.unlink()
+    result = recorded("ledger", "verify")
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], result.output
+    expected = ExitCode.VERIFICATION_FAILED if damage == "drop" else ExitCode.WORKSPACE
+    assert result.exit_code == expected
+    assert not database.with_name("sitewatch.db-wal").exists()
+
+
+@pytest.mark.parametrize(
+    "column, value, words",
+    [
+        ("payload", "'not json {'", "do not match its hash"),
+        ("payload", "NULL", "payload is NoneType, not text"),
+        ("payload", "X'6869'", "payload is bytes, not text"),
+        ("entry_hash", "NULL", "entry_hash is NoneType, not text"),
+        ("files", "'[not json'", "is malformed"),
+        ("created_at", "'yesterday'", "is malformed"),
+        ("created_at", "42", "created_at is int, not a time"),
+        ("signature", "NULL", "signature is NoneType, not bytes"),
+    ],
+)
+def test_a_malformed_entry_is_named_by_seq(
+    recorded: RunCli, column: str, value: str, words: str
+) -> None:
+    """The forger first copies the table without its constraints, so NULLs go in too."""
+    with sqlite3.connect(recorded.root / "sitewatch.db") as connection:  # type: ignore[attr-defined]
+        connection.executescript(
+            "CREATE TABLE loose AS SELECT * FROM ledger_entries; DROP TABLE ledger_entries; "
+            "ALTER TABLE loose RENAME TO ledger_entries;"
+            f"UPDATE ledger_entries SET {column} = {value} WHERE seq = 2;"
+        )
+    bad = recorded("ledger", "verify")
+    assert bad.exit_code == ExitCode.VERIFICATION_FAILED, bad.output
+    first = bad.output.strip().splitlines()[0]
+    assert first.startswith("error: entry 2: ") and words in first, first
+    report = json.loads(recorded("ledger", "verify", "--json").stdout)
+    assert report["first_bad_entry"] == 2
+
+
+def test_list_shows_a_payload_that_is_not_json(recorded: RunCli) -> None:
+    with sqlite3.connect(recorded.root / "sitewatch.db") as connection:  # type: ignore[attr-defined]
+        connection.execute("UPDATE ledger_entries SET payload = 'not json {' WHERE seq = 2")
+    listed = recorded("ledger", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)[1]["payload"] == "not json {"
+
+
+def test_export_to_a_folder_names_the_option(recorded: RunCli, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = recorded("ledger", "export", "--site", "alpha-base", "--out", str(folder))
+    assert result.exit_code == ExitCode.INPUT
+    assert result.output.strip() == (
+        f"error: {folder} [--out]: is a folder; give the package's file name"
+    )
+    assert list(folder.iterdir()) == []

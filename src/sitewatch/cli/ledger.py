@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.errors import ExitCode
-from sitewatch.evidence.ledger import Problem, list_entries, verify_ledger
+from sitewatch.evidence.ledger import Problem, list_entries, payload_value, verify_ledger
 from sitewatch.evidence.package import export_package, verify_package
 
 ledger_app = typer.Typer(help="The signed evidence ledger.", no_args_is_help=True)
@@ -26,7 +25,7 @@ def ledger_list(
     as_json: bool = _JSON,
 ) -> None:
     """Entries in chain order: seq, time, kind, site, subject, author."""
-    with workspace_from(ctx) as workspace, workspace.session() as session:
+    with workspace_from(ctx, read_only=True) as workspace, workspace.session() as session:
         rows = [
             {
                 "seq": entry.seq,
@@ -37,7 +36,7 @@ def ledger_list(
                 "author": entry.author,
                 "files": len(entry.files or []),
                 "entry_hash": entry.entry_hash,
-                "payload": json.loads(entry.payload),
+                "payload": payload_value(entry.payload),
             }
             for entry in list_entries(session, site_id=site, limit=limit)
         ]
@@ -70,7 +69,7 @@ def ledger_verify(
 
     Exits 6 (verification failed) and names the first bad entry when anything does not match.
     """
-    with workspace_from(ctx) as workspace:
+    with workspace_from(ctx, read_only=True) as workspace:
         report = verify_ledger(workspace, check_files=not skip_files)
     if as_json:
         print_json(report.to_dict())

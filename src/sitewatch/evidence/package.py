@@ -39,7 +39,7 @@ from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence.chain import HASHED_FIELDS, entry_problem
 from sitewatch.evidence.files import files_well_formed, resolve_stored
 from sitewatch.evidence.keys import fingerprint, public_key_pem
-from sitewatch.evidence.ledger import CheckReport, Problem, entry_fields
+from sitewatch.evidence.ledger import CheckReport, Problem, entry_fields, payload_value
 from sitewatch.evidence.package_readme import readme
 from sitewatch.workspace import Workspace
 
@@ -81,6 +81,9 @@ def export_package(workspace: Workspace, site_id: str, out: Path) -> ExportSumma
     imagery it read. A referenced file that no longer matches its hash stops the export:
     a package must not carry evidence that fails its own check.
     """
+    out = out.expanduser().resolve()
+    if out.is_dir():
+        raise InputError("is a folder; give the package's file name", source=out, item="--out")
     with workspace.session() as session:
         entries = _entries_for_site(session, site_id)
         if not entries:
@@ -109,7 +112,6 @@ def export_package(workspace: Workspace, site_id: str, out: Path) -> ExportSumma
         "head_hash": head_hash,
         "analysts": fingerprints,
     }
-    out = out.expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(descriptor)
@@ -141,7 +143,9 @@ def _entries_for_site(session: Session, site_id: str) -> list[LedgerEntry]:
             select(LedgerEntry).where(LedgerEntry.site_id == site_id).order_by(LedgerEntry.seq)
         )
     )
-    scene_ids = {scene for entry in about_site for scene in _scene_ids(json.loads(entry.payload))}
+    scene_ids = {
+        scene for entry in about_site for scene in _scene_ids(payload_value(entry.payload))
+    }
     scenes = list(
         session.scalars(
             select(LedgerEntry).where(
