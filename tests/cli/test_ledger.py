@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.errors import ExitCode
+from sitewatch.evidence.ledger import Problem
 from tests.cli.conftest import RunCli
 from tests.support.readonly import write_protected
 
@@ -54,7 +55,8 @@ def test_verify_names_the_first_bad_entry(recorded: RunCli) -> None:
     assert bad.exit_code == ExitCode.VERIFICATION_FAILED == 6
     assert bad.output.strip().splitlines() == [
         "error: entry 3: recorded contents (payload, files, kind, site, author or time) "
-        "do not match its hash"
+        "do not match its hash",
+        "(1 more problems after it)",  # the site row no longer matches the edited entry
     ]
     report = json.loads(recorded("ledger", "verify", "--json").stdout)
     assert report["first_bad_entry"] == 3
@@ -224,3 +226,104 @@ def test_export_to_a_folder_names_the_option(recorded: RunCli, tmp_path: Path) -
         f"error: {folder} [--out]: is a folder; give the package's file name"
     )
     assert list(folder.iterdir()) == []
+
+
+def _sql(cli: RunCli, script: str) -> None:
+    """Edit the workspace database behind sitewatch's back, as a forger would."""
+    with closing(sqlite3.connect(cli.root / "sitewatch.db")) as connection:  # type: ignore[attr-defined]
+        connection.executescript(script)
+        connection.commit()
+
+
+def test_a_published_head_reveals_entries_cut_off_the_end(recorded: RunCli, tmp_path: Path) -> None:
+    head_file = tmp_path / "published" / "head.json"
+    head_file.parent.mkdir()
+    published = recorded("ledger", "head", "--out", str(head_file))
+    assert published.exit_code == 0, published.output
+    head = json.loads(head_file.read_text())
+    assert (head["seq"], head["signer"]) == (3, "workspace")
+    ok = recorded("ledger", "verify", "--expect-head", str(head_file))
+    assert ok.exit_code == 0 and "published head" in ok.output, ok.output
+    assert recorded("ledger", "verify", "--expect-head", head["hash"]).exit_code == 0
+
+    # The forger deletes the newest entry and puts the site back as it was before it.
+    _sql(
+        recorded,
+        "DELETE FROM ledger_entries WHERE seq = 3; UPDATE sites SET notes = '' "
+        "WHERE id = 'alpha-base';",
+    )
+    assert recorded("ledger", "verify").exit_code == 0  # a shorter chain is still a chain
+    cut = recorded("ledger", "verify", "--expect-head", str(head_file))
+    assert cut.exit_code == ExitCode.VERIFICATION_FAILED
+    assert cut.output.startswith(
+        "error: entry 3: is missing: the ledger ends at entry 2, but the published head"
+    )
+    by_hash = recorded("ledger", "verify", "--expect-head", head["hash"], "--json")
+    assert by_hash.exit_code == ExitCode.VERIFICATION_FAILED
+    assert (
+        "no entry has the expected head hash"
+        in json.loads(by_hash.stdout)["problems"][0]["message"]
+    )
+
+
+def test_an_edited_head_file_is_refused(recorded: RunCli, tmp_path: Path) -> None:
+    head_file = tmp_path / "head.json"
+    assert recorded("ledger", "head", "--out", str(head_file)).exit_code == 0
+    head = json.loads(head_file.read_text())
+    head["seq"] = 2
+    head_file.write_text(json.dumps(head))
+    result = recorded("ledger", "verify", "--expect-head", str(head_file))
+    assert result.exit_code == ExitCode.INPUT
+    assert result.output.strip().startswith(f"error: {head_file} [signature]: is not 'workspace'")
+
+
+@pytest.mark.parametrize(
+    "forgery, words",
+    [
+        (
+            "UPDATE sites SET notes = 'nothing here' WHERE id = 'alpha-base'",
+            "entry 3: site 'alpha-base' in the sites table differs from it (notes)",
+        ),
+        (
+            "DELETE FROM sites WHERE id = 'bravo'",
+            "entry 2: site 'bravo' is missing from the sites table",
+        ),
+        (
+            "INSERT INTO sites (id, name, aliases, category, missile_classes, status, declared,"
+            " notes, created_at, updated_at) SELECT 'ghost', name, aliases, category,"
+            " missile_classes, status, declared, notes, created_at, updated_at FROM sites"
+            " WHERE id = 'bravo'",
+            "site 'ghost' in the sites table has no ledger entry vouching for it",
+        ),
+        (
+            "UPDATE assessments SET status = 'dismantled'",
+            "entry 4: assessment 'ASMT' in the assessments table differs from it (status)",
+        ),
+        (
+            "DELETE FROM assessments",
+            "entry 4: assessment 'ASMT' is missing from the assessments table",
+        ),
+        (
+            "DELETE FROM ledger_entries WHERE seq = 4",
+            "assessment 'ASMT' in the assessments table has no ledger entry vouching for it",
+        ),
+    ],
+)
+def test_domain_tables_must_agree_with_their_entries(
+    recorded: RunCli, forgery: str, words: str
+) -> None:
+    assert recorded("keys", "create", "--name", "alice").exit_code == 0
+    assessed = recorded(
+        "assess", "bravo", "--date", "2024-05-01", "--status", "active",
+        "--confidence", "high", "--analyst", "alice", "--json",
+    )  # fmt: skip
+    assert assessed.exit_code == 0, assessed.output
+    assessment_id = json.loads(assessed.stdout)["id"]
+    rows = json.loads(recorded("ledger", "list", "--json").stdout)
+    assert [row["kind"] for row in rows][-1] == "assessment" and rows[-1]["seq"] == 4
+    assert recorded("ledger", "verify").exit_code == 0
+    _sql(recorded, forgery + ";")
+    bad = recorded("ledger", "verify", "--json")
+    assert bad.exit_code == ExitCode.VERIFICATION_FAILED
+    messages = [str(Problem(p["seq"], p["message"])) for p in json.loads(bad.stdout)["problems"]]
+    assert words.replace("ASMT", assessment_id) in messages, messages

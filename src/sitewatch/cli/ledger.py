@@ -10,7 +10,9 @@ from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.errors import ExitCode
-from sitewatch.evidence.ledger import Problem, list_entries, payload_value, verify_ledger
+from sitewatch.evidence.audit import verify_workspace
+from sitewatch.evidence.head import read_expected_head, sign_head, write_head
+from sitewatch.evidence.ledger import Problem, list_entries, payload_value
 from sitewatch.evidence.package import export_package, verify_package
 
 ledger_app = typer.Typer(help="The signed evidence ledger.", no_args_is_help=True)
@@ -63,25 +65,66 @@ def ledger_verify(
     skip_files: bool = typer.Option(
         False, "--skip-files", help="Check the chain and signatures only, not the files."
     ),
+    expect_head: str | None = typer.Option(
+        None,
+        "--expect-head",
+        help="A published head: its hash, or a file from 'ledger head --out'. "
+        "Fails when the ledger no longer holds it (entries cut off or rewritten).",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Re-check every entry: chain, hashes, signatures and referenced files.
+    """Re-check every entry (chain, hashes, signatures, files) and the tables they vouch for.
 
-    Exits 6 (verification failed) and names the first bad entry when anything does not match.
+    Opens the workspace read-only: a write-protected copy can be checked, and nothing in
+    the folder changes. Exits 6 (verification failed) and names the first bad entry when
+    anything does not match.
     """
+    expected = read_expected_head(expect_head) if expect_head is not None else None
     with workspace_from(ctx, read_only=True) as workspace:
-        report = verify_ledger(workspace, check_files=not skip_files)
+        report = verify_workspace(workspace, check_files=not skip_files, expect_head=expected)
     if as_json:
         print_json(report.to_dict())
     elif report.ok:
+        published = (
+            f"; published head {report.expected_head['hash']} found" if report.expected_head else ""
+        )
         console.print(
-            f"ledger ok: {report.entries} entries, {report.files_checked} files checked; "
-            f"head {report.head_hash}"
+            f"ledger ok: {report.entries} entries, {report.files_checked} files checked, "
+            f"{report.rows_checked} table rows agree with them; head {report.head_seq} "
+            f"{report.head_hash}{published}"
         )
     else:
         _print_problems(report.problems)
     if not report.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+@ledger_app.command("head")
+def ledger_head(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the signed head here (JSON), to publish elsewhere."
+    ),
+    analyst: str | None = typer.Option(
+        None, "--analyst", help="Sign as this analyst (default: $SITEWATCH_ANALYST or workspace)."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """The ledger's newest entry (seq and hash), signed: publish it to pin the ledger.
+
+    Later, 'ledger verify --expect-head FILE' fails if any entry up to it was cut off or
+    rewritten.
+    """
+    with workspace_from(ctx) as workspace:
+        document = sign_head(workspace, analyst)
+    written = write_head(document, out) if out is not None else None
+    if as_json:
+        print_json(document)
+        return
+    console.print(
+        f"head {document['seq']} {document['hash']} signed by {document['signer']} "
+        f"(key fingerprint {document['fingerprint']})" + (f"; wrote {written}" if written else "")
+    )
 
 
 @ledger_app.command("export")

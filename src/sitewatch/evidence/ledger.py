@@ -174,6 +174,9 @@ class LedgerReport(CheckReport):
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
     files_checked: int = 0
+    rows_checked: int = 0  # domain table rows compared with their entries
+    expected_head: dict[str, Any] | None = None  # the published head checked against
+    readable: bool = True  # False when the database could not be read to the end
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +185,8 @@ class LedgerReport(CheckReport):
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "files_checked": self.files_checked,
+            "rows_checked": self.rows_checked,
+            "expected_head": self.expected_head,
             **self.problem_fields(),
         }
 
@@ -203,6 +208,7 @@ def verify_ledger(workspace: Workspace, *, check_files: bool = True) -> LedgerRe
             _check_chain(session, workspace.root, report, check_files=check_files)
     except DatabaseError as exc:
         report.problems.append(_unreadable(exc, report))
+        report.readable = False
     return report
 
 
