@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from sitewatch.errors import ExitCode
+from sitewatch.evidence.keys import load_private_key
 from sitewatch.evidence.ledger import Problem
 from tests.cli.conftest import RunCli
+from tests.evidence.forgery import read_members, resign_manifest, rewrite_entry, write_members
 from tests.support.readonly import write_protected
 
 
@@ -84,7 +86,7 @@ def test_verify_package_in_process_and_errors(recorded: RunCli, tmp_path: Path) 
     assert (
         recorded("ledger", "export", "--site", "alpha-base", "--out", str(package)).exit_code == 0
     )
-    checked = json.loads(recorded("ledger", "verify-package", str(package), "--json").output)
+    checked = json.loads(recorded("ledger", "verify-package", str(package), "--json").stdout)
     assert checked["ok"] and checked["entries"] == 2 and list(checked["analysts"]) == ["workspace"]
     missing = recorded("ledger", "export", "--site", "nowhere", "--out", str(tmp_path / "n.zip"))
     assert missing.exit_code == 3
@@ -327,3 +329,36 @@ def test_domain_tables_must_agree_with_their_entries(
     assert bad.exit_code == ExitCode.VERIFICATION_FAILED
     messages = [str(Problem(p["seq"], p["message"])) for p in json.loads(bad.stdout)["problems"]]
     assert words.replace("ASMT", assessment_id) in messages, messages
+
+
+def test_verify_package_pins_keys(recorded: RunCli, tmp_path: Path) -> None:
+    package = tmp_path / "alpha.zip"
+    assert (
+        recorded("ledger", "export", "--site", "alpha-base", "--out", str(package)).exit_code == 0
+    )
+    unpinned = recorded("ledger", "verify-package", str(package), "--json")
+    assert unpinned.exit_code == 0
+    report = json.loads(unpinned.stdout)
+    assert report["keys_pinned"] is False
+    workspace_key = report["analysts"]["workspace"]
+    assert report["untrusted_keys"] == {"workspace": workspace_key}
+    assert unpinned.stderr.startswith(f"warning: keys not pinned: workspace {workspace_key} ")
+
+    pinned = recorded("ledger", "verify-package", str(package), "--trust", workspace_key)
+    assert pinned.exit_code == 0 and pinned.stderr == ""
+    assert "package ok: site alpha-base, 2 entries" in pinned.stdout
+
+    assert recorded("keys", "create", "--name", "mallory").exit_code == 0
+    root = recorded.root  # type: ignore[attr-defined]
+    mallory = load_private_key(root / "keys" / "mallory.pem", "mallory")
+    members = read_members(package)
+    rewrite_entry(members, 1, None, mallory)  # every entry the forged key must vouch for
+    rewrite_entry(members, 3, '{"after":{"notes":"nothing there"}}', mallory)
+    resign_manifest(members, mallory, "workspace")
+    forged = write_members(tmp_path / "forged.zip", members)
+    assert recorded("ledger", "verify-package", str(forged)).exit_code == 0  # self-consistent
+    caught = recorded("ledger", "verify-package", str(forged), "--trust", workspace_key)
+    assert caught.exit_code == ExitCode.VERIFICATION_FAILED
+    assert caught.stderr.startswith("error: entry 1: is signed with 'workspace''s key "), (
+        caught.stderr
+    )

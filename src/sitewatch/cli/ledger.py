@@ -132,11 +132,17 @@ def ledger_export(
     ctx: typer.Context,
     site: str = typer.Option(..., "--site", help="The site whose evidence to export."),
     out: Path = typer.Option(..., "--out", help="The package to write (a .zip)."),
+    analyst: str | None = typer.Option(
+        None,
+        "--analyst",
+        help="Sign the manifest as this analyst (default: $SITEWATCH_ANALYST or workspace).",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Write an evidence package: the site's entries, their files, public keys, a README."""
+    """Write an evidence package: the site's entries, their files, public keys, a README,
+    and a manifest of every member signed by the exporter."""
     with workspace_from(ctx) as workspace:
-        summary = export_package(workspace, site, out)
+        summary = export_package(workspace, site, out, author=analyst)
     if as_json:
         print_json(asdict(summary))
         return
@@ -150,10 +156,26 @@ def ledger_export(
 @ledger_app.command("verify-package")
 def ledger_verify_package(
     package: Path = typer.Argument(..., help="An evidence package (.zip) to check offline."),
+    trust: list[str] = typer.Option(
+        [],
+        "--trust",
+        help="A key fingerprint you trust (repeat for each analyst and the exporter); "
+        "a key outside them fails the check.",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Check a package without any workspace: hashes, signatures, files, chain links."""
-    report = verify_package(package)
+    """Check a package without any workspace: members, signed manifest, hashes, signatures,
+    files, chain links, and (with --trust) whose keys signed it."""
+    report = verify_package(package, trusted=trust)
+    if not report.keys_pinned and report.ok:
+        typer.echo(
+            "warning: keys not pinned: "
+            + ", ".join(f"{name} {value}" for name, value in sorted(report.untrusted_keys.items()))
+            + " are the package's own keys; anyone can sign a package with keys of these "
+            "names. Compare them with fingerprints published by their owners and pass each "
+            "as --trust.",
+            err=True,
+        )
     if as_json:
         print_json(report.to_dict())
     elif report.ok:
@@ -163,6 +185,11 @@ def ledger_verify_package(
         )
         for name, value in sorted(report.analysts.items()):
             console.print(f"signed by {name}: key fingerprint {value}")
+        if report.exporter:
+            console.print(
+                f"exported by {report.exporter['name']}: key fingerprint "
+                f"{report.exporter['fingerprint']}"
+            )
     else:
         _print_problems(report.problems)
     if not report.ok:
