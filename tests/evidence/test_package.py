@@ -301,3 +301,18 @@ def test_only_pinned_keys_catch_a_package_resigned_throughout(
     ]
     with pytest.raises(InputError, match=r"--trust: 'abc' is not a key fingerprint"):
         verify_package(exported, trusted=["abc"])
+
+
+def test_a_line_that_is_not_an_entry_is_a_problem_not_a_crash(
+    exported: Path, tmp_path: Path
+) -> None:
+    members = read_members(exported)
+    lines = members["ledger.jsonl"].decode().splitlines(keepends=True)
+    lines[1] = '{"seq": "two"}\n'
+    members["ledger.jsonl"] = "".join(lines).encode()
+    report = verify_package(write_members(tmp_path / "line.zip", members))
+    assert not report.ok
+    assert any(
+        str(problem).startswith("ledger.jsonl line 2: not a ledger entry (lacks kind")
+        for problem in report.problems
+    ), report.problems

@@ -433,7 +433,11 @@ def _check_entries(
     authors: dict[int, str] = {}
     last_seq = 0
     for line_number, line in enumerate(reader.text("ledger.jsonl").splitlines(), start=1):
-        entry = _parse_entry(line, line_number, reader.path)
+        try:
+            entry = _parse_entry(line)
+        except ValueError as exc:  # a damaged or forged line: named, and the rest still checked
+            report.problems.append(Problem(None, f"ledger.jsonl line {line_number}: {exc}"))
+            continue
         seq, author = entry["seq"], entry["author"]
         report.entries += 1
         if seq <= last_seq:
@@ -606,8 +610,8 @@ def _read_chain(reader: _Reader, report: PackageReport) -> dict[int, tuple[str, 
     return chain
 
 
-def _parse_entry(line: str, line_number: int, path: Path) -> dict[str, Any]:
-    where = f"ledger.jsonl line {line_number}"
+def _parse_entry(line: str) -> dict[str, Any]:
+    """A ledger.jsonl line as an entry, or ValueError saying why it is not one."""
     try:
         entry = json.loads(line)
         if not isinstance(entry, dict):
@@ -616,14 +620,14 @@ def _parse_entry(line: str, line_number: int, path: Path) -> dict[str, Any]:
             name for name in (*HASHED_FIELDS, "entry_hash", "signature") if name not in entry
         ]
         if missing:
-            raise InputError(f"lacks {', '.join(missing)}", source=path, item=where)
+            raise ValueError(f"lacks {', '.join(missing)}")
         entry["signature"] = bytes.fromhex(entry["signature"])
         if not isinstance(entry["seq"], int) or not isinstance(entry["author"], str):
             raise ValueError("seq must be a number and author a name")
         if not files_well_formed(entry["files"]):
             raise ValueError("files must be a list of path, sha256 and size")
     except (ValueError, TypeError, AttributeError) as exc:
-        raise InputError(f"not a ledger entry ({exc})", source=path, item=where) from None
+        raise ValueError(f"not a ledger entry ({exc})") from None
     return entry
 
 
