@@ -20,7 +20,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from sitewatch.db.engine import check_schema, create_db_engine, upgrade_database
+from sitewatch.db.engine import (
+    check_schema,
+    create_db_engine,
+    create_read_only_engine,
+    upgrade_database,
+)
 from sitewatch.errors import WorkspaceError
 
 CONFIG_NAME = "sitewatch.toml"
@@ -119,15 +124,23 @@ def find_workspace_root(explicit: str | Path | None = None, start: Path | None =
 
 
 def open_workspace(
-    path: str | Path | None = None, *, check: bool = True, start: Path | None = None
+    path: str | Path | None = None,
+    *,
+    check: bool = True,
+    start: Path | None = None,
+    read_only: bool = False,
 ) -> Workspace:
     """Open the workspace at ``path`` (or the one found from the environment and cwd).
 
     With ``check`` the database must already be at the schema this code expects.
+    ``read_only`` opens a database that nothing can write through and that leaves the
+    folder as it was (see :func:`create_read_only_engine`): what an auditor's check of a
+    write-protected copy needs.
     """
     root = find_workspace_root(path, start)
     config = _read_config(root)
-    engine = create_db_engine(_database_url(root, config))
+    url = _database_url(root, config)
+    engine = create_read_only_engine(url) if read_only else create_db_engine(url)
     if check:
         try:
             check_schema(engine)

@@ -16,6 +16,13 @@ from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import keys, ledger
 from sitewatch.evidence.package import export_package, verify_package
 from sitewatch.workspace import Workspace
+from tests.evidence.forgery import (
+    drop_entry,
+    read_members,
+    resign_manifest,
+    rewrite_entry,
+    write_members,
+)
 
 
 @pytest.fixture
@@ -157,7 +164,8 @@ def test_a_key_swapped_in_the_package_is_caught(
     pem = keys.public_key_pem(mallory)
     report = verify_package(_rewrite(exported, tmp_path / "k.zip", "keys/alice.pem", pem))
     assert [(p.seq, p.message) for p in report.problems] == [
-        (5, "signature is not 'alice''s signature of the entry hash")
+        (5, "signature is not 'alice''s signature of the entry hash"),
+        (None, "member keys/alice.pem is not the one the manifest lists (SHA-256 differs)"),
     ]
 
 
@@ -169,7 +177,8 @@ def test_a_dropped_entry_breaks_the_chain_skeleton(exported: Path, tmp_path: Pat
         _rewrite(exported, tmp_path / "c.zip", "chain.jsonl", ("\n".join(chain) + "\n").encode())
     )
     assert [(p.seq, p.message) for p in report.problems] == [
-        (3, "does not follow the entry before it in chain.jsonl")
+        (3, "does not follow the entry before it in chain.jsonl"),
+        (None, "member chain.jsonl is not the one the manifest lists (SHA-256 differs)"),
     ]
 
 
@@ -204,3 +213,106 @@ def test_export_of_an_unknown_site_or_a_changed_file(
         export_package(workspace, "s1", tmp_path / "y.zip")
     assert not (tmp_path / "y.zip").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def _fingerprints(package: Path) -> list[str]:
+    """The genuine package's key fingerprints, as their owners would publish them."""
+    report = verify_package(package)
+    assert report.ok, report.problems
+    return sorted({*report.analysts.values(), report.exporter["fingerprint"]})  # type: ignore[index]
+
+
+def test_a_name_that_appears_twice_is_refused(exported: Path, tmp_path: Path) -> None:
+    """A zip reader may show either ledger.jsonl; here the second one hides entry 5."""
+    members = read_members(exported)
+    hidden = dict(members)
+    drop_entry(hidden, 5)
+    with pytest.warns(UserWarning, match="Duplicate name: 'ledger.jsonl'"):
+        forged = write_members(
+            tmp_path / "twice.zip", members, [("ledger.jsonl", hidden["ledger.jsonl"])]
+        )
+    report = verify_package(forged)
+    assert not report.ok
+    assert (
+        str(report.problems[0]) == "member ledger.jsonl appears 2 times: a zip reader may show any"
+    )
+
+
+def test_a_removed_entry_is_named(exported: Path, tmp_path: Path) -> None:
+    members = read_members(exported)
+    drop_entry(members, 5)
+    report = verify_package(write_members(tmp_path / "dropped.zip", members))
+    assert not report.ok
+    assert str(report.problems[0]) == "entry 5: is in the manifest but missing from ledger.jsonl"
+    assert "ledger.jsonl holds 3 entries, the manifest lists 4" in [
+        p.message for p in report.problems
+    ]
+
+
+def test_a_member_not_in_the_manifest_is_refused(exported: Path, tmp_path: Path) -> None:
+    members = read_members(exported)
+    members["files/products/runs/r1/extra.tif"] = b"planted"
+    report = verify_package(write_members(tmp_path / "extra.zip", members))
+    assert [str(p) for p in report.problems] == [
+        "member files/products/runs/r1/extra.tif is not listed in the manifest"
+    ]
+
+
+def test_an_entry_resigned_without_the_manifest_is_caught(
+    exported: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    keys.create_key(workspace, "mallory")
+    mallory = keys.load_private_key(workspace.root / "keys" / "mallory.pem", "mallory")
+    members = read_members(exported)
+    rewrite_entry(members, 5, '{"status":"dismantled"}', mallory)
+    report = verify_package(write_members(tmp_path / "resigned.zip", members))
+    assert not report.ok
+    assert "member ledger.jsonl is not the one the manifest lists (SHA-256 differs)" in [
+        str(p) for p in report.problems
+    ]
+
+
+def test_only_pinned_keys_catch_a_package_resigned_throughout(
+    exported: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    """Entry, author's key, chain and manifest all re-signed by one forger: consistent in
+    itself, so only the fingerprints the analysts published tell it apart."""
+    genuine = _fingerprints(exported)
+    pinned = verify_package(exported, trusted=genuine)
+    assert pinned.ok and pinned.keys_pinned and pinned.untrusted_keys == {}
+
+    keys.create_key(workspace, "mallory")
+    mallory = keys.load_private_key(workspace.root / "keys" / "mallory.pem", "mallory")
+    members = read_members(exported)
+    rewrite_entry(members, 5, '{"status":"dismantled"}', mallory)
+    resign_manifest(members, mallory, "alice")
+    forged = write_members(tmp_path / "forged.zip", members)
+
+    unpinned = verify_package(forged)
+    assert unpinned.ok and not unpinned.keys_pinned
+    assert set(unpinned.untrusted_keys) == {"alice", "workspace"}  # nothing pinned at all
+    report = verify_package(forged, trusted=genuine)
+    mallory_print = keys.fingerprint(mallory.public_key())
+    assert [str(p) for p in report.problems] == [
+        f"entry 5: is signed with 'alice''s key {mallory_print}, which is not a trusted key "
+        "(--trust)",
+        f"manifest.json is signed with exporter 'alice''s key {mallory_print}, which is "
+        "not a trusted key (--trust)",
+    ]
+    with pytest.raises(InputError, match=r"--trust: 'abc' is not a key fingerprint"):
+        verify_package(exported, trusted=["abc"])
+
+
+def test_a_line_that_is_not_an_entry_is_a_problem_not_a_crash(
+    exported: Path, tmp_path: Path
+) -> None:
+    members = read_members(exported)
+    lines = members["ledger.jsonl"].decode().splitlines(keepends=True)
+    lines[1] = '{"seq": "two"}\n'
+    members["ledger.jsonl"] = "".join(lines).encode()
+    report = verify_package(write_members(tmp_path / "line.zip", members))
+    assert not report.ok
+    assert any(
+        str(problem).startswith("ledger.jsonl line 2: not a ledger entry (lacks kind")
+        for problem in report.problems
+    ), report.problems

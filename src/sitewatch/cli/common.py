@@ -137,13 +137,16 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def workspace_from(ctx: typer.Context) -> Workspace:
-    """Open the workspace the user pointed at (or the one found from cwd)."""
+def workspace_from(ctx: typer.Context, *, read_only: bool = False) -> Workspace:
+    """Open the workspace the user pointed at (or the one found from cwd).
+
+    ``read_only`` for commands that only read (see :func:`open_workspace`).
+    """
     # Imported on use: ``--help``, ``--version`` and ``verify-package`` need no database layer.
     from sitewatch.workspace import open_workspace
 
     state = ctx.find_object(CliState)
-    return open_workspace(state.workspace if state else None)
+    return open_workspace(state.workspace if state else None, read_only=read_only)
 
 
 def add_whole_column(table: Table, header: str, values: Iterable[str]) -> None:

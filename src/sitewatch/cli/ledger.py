@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,7 +10,9 @@ from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.errors import ExitCode
-from sitewatch.evidence.ledger import Problem, list_entries, verify_ledger
+from sitewatch.evidence.audit import verify_workspace
+from sitewatch.evidence.head import read_expected_head, sign_head, write_head
+from sitewatch.evidence.ledger import Problem, list_entries, payload_value
 from sitewatch.evidence.package import export_package, verify_package
 
 ledger_app = typer.Typer(help="The signed evidence ledger.", no_args_is_help=True)
@@ -26,7 +27,7 @@ def ledger_list(
     as_json: bool = _JSON,
 ) -> None:
     """Entries in chain order: seq, time, kind, site, subject, author."""
-    with workspace_from(ctx) as workspace, workspace.session() as session:
+    with workspace_from(ctx, read_only=True) as workspace, workspace.session() as session:
         rows = [
             {
                 "seq": entry.seq,
@@ -37,7 +38,7 @@ def ledger_list(
                 "author": entry.author,
                 "files": len(entry.files or []),
                 "entry_hash": entry.entry_hash,
-                "payload": json.loads(entry.payload),
+                "payload": payload_value(entry.payload),
             }
             for entry in list_entries(session, site_id=site, limit=limit)
         ]
@@ -64,20 +65,33 @@ def ledger_verify(
     skip_files: bool = typer.Option(
         False, "--skip-files", help="Check the chain and signatures only, not the files."
     ),
+    expect_head: str | None = typer.Option(
+        None,
+        "--expect-head",
+        help="A published head: its hash, or a file from 'ledger head --out'. "
+        "Fails when the ledger no longer holds it (entries cut off or rewritten).",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Re-check every entry: chain, hashes, signatures and referenced files.
+    """Re-check every entry (chain, hashes, signatures, files) and the tables they vouch for.
 
-    Exits 6 (verification failed) and names the first bad entry when anything does not match.
+    Opens the workspace read-only: a write-protected copy can be checked, and nothing in
+    the folder changes. Exits 6 (verification failed) and names the first bad entry when
+    anything does not match.
     """
-    with workspace_from(ctx) as workspace:
-        report = verify_ledger(workspace, check_files=not skip_files)
+    expected = read_expected_head(expect_head) if expect_head is not None else None
+    with workspace_from(ctx, read_only=True) as workspace:
+        report = verify_workspace(workspace, check_files=not skip_files, expect_head=expected)
     if as_json:
         print_json(report.to_dict())
     elif report.ok:
+        published = (
+            f"; published head {report.expected_head['hash']} found" if report.expected_head else ""
+        )
         console.print(
-            f"ledger ok: {report.entries} entries, {report.files_checked} files checked; "
-            f"head {report.head_hash}"
+            f"ledger ok: {report.entries} entries, {report.files_checked} files checked, "
+            f"{report.rows_checked} table rows agree with them; head {report.head_seq} "
+            f"{report.head_hash}{published}"
         )
     else:
         _print_problems(report.problems)
@@ -85,16 +99,50 @@ def ledger_verify(
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 
+@ledger_app.command("head")
+def ledger_head(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the signed head here (JSON), to publish elsewhere."
+    ),
+    analyst: str | None = typer.Option(
+        None, "--analyst", help="Sign as this analyst (default: $SITEWATCH_ANALYST or workspace)."
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """The ledger's newest entry (seq and hash), signed: publish it to pin the ledger.
+
+    Later, 'ledger verify --expect-head FILE' fails if any entry up to it was cut off or
+    rewritten.
+    """
+    with workspace_from(ctx) as workspace:
+        document = sign_head(workspace, analyst)
+    written = write_head(document, out) if out is not None else None
+    if as_json:
+        print_json(document)
+        return
+    console.print(
+        f"head {document['seq']} {document['hash']} signed by {document['signer']} "
+        f"(key fingerprint {document['fingerprint']})" + (f"; wrote {written}" if written else "")
+    )
+
+
 @ledger_app.command("export")
 def ledger_export(
     ctx: typer.Context,
     site: str = typer.Option(..., "--site", help="The site whose evidence to export."),
     out: Path = typer.Option(..., "--out", help="The package to write (a .zip)."),
+    analyst: str | None = typer.Option(
+        None,
+        "--analyst",
+        help="Sign the manifest as this analyst (default: $SITEWATCH_ANALYST or workspace).",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Write an evidence package: the site's entries, their files, public keys, a README."""
+    """Write an evidence package: the site's entries, their files, public keys, a README,
+    and a manifest of every member signed by the exporter."""
     with workspace_from(ctx) as workspace:
-        summary = export_package(workspace, site, out)
+        summary = export_package(workspace, site, out, author=analyst)
     if as_json:
         print_json(asdict(summary))
         return
@@ -108,10 +156,26 @@ def ledger_export(
 @ledger_app.command("verify-package")
 def ledger_verify_package(
     package: Path = typer.Argument(..., help="An evidence package (.zip) to check offline."),
+    trust: list[str] = typer.Option(
+        [],
+        "--trust",
+        help="A key fingerprint you trust (repeat for each analyst and the exporter); "
+        "a key outside them fails the check.",
+    ),
     as_json: bool = _JSON,
 ) -> None:
-    """Check a package without any workspace: hashes, signatures, files, chain links."""
-    report = verify_package(package)
+    """Check a package without any workspace: members, signed manifest, hashes, signatures,
+    files, chain links, and (with --trust) whose keys signed it."""
+    report = verify_package(package, trusted=trust)
+    if not report.keys_pinned and report.ok:
+        typer.echo(
+            "warning: keys not pinned: "
+            + ", ".join(f"{name} {value}" for name, value in sorted(report.untrusted_keys.items()))
+            + " are the package's own keys; anyone can sign a package with keys of these "
+            "names. Compare them with fingerprints published by their owners and pass each "
+            "as --trust.",
+            err=True,
+        )
     if as_json:
         print_json(report.to_dict())
     elif report.ok:
@@ -121,6 +185,11 @@ def ledger_verify_package(
         )
         for name, value in sorted(report.analysts.items()):
             console.print(f"signed by {name}: key fingerprint {value}")
+        if report.exporter:
+            console.print(
+                f"exported by {report.exporter['name']}: key fingerprint "
+                f"{report.exporter['fingerprint']}"
+            )
     else:
         _print_problems(report.problems)
     if not report.ok:

@@ -7,15 +7,22 @@ Alembic revisions shipped inside the package, run programmatically: no alembic.i
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
 from sitewatch.errors import WorkspaceError
+
+WAL_SUFFIX = "-wal"
 
 
 def create_db_engine(url: str) -> Engine:
@@ -35,6 +42,37 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def create_read_only_engine(url: str) -> Engine:
+    """An engine that cannot write, so that an auditor can check a write-protected copy.
+
+    A SQLite file is opened as a ``mode=ro`` URI and no pragma is set (``journal_mode=WAL``
+    would rewrite the header of a file that is not in WAL mode). Without a write-ahead log
+    beside it the file holds every commit, and it is opened ``immutable=1``: SQLite then
+    creates no ``-wal``/``-shm`` files and takes no locks, so nothing in the folder changes
+    and a read-only folder works. With a non-empty log (a writer is running, or one was
+    killed) the log must be read through SQLite's shared memory, which needs ``-shm`` to
+    exist or be creatable; ``immutable`` would silently ignore those commits.
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(
+            url, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
+        )
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise WorkspaceError(f"{url}: not a database file that can be opened read-only")
+    path = Path(database)
+    if not path.is_file():
+        raise WorkspaceError(f"{path}: the workspace's database file is missing")
+    wal = path.with_name(path.name + WAL_SUFFIX)
+    immutable = not (wal.exists() and wal.stat().st_size > 0)
+    uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+    return create_engine(url, creator=connect)
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", "sitewatch.db:migrations")
@@ -51,9 +89,17 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None for an empty database."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The migration the database is at, or None for an empty database.
+
+    A file that is not a database (truncated, overwritten) is a WorkspaceError naming it,
+    not a driver traceback.
+    """
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DatabaseError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise WorkspaceError(f"{where}: the database cannot be read ({exc.orig})") from None
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> str:
@@ -68,8 +114,14 @@ def check_schema(engine: Engine) -> None:
     """Refuse to work on a database whose schema is not the one this code expects."""
     current = current_revision(engine)
     head = head_revision()
+    if current is None:
+        where = engine.url.render_as_string(hide_password=True)
+        raise WorkspaceError(
+            f"{where}: the database is empty (no sitewatch tables); "
+            "a new workspace gets them with 'sitewatch db upgrade'"
+        )
     if current != head:
         raise WorkspaceError(
-            f"database schema is at {current or 'nothing'}, this sitewatch needs {head}: "
+            f"database schema is at {current}, this sitewatch needs {head}: "
             "run 'sitewatch db upgrade'"
         )

@@ -8,15 +8,18 @@ what is hashed and signed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, type_coerce
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from sitewatch.db.locks import lock_ledger
 from sitewatch.db.models import Analyst, LedgerEntry
@@ -118,15 +121,28 @@ def list_entries(
     return list(session.scalars(query))
 
 
+def payload_value(payload: Any) -> Any:
+    """A stored payload as JSON data; text that does not parse (an edited row) as itself,
+    so that listing a damaged ledger shows the damage instead of failing on it."""
+    try:
+        return json.loads(payload)
+    except (TypeError, ValueError):
+        return payload
+
+
 @dataclass
 class Problem:
-    """One thing wrong with the ledger, attached to the entry where it shows."""
+    """One thing wrong with the evidence, attached to the entry where it shows.
 
-    seq: int
+    ``seq`` is None for what belongs to no single entry (a missing table, a package
+    member that appears twice).
+    """
+
+    seq: int | None
     message: str
 
     def __str__(self) -> str:
-        return f"entry {self.seq}: {self.message}"
+        return self.message if self.seq is None else f"entry {self.seq}: {self.message}"
 
 
 @dataclass(kw_only=True)
@@ -155,15 +171,22 @@ class LedgerReport(CheckReport):
     """The outcome of :func:`verify_ledger`."""
 
     entries: int = 0
+    head_seq: int = 0
     head_hash: str = GENESIS_HASH
     files_checked: int = 0
+    rows_checked: int = 0  # domain table rows compared with their entries
+    expected_head: dict[str, Any] | None = None  # the published head checked against
+    readable: bool = True  # False when the database could not be read to the end
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "entries": self.entries,
+            "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "files_checked": self.files_checked,
+            "rows_checked": self.rows_checked,
+            "expected_head": self.expected_head,
             **self.problem_fields(),
         }
 
@@ -172,59 +195,115 @@ def verify_ledger(workspace: Workspace, *, check_files: bool = True) -> LedgerRe
     """Re-check the whole chain: seq continuity, links, hashes, signatures and files.
 
     Every problem is collected (in chain order), so ``problems[0]`` names the first bad
-    entry. The head hash is reported so that it can be published and compared later:
-    whoever can rewrite the database *and* holds a signer's key could rebuild the chain
-    from some entry on, and only a head hash kept elsewhere reveals that.
+    entry. Rows are read raw, column by column, so that a row edited into nonsense (bad
+    JSON, NULLs, wrong types) is a problem of that entry rather than a crash, and a
+    database that cannot be read (no ledger table, a damaged file) is a problem too. The
+    head is reported so that it can be published and compared later: whoever can rewrite
+    the database *and* holds a signer's key could rebuild the chain from some entry on,
+    and only a head kept elsewhere reveals that (see :mod:`sitewatch.evidence.head`).
     """
     report = LedgerReport()
-    with workspace.session() as session:
-        keys = {
-            analyst.name: public_key_of(analyst) for analyst in session.scalars(select(Analyst))
-        }
-        previous_hash, expected_seq = GENESIS_HASH, 1
-        hashes: dict[Path, str] = {}
-        for entry in _stream(session):
-            if entry.seq != expected_seq:  # seq is the primary key: only gaps are possible
-                gap = (
-                    f"entry {expected_seq} is"
-                    if entry.seq == expected_seq + 1
-                    else f"entries {expected_seq} to {entry.seq - 1} are"
-                )
-                report.problems.append(Problem(entry.seq, f"{gap} missing before it"))
-            for message in _entry_problems(entry, keys, previous_hash):
-                report.problems.append(Problem(entry.seq, message))
-            if check_files and files_well_formed(entry.files):
-                for item in entry.files:
-                    report.files_checked += 1
-                    path = resolve_stored(workspace.root, item["path"])
-                    if bad := file_problem(path, item, hashes):
-                        report.problems.append(Problem(entry.seq, bad))
-            report.entries += 1
-            previous_hash, expected_seq = entry.entry_hash, entry.seq + 1
-        report.head_hash = previous_hash
+    try:
+        with workspace.session() as session:
+            _check_chain(session, workspace.root, report, check_files=check_files)
+    except DatabaseError as exc:
+        report.problems.append(_unreadable(exc, report))
+        report.readable = False
     return report
 
 
-def _entry_problems(
-    entry: LedgerEntry, keys: Mapping[str, Ed25519PublicKey], previous_hash: str
-) -> list[str]:
-    """The entry's own problems; a row edited into nonsense (NULLs, odd JSON) is one too."""
-    if not files_well_formed(entry.files):
-        return ["files record is malformed"]
+def _check_chain(session: Session, root: Path, report: LedgerReport, *, check_files: bool) -> None:
+    keys = {analyst.name: public_key_of(analyst) for analyst in session.scalars(select(Analyst))}
+    previous_hash, expected_seq = GENESIS_HASH, 1
+    hashes: dict[Path, str] = {}
+    for row in session.execute(_RAW_ENTRIES):
+        seq = row.seq
+        if seq != expected_seq:  # seq is the primary key: only gaps are possible
+            gap = (
+                f"entry {expected_seq} is"
+                if seq == expected_seq + 1
+                else f"entries {expected_seq} to {seq - 1} are"
+            )
+            report.problems.append(Problem(seq, f"{gap} missing before it"))
+        fields, problem = _checked_fields(row, keys, previous_hash)
+        if problem:
+            report.problems.append(Problem(seq, problem))
+        if check_files and fields is not None:
+            for item in fields["files"]:
+                report.files_checked += 1
+                if bad := file_problem(resolve_stored(root, item["path"]), item, hashes):
+                    report.problems.append(Problem(seq, bad))
+        report.entries += 1
+        previous_hash, expected_seq = row.entry_hash, seq + 1
+        report.head_seq, report.head_hash = seq, previous_hash
+
+
+#: Every ledger column as the driver returns it, untouched by the ORM's types (which
+#: raise on a malformed value and would end the whole check at that row).
+_TABLE = LedgerEntry.__table__
+_RAW_ENTRIES = (
+    select(*(type_coerce(column, NullType()).label(column.name) for column in _TABLE.columns))
+    .order_by(_TABLE.c.seq)
+    .execution_options(yield_per=500)
+)
+
+
+def _checked_fields(
+    row: Row[Any], keys: Mapping[str, Ed25519PublicKey], previous_hash: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The row as chain fields (None when malformed) and what is wrong with it (or None)."""
     try:
-        fields = {**entry_fields(entry), "signature": bytes(entry.signature)}
-        problem = entry_problem(fields, keys.get(entry.author), expected_prev=previous_hash)
-    except (TypeError, ValueError, AttributeError) as exc:
-        return [f"is malformed ({exc})"]
-    return [problem] if problem else []
+        fields = raw_entry_fields(row)
+    except (TypeError, ValueError) as exc:
+        return None, f"is malformed ({exc})"
+    problem = entry_problem(
+        {**fields, "signature": bytes.fromhex(fields["signature"])},
+        keys.get(fields["author"]),
+        expected_prev=previous_hash,
+    )
+    return fields, problem
 
 
-def _stream(session: Session) -> Iterator[LedgerEntry]:
-    """Entries in seq order, fetched in batches so a long ledger never fills memory."""
-    query = select(LedgerEntry).order_by(LedgerEntry.seq).execution_options(yield_per=500)
-    for entry in session.scalars(query):
-        yield entry
-        session.expunge(entry)
+def raw_entry_fields(row: Row[Any]) -> dict[str, Any]:
+    """A raw ``ledger_entries`` row as :func:`entry_fields` gives an entry, or ValueError /
+    TypeError naming the column that does not hold what an entry holds."""
+    files = json.loads(row.files) if isinstance(row.files, str) else row.files
+    if not files_well_formed(files):
+        raise ValueError("files record is malformed")
+    for name in ("kind", "payload", "author", "prev_hash", "entry_hash"):
+        if not isinstance(getattr(row, name), str):
+            raise TypeError(f"{name} is {type(getattr(row, name)).__name__}, not text")
+    if not isinstance(row.signature, bytes | memoryview):
+        raise TypeError(f"signature is {type(row.signature).__name__}, not bytes")
+    created = row.created_at
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created)
+    if not isinstance(created, datetime):
+        raise TypeError(f"created_at is {type(created).__name__}, not a time")
+    return {
+        "seq": row.seq,
+        "kind": row.kind,
+        "site_id": row.site_id,
+        "subject_id": row.subject_id,
+        "payload": row.payload,
+        "files": files,
+        "author": row.author,
+        "created_at": iso_utc(created.replace(tzinfo=created.tzinfo or UTC)),
+        "prev_hash": row.prev_hash,
+        "entry_hash": row.entry_hash,
+        "signature": bytes(row.signature).hex(),
+    }
+
+
+def _unreadable(exc: DatabaseError, report: LedgerReport) -> Problem:
+    """A database that cannot be read any further, as a problem at the entry it stopped."""
+    reason = str(exc.orig)
+    if "no such table" in reason:
+        return Problem(None, f"the database holds no ledger ({reason})")
+    return Problem(
+        report.head_seq + 1 if report.entries else None,
+        f"cannot be read: the database file is damaged or truncated ({reason})",
+    )
 
 
 def head_seq(session: Session) -> int:

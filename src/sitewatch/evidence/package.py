@@ -3,13 +3,22 @@
 Layout of ``PKG.zip``::
 
     README.md       how to check the package, with sitewatch or a short Python script
-    manifest.json   site, export time, chain head, analysts and their key fingerprints
+    manifest.json   site, export time, chain head, the included entries' seqs, analysts
+                    and their key fingerprints, the exporter, and every other member
+                    with its size and SHA-256
+    manifest.sig    the exporter's Ed25519 signature of manifest.json's bytes (hex)
     ledger.jsonl    the entries about the site, one JSON object per line, in chain order
     chain.jsonl     seq, entry_hash and prev_hash of every entry from the first included
                     one to the head: the skeleton that places the slice in the chain
-    keys/NAME.pem   public key of every author of an included entry
+    keys/NAME.pem   public key of every author of an included entry, and the exporter's
     files/...       every file the included entries reference: ``files/<path>`` for a path
                     inside the workspace, ``files/external/<absolute path>`` otherwise
+
+A checker trusts a package's keys only as far as it pins them (``--trust FINGERPRINT``):
+a forger can replace an entry, its author's key, the chain skeleton and the manifest
+together, and only a fingerprint published elsewhere tells the keys apart. Members are
+read from the package's central directory by name, so a name that appears twice is
+refused: zip readers disagree on which copy they show.
 
 Verification never extracts anything to disk: members are streamed through SHA-256, names
 are checked before use, and sizes are bounded, so a hostile zip cannot write outside a
@@ -23,27 +32,38 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sitewatch.db.locks import lock_ledger
 from sitewatch.db.models import Analyst, LedgerEntry
-from sitewatch.errors import InputError, NotFoundError, SitewatchError
+from sitewatch.errors import InputError, NotFoundError, SitewatchError, VerificationFailed
 from sitewatch.evidence.chain import HASHED_FIELDS, entry_problem
 from sitewatch.evidence.files import files_well_formed, resolve_stored
-from sitewatch.evidence.keys import fingerprint, public_key_pem
-from sitewatch.evidence.ledger import CheckReport, Problem, entry_fields
+from sitewatch.evidence.keys import fingerprint, public_key_pem, signing_key
+from sitewatch.evidence.ledger import CheckReport, Problem, entry_fields, payload_value
 from sitewatch.evidence.package_readme import readme
 from sitewatch.workspace import Workspace
 
-FORMAT = "sitewatch-evidence/1"
+FORMAT = "sitewatch-evidence/2"
+OLD_FORMAT = "sitewatch-evidence/1"
+MANIFEST = "manifest.json"
+#: Hex Ed25519 signature of manifest.json's exact bytes by the exporter the manifest names.
+#: The exporter is whoever ran the export (``--analyst``, $SITEWATCH_ANALYST or the
+#: workspace key, the signer of ledger entries): the signature vouches that this package
+#: is what they exported (these members, these entries, this head), not for the entries'
+#: contents, which their authors signed.
+MANIFEST_SIGNATURE = "manifest.sig"
 _CHUNK = 1 << 20
 # Guards for packages from elsewhere: generous for real evidence, fatal for zip bombs.
 MAX_MEMBERS = 200_000
@@ -73,26 +93,36 @@ class ExportSummary:
     analysts: dict[str, str]  # name -> fingerprint
 
 
-def export_package(workspace: Workspace, site_id: str, out: Path) -> ExportSummary:
+def export_package(
+    workspace: Workspace, site_id: str, out: Path, *, author: str | None = None
+) -> ExportSummary:
     """Write the evidence package of ``site_id`` to ``out`` (atomically: temp name, rename).
 
     Included: every entry about the site, plus the ingest entries of the scenes those
     entries name (``*scene_id`` payload fields), so a detection run travels with the
     imagery it read. A referenced file that no longer matches its hash stops the export:
-    a package must not carry evidence that fails its own check.
+    a package must not carry evidence that fails its own check. The manifest lists every
+    member with its SHA-256 and is signed by the exporter (``author``, else the default
+    signer as for ledger entries): see :data:`MANIFEST_SIGNATURE`.
     """
+    out = out.expanduser().resolve()
+    if out.is_dir():
+        raise InputError("is a folder; give the package's file name", source=out, item="--out")
     with workspace.session() as session:
         entries = _entries_for_site(session, site_id)
         if not entries:
             raise NotFoundError(f"the ledger holds no entries about site {site_id!r}")
+        lock_ledger(session)  # signing_key may create the workspace key: one writer at a time
+        exporter, private_key = signing_key(session, workspace, author)
         chain = session.execute(
             select(LedgerEntry.seq, LedgerEntry.entry_hash, LedgerEntry.prev_hash)
             .where(LedgerEntry.seq >= entries[0].seq)
             .order_by(LedgerEntry.seq)
         ).all()
         authors = sorted({entry.author for entry in entries})
+        signers = sorted({*authors, exporter.name})
         analysts = {
-            a.name: a for a in session.scalars(select(Analyst).where(Analyst.name.in_(authors)))
+            a.name: a for a in session.scalars(select(Analyst).where(Analyst.name.in_(signers)))
         }
         records = [entry_fields(entry) for entry in entries]
     missing = sorted(set(authors) - set(analysts))
@@ -100,38 +130,45 @@ def export_package(workspace: Workspace, site_id: str, out: Path) -> ExportSumma
         raise NotFoundError(f"analyst {missing[0]!r} who signed entries is not registered")
     head_seq, head_hash = chain[-1].seq, chain[-1].entry_hash
     fingerprints = {name: analysts[name].fingerprint for name in authors}
-    manifest = {
-        "format": FORMAT,
-        "site_id": site_id,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "entries": len(records),
-        "head_seq": head_seq,
-        "head_hash": head_hash,
-        "analysts": fingerprints,
+    texts = {
+        "README.md": readme(site_id, fingerprints, head_seq, head_hash, exporter.name),
+        "ledger.jsonl": "".join(_jsonl(records)),
+        "chain.jsonl": "".join(
+            json.dumps({"seq": s, "entry_hash": h, "prev_hash": p}) + "\n" for s, h, p in chain
+        ),
+        **{f"keys/{name}.pem": public_key_pem(analysts[name]).decode("ascii") for name in signers},
     }
-    out = out.expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(descriptor)
     try:
         with zipfile.ZipFile(temp_name, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as package:
-            package.writestr("README.md", readme(site_id, fingerprints, head_seq, head_hash))
-            package.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
-            package.writestr("ledger.jsonl", "".join(_jsonl(records)))
-            package.writestr(
-                "chain.jsonl",
-                "".join(
-                    json.dumps({"seq": s, "entry_hash": h, "prev_hash": p}) + "\n"
-                    for s, h, p in chain
-                ),
-            )
-            for name in authors:
-                package.writestr(f"keys/{name}.pem", public_key_pem(analysts[name]))
-            files, size = _add_files(package, workspace.root, records)
+            listed: dict[str, dict[str, Any]] = {}
+            for name, text in texts.items():
+                data = text.encode("utf-8")
+                package.writestr(name, data)
+                listed[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            size = _add_files(package, workspace.root, records, listed)
+            manifest = {
+                "format": FORMAT,
+                "site_id": site_id,
+                "exported_at": datetime.now(UTC).isoformat(),
+                "entries": len(records),
+                "entry_seqs": [record["seq"] for record in records],
+                "head_seq": head_seq,
+                "head_hash": head_hash,
+                "analysts": fingerprints,
+                "exporter": {"name": exporter.name, "fingerprint": exporter.fingerprint},
+                "members": listed,
+            }
+            manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+            package.writestr(MANIFEST, manifest_bytes)
+            package.writestr(MANIFEST_SIGNATURE, private_key.sign(manifest_bytes).hex() + "\n")
         os.replace(temp_name, out)
     finally:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
+    files = sum(name.startswith("files/") for name in listed)
     return ExportSummary(out, site_id, len(records), files, size, head_seq, head_hash, fingerprints)
 
 
@@ -141,7 +178,9 @@ def _entries_for_site(session: Session, site_id: str) -> list[LedgerEntry]:
             select(LedgerEntry).where(LedgerEntry.site_id == site_id).order_by(LedgerEntry.seq)
         )
     )
-    scene_ids = {scene for entry in about_site for scene in _scene_ids(json.loads(entry.payload))}
+    scene_ids = {
+        scene for entry in about_site for scene in _scene_ids(payload_value(entry.payload))
+    }
     scenes = list(
         session.scalars(
             select(LedgerEntry).where(
@@ -170,15 +209,20 @@ def _jsonl(records: list[dict[str, Any]]) -> Iterator[str]:
 
 
 def _add_files(
-    package: zipfile.ZipFile, root: Path, records: list[dict[str, Any]]
-) -> tuple[int, int]:
-    """Copy each referenced file once, hashing it on the way; a changed file is an error."""
-    done: set[str] = set()
+    package: zipfile.ZipFile,
+    root: Path,
+    records: list[dict[str, Any]],
+    listed: dict[str, dict[str, Any]],
+) -> int:
+    """Copy each referenced file once, hashing it on the way; a changed file is an error.
+
+    Each member goes into ``listed`` (for the manifest); returns the bytes copied.
+    """
     total = 0
     for record in records:
         for item in record["files"]:
             member = member_name(item["path"])
-            if member in done:
+            if member in listed:
                 continue
             source = resolve_stored(root, item["path"])
             digest = hashlib.sha256()
@@ -197,14 +241,19 @@ def _add_files(
                     f"cannot export: entry {record['seq']}: file {item['path']} does not match "
                     "its recorded SHA-256; run 'sitewatch ledger verify'"
                 )
-            done.add(member)
+            listed[member] = {"sha256": item["sha256"], "size": item["size"]}
             total += item["size"]
-    return len(done), total
+    return total
 
 
 @dataclass(kw_only=True)
 class PackageReport(CheckReport):
-    """The outcome of :func:`verify_package`."""
+    """The outcome of :func:`verify_package`.
+
+    ``keys_pinned`` is True only when the checker named the keys it trusts and every key
+    the package relies on is one of them; otherwise the package's own keys vouch for it,
+    which a forger can replace wholesale (``untrusted_keys`` lists them).
+    """
 
     site_id: str | None = None
     entries: int = 0
@@ -212,6 +261,9 @@ class PackageReport(CheckReport):
     head_seq: int | None = None
     head_hash: str | None = None
     analysts: dict[str, str] = field(default_factory=dict)
+    exporter: dict[str, str] | None = None
+    keys_pinned: bool = False
+    untrusted_keys: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,58 +274,255 @@ class PackageReport(CheckReport):
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "analysts": self.analysts,
+            "exporter": self.exporter,
+            "keys_pinned": self.keys_pinned,
+            "untrusted_keys": self.untrusted_keys,
             **self.problem_fields(),
         }
 
 
-def verify_package(path: Path) -> PackageReport:
-    """Check a package offline: entry hashes, signatures, files, and the slice's chain.
+def verify_package(path: Path, *, trusted: Collection[str] = ()) -> PackageReport:
+    """Check a package offline: members, signed manifest, entries, files, chain, keys.
 
-    Needs no workspace and no database. What it proves and what it cannot is written in
-    the package's README (see :func:`readme`).
+    Needs no workspace and no database. ``trusted`` holds the key fingerprints the
+    checker trusts (published by the analysts); any key the package relies on outside
+    them is a problem. With none given the package is checked against its own keys only
+    and the report says so (``keys_pinned`` False). What a check proves and what it
+    cannot is written in the package's README (see :func:`readme`).
     """
+    pins = {_fingerprint_option(value) for value in trusted}
     try:
         package = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise InputError(f"not a readable evidence package ({exc})", source=path) from None
     with package:
-        members = _checked_members(package, path)
-        manifest = _read_manifest(package, members, path)
-        report = PackageReport(
-            site_id=manifest.get("site_id"),
-            head_seq=manifest.get("head_seq"),
-            head_hash=manifest.get("head_hash"),
-        )
-        chain = _read_chain(package, members, path, report)
-        keys: dict[str, Ed25519PublicKey | None] = {}
-        for line_number, line in enumerate(
-            _read_text(package, members, "ledger.jsonl", path).splitlines(), start=1
-        ):
-            entry = _parse_entry(line, line_number, path)
-            report.entries += 1
-            author = entry["author"]
-            if author not in keys:
-                keys[author] = _public_key(package, members, author, path, report)
-            problem = entry_problem(entry, keys[author], expected_prev=None)
-            link = chain.get(entry["seq"])
-            if problem is None and link != (entry["entry_hash"], entry["prev_hash"]):
-                problem = "is not the entry chain.jsonl holds at its seq"
-            if problem:
-                report.problems.append(Problem(entry["seq"], problem))
-            for item in entry["files"]:
-                report.files_checked += 1
-                if bad := _member_problem(package, members, item):
-                    report.problems.append(Problem(entry["seq"], bad))
-    report.problems.sort(key=lambda problem: problem.seq)
+        reader = _Reader(package, _checked_members(package, path), path)
+        report = PackageReport()
+        if reader.duplicates:
+            report.problems.extend(
+                Problem(None, f"member {name} appears {count} times: a zip reader may show any")
+                for name, count in reader.duplicates.items()
+            )
+            return report
+        manifest_bytes = reader.data(MANIFEST)
+        manifest = _read_manifest(manifest_bytes, path)
+        report.site_id, report.exporter = manifest["site_id"], manifest["exporter"]
+        report.head_seq, report.head_hash = manifest["head_seq"], manifest["head_hash"]
+        _check_listing(reader, manifest, report)
+        _check_manifest_signature(reader, manifest_bytes, manifest, report)
+        authors = _check_entries(reader, manifest, report)
+        _check_pins(report, pins, authors)
+    # Entries first, in chain order, so the first line names the entry when one is at fault.
+    report.problems.sort(key=lambda problem: (problem.seq is None, problem.seq or 0))
     return report
 
 
-def _checked_members(package: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
+def _fingerprint_option(value: str) -> str:
+    fingerprint_hex = value.strip().lower()
+    if len(fingerprint_hex) != 64 or any(c not in "0123456789abcdef" for c in fingerprint_hex):
+        raise InputError(f"{value!r} is not a key fingerprint (64 hex digits)", item="--trust")
+    return fingerprint_hex
+
+
+class _Reader:
+    """A package's members, read with bounds and hashed at most once each."""
+
+    def __init__(self, package: zipfile.ZipFile, infos: list[zipfile.ZipInfo], path: Path) -> None:
+        self.package, self.path = package, path
+        self.members = {info.filename: info for info in infos}
+        counts = Counter(info.filename for info in infos)
+        self.duplicates = {name: count for name, count in counts.items() if count > 1}
+        self._digests: dict[str, str | None] = {}
+        self.keys: dict[str, Ed25519PublicKey | None] = {}
+
+    def data(self, name: str) -> bytes:
+        """A small member's bytes; InputError when it is missing, too large or unreadable."""
+        info = self.members.get(name)
+        if info is None:
+            raise InputError(f"not an evidence package: {name} is missing", source=self.path)
+        if info.file_size > MAX_TEXT_BYTES:
+            raise InputError(f"{name} is {info.file_size} bytes, too large", source=self.path)
+        try:
+            return self.package.read(info)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"{name} cannot be read ({exc})", source=self.path) from None
+
+    def text(self, name: str) -> str:
+        try:
+            return self.data(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name} is not UTF-8 ({exc})", source=self.path) from None
+
+    def digest(self, name: str) -> str | None:
+        """SHA-256 of a member, streamed; None when the member cannot be decompressed."""
+        if name not in self._digests:
+            info, digest = self.members[name], hashlib.sha256()
+            try:
+                with self.package.open(info) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        digest.update(chunk)
+                self._digests[name] = digest.hexdigest()
+            except (zipfile.BadZipFile, OSError):
+                self._digests[name] = None
+        return self._digests[name]
+
+    def public_key(self, author: str) -> Ed25519PublicKey | None:
+        """``keys/AUTHOR.pem``, or None when the package carries no key of that name."""
+        if author not in self.keys:
+            self.keys[author] = _load_public_key(self, f"keys/{author}.pem")
+        return self.keys[author]
+
+
+def _load_public_key(reader: _Reader, name: str) -> Ed25519PublicKey | None:
+    if name not in reader.members:
+        return None
+    try:
+        key = load_pem_public_key(reader.text(name).encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise InputError(f"not a public key ({exc})", source=reader.path, item=name) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InputError("not an Ed25519 public key", source=reader.path, item=name)
+    return key
+
+
+def _check_listing(reader: _Reader, manifest: dict[str, Any], report: PackageReport) -> None:
+    """Exactly the members the manifest lists, each with the size and SHA-256 it lists."""
+    listed: dict[str, dict[str, Any]] = manifest["members"]
+    present = set(reader.members) - {MANIFEST, MANIFEST_SIGNATURE}
+    for name in sorted(present - set(listed)):
+        report.problems.append(Problem(None, f"member {name} is not listed in the manifest"))
+    for name in sorted(set(listed) - present):
+        report.problems.append(Problem(None, f"member {name} listed in the manifest is missing"))
+    for name in sorted(present & set(listed)):
+        expected = listed[name]
+        if reader.members[name].file_size != expected["size"] or (
+            reader.digest(name) != expected["sha256"]
+        ):
+            report.problems.append(
+                Problem(None, f"member {name} is not the one the manifest lists (SHA-256 differs)")
+            )
+
+
+def _check_manifest_signature(
+    reader: _Reader, manifest_bytes: bytes, manifest: dict[str, Any], report: PackageReport
+) -> None:
+    """manifest.json signed by the exporter it names, with the key it names."""
+    name, expected = manifest["exporter"]["name"], manifest["exporter"]["fingerprint"]
+    key = reader.public_key(name)
+    if key is None or fingerprint(key) != expected:
+        report.problems.append(
+            Problem(None, f"manifest.json: keys/{name}.pem is not the exporter's key it names")
+        )
+        return
+    try:
+        signature = bytes.fromhex(reader.text(MANIFEST_SIGNATURE).strip())
+        key.verify(signature, manifest_bytes)
+    except (InputError, ValueError, InvalidSignature):
+        report.problems.append(
+            Problem(
+                None, f"manifest.json is not signed by its exporter {name!r} ({MANIFEST_SIGNATURE})"
+            )
+        )
+
+
+def _check_entries(
+    reader: _Reader, manifest: dict[str, Any], report: PackageReport
+) -> dict[int, str]:
+    """Each entry on its own, in its chain position, with its files; returns seq -> author."""
+    chain = _read_chain(reader, report)
+    authors: dict[int, str] = {}
+    last_seq = 0
+    for line_number, line in enumerate(reader.text("ledger.jsonl").splitlines(), start=1):
+        try:
+            entry = _parse_entry(line)
+        except ValueError as exc:  # a damaged or forged line: named, and the rest still checked
+            report.problems.append(Problem(None, f"ledger.jsonl line {line_number}: {exc}"))
+            continue
+        seq, author = entry["seq"], entry["author"]
+        report.entries += 1
+        if seq <= last_seq:
+            report.problems.append(Problem(seq, "is repeated or out of order in ledger.jsonl"))
+        authors[seq], last_seq = author, max(seq, last_seq)
+        key = reader.public_key(author)
+        if key is not None:
+            report.analysts[author] = fingerprint(key)
+        problem = entry_problem(entry, key, expected_prev=None)
+        if problem is None and chain.get(seq) != (entry["entry_hash"], entry["prev_hash"]):
+            problem = "is not the entry chain.jsonl holds at its seq"
+        if problem:
+            report.problems.append(Problem(seq, problem))
+        for item in entry["files"]:
+            report.files_checked += 1
+            if bad := _member_problem(reader, item):
+                report.problems.append(Problem(seq, bad))
+    _check_positions(manifest, report, authors, chain)
+    return authors
+
+
+def _check_positions(
+    manifest: dict[str, Any],
+    report: PackageReport,
+    authors: dict[int, str],
+    chain: dict[int, tuple[str, str]],
+) -> None:
+    """The entries the manifest lists are the ones present, and the chain spans them."""
+    if report.entries != manifest["entries"]:
+        report.problems.append(
+            Problem(
+                None,
+                f"ledger.jsonl holds {report.entries} entries, the manifest lists "
+                f"{manifest['entries']}",
+            )
+        )
+    listed = set(manifest["entry_seqs"])
+    for seq in sorted(listed - set(authors)):
+        report.problems.append(Problem(seq, "is in the manifest but missing from ledger.jsonl"))
+    for seq in sorted(set(authors) - listed):
+        report.problems.append(Problem(seq, "is in ledger.jsonl but not listed in the manifest"))
+    if chain and authors and min(chain) != min(authors):
+        report.problems.append(
+            Problem(min(chain), "chain.jsonl does not start at the first included entry")
+        )
+    last = max(chain, default=None)
+    if last is not None and (last, chain[last][0]) != (manifest["head_seq"], manifest["head_hash"]):
+        report.problems.append(Problem(last, "chain.jsonl does not end at the manifest's head"))
+
+
+def _check_pins(report: PackageReport, pins: set[str], authors: dict[int, str]) -> None:
+    """Every key the package relies on (authors', exporter's) among the trusted ones."""
+    used = dict(report.analysts)
+    exporter = report.exporter or {}
+    if exporter:
+        used[exporter["name"]] = exporter["fingerprint"]
+    report.untrusted_keys = {name: value for name, value in used.items() if value not in pins}
+    report.keys_pinned = bool(pins) and not report.untrusted_keys
+    if not pins:
+        return
+    for seq, author in authors.items():
+        if author in report.untrusted_keys:
+            report.problems.append(
+                Problem(
+                    seq,
+                    f"is signed with {author!r}'s key {report.untrusted_keys[author]}, "
+                    "which is not a trusted key (--trust)",
+                )
+            )
+    name = exporter.get("name")
+    if name in report.untrusted_keys and exporter["fingerprint"] == report.untrusted_keys[name]:
+        report.problems.append(
+            Problem(
+                None,
+                f"manifest.json is signed with exporter {name!r}'s key {exporter['fingerprint']}, "
+                "which is not a trusted key (--trust)",
+            )
+        )
+
+
+def _checked_members(package: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
     """Member names and sizes checked before anything is read: one line naming the culprit."""
     infos = package.infolist()
     if len(infos) > MAX_MEMBERS:
         raise InputError(f"holds {len(infos)} members (at most {MAX_MEMBERS})", source=path)
-    members: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         name = info.filename
         parts = PurePosixPath(name).parts
@@ -288,48 +537,59 @@ def _checked_members(package: zipfile.ZipFile, path: Path) -> dict[str, zipfile.
                 "(a zip bomb?)",
                 source=path,
             )
-        members[name] = info
-    return members
+    return infos
 
 
-def _read_manifest(
-    package: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], path: Path
-) -> dict[str, Any]:
+_MANIFEST_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "site_id": lambda value: isinstance(value, str),
+    "entries": lambda value: isinstance(value, int),
+    "entry_seqs": lambda value: (
+        isinstance(value, list) and all(isinstance(seq, int) for seq in value)
+    ),
+    "head_seq": lambda value: isinstance(value, int),
+    "head_hash": lambda value: isinstance(value, str),
+    "exporter": lambda value: (
+        isinstance(value, dict)
+        and isinstance(value.get("name"), str)
+        and isinstance(value.get("fingerprint"), str)
+    ),
+    "members": lambda value: (
+        isinstance(value, dict)
+        and all(
+            isinstance(item, dict)
+            and isinstance(item.get("sha256"), str)
+            and isinstance(item.get("size"), int)
+            for item in value.values()
+        )
+    ),
+}
+
+
+def _read_manifest(data: bytes, path: Path) -> dict[str, Any]:
+    """The manifest's fields, each of the form checked below, or a one-line error."""
     try:
-        manifest = json.loads(_read_text(package, members, "manifest.json", path))
+        manifest = json.loads(data)
     except ValueError:
         manifest = None
+    if isinstance(manifest, dict) and manifest.get("format") == OLD_FORMAT:
+        raise InputError(
+            f"a {OLD_FORMAT} package has no signed manifest and cannot be checked for "
+            "removed or added members: export it again with this sitewatch",
+            source=path,
+        )
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError(f"manifest.json does not describe a {FORMAT} package", source=path)
+    for name, valid in _MANIFEST_FIELDS.items():
+        if not valid(manifest.get(name)):
+            raise VerificationFailed(f"{path} [manifest.json {name}]: missing or malformed")
     return manifest
 
 
-def _read_text(
-    package: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str, path: Path
-) -> str:
-    info = members.get(name)
-    if info is None:
-        raise InputError(f"not an evidence package: {name} is missing", source=path)
-    if info.file_size > MAX_TEXT_BYTES:
-        raise InputError(f"{name} is {info.file_size} bytes, too large", source=path)
-    try:
-        return package.read(info).decode("utf-8")
-    except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"{name} cannot be read ({exc})", source=path) from None
-
-
-def _read_chain(
-    package: zipfile.ZipFile,
-    members: dict[str, zipfile.ZipInfo],
-    path: Path,
-    report: PackageReport,
-) -> dict[int, tuple[str, str]]:
+def _read_chain(reader: _Reader, report: PackageReport) -> dict[int, tuple[str, str]]:
     """chain.jsonl as seq -> (entry_hash, prev_hash); a broken link is a problem at its seq."""
     chain: dict[int, tuple[str, str]] = {}
     previous: tuple[int, str] | None = None
-    for number, line in enumerate(
-        _read_text(package, members, "chain.jsonl", path).splitlines(), start=1
-    ):
+    for number, line in enumerate(reader.text("chain.jsonl").splitlines(), start=1):
         try:
             row = json.loads(line)
             seq, entry_hash, prev_hash = (
@@ -339,7 +599,7 @@ def _read_chain(
             )
         except (ValueError, TypeError, KeyError):
             raise InputError(
-                "not a chain record", source=path, item=f"chain.jsonl line {number}"
+                "not a chain record", source=reader.path, item=f"chain.jsonl line {number}"
             ) from None
         if previous is not None and (seq != previous[0] + 1 or prev_hash != previous[1]):
             report.problems.append(
@@ -347,15 +607,11 @@ def _read_chain(
             )
         chain[seq] = (entry_hash, prev_hash)
         previous = (seq, entry_hash)
-    if previous is not None and report.head_hash is not None and previous[1] != report.head_hash:
-        report.problems.append(
-            Problem(previous[0], "chain.jsonl does not end at the manifest's head")
-        )
     return chain
 
 
-def _parse_entry(line: str, line_number: int, path: Path) -> dict[str, Any]:
-    where = f"ledger.jsonl line {line_number}"
+def _parse_entry(line: str) -> dict[str, Any]:
+    """A ledger.jsonl line as an entry, or ValueError saying why it is not one."""
     try:
         entry = json.loads(line)
         if not isinstance(entry, dict):
@@ -364,54 +620,27 @@ def _parse_entry(line: str, line_number: int, path: Path) -> dict[str, Any]:
             name for name in (*HASHED_FIELDS, "entry_hash", "signature") if name not in entry
         ]
         if missing:
-            raise InputError(f"lacks {', '.join(missing)}", source=path, item=where)
+            raise ValueError(f"lacks {', '.join(missing)}")
         entry["signature"] = bytes.fromhex(entry["signature"])
         if not isinstance(entry["seq"], int) or not isinstance(entry["author"], str):
             raise ValueError("seq must be a number and author a name")
         if not files_well_formed(entry["files"]):
             raise ValueError("files must be a list of path, sha256 and size")
     except (ValueError, TypeError, AttributeError) as exc:
-        raise InputError(f"not a ledger entry ({exc})", source=path, item=where) from None
+        raise ValueError(f"not a ledger entry ({exc})") from None
     return entry
 
 
-def _public_key(
-    package: zipfile.ZipFile,
-    members: dict[str, zipfile.ZipInfo],
-    author: str,
-    path: Path,
-    report: PackageReport,
-) -> Ed25519PublicKey | None:
-    name = f"keys/{author}.pem"
-    if name not in members:
-        return None
-    try:
-        key = load_pem_public_key(_read_text(package, members, name, path).encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise InputError(f"not a public key ({exc})", source=path, item=name) from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise InputError("not an Ed25519 public key", source=path, item=name)
-    report.analysts[author] = fingerprint(key)
-    return key
-
-
-def _member_problem(
-    package: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], item: dict[str, Any]
-) -> str | None:
-    """Stream a packaged file through SHA-256, reading no more than its recorded size + 1."""
-    info = members.get(member_name(item["path"]))
+def _member_problem(reader: _Reader, item: dict[str, Any]) -> str | None:
+    """A referenced file against its entry's record (hashed once, shared with the listing)."""
+    info = reader.members.get(member_name(item["path"]))
     if info is None:
         return f"file {item['path']} is missing from the package"
     if info.file_size != item["size"]:
         return f"file {item['path']} has {info.file_size} bytes, {item['size']} were recorded"
-    digest, budget = hashlib.sha256(), item["size"] + 1
-    try:
-        with package.open(info) as reader:
-            while budget > 0 and (chunk := reader.read(min(_CHUNK, budget))):
-                digest.update(chunk)
-                budget -= len(chunk)
-    except (zipfile.BadZipFile, OSError) as exc:
-        return f"file {item['path']} is corrupt in the package ({exc})"
-    if digest.hexdigest() != item["sha256"]:
+    digest = reader.digest(info.filename)
+    if digest is None:
+        return f"file {item['path']} is corrupt in the package"
+    if digest != item["sha256"]:
         return f"file {item['path']} does not match its recorded SHA-256"
     return None

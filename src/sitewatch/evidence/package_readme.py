@@ -31,7 +31,9 @@ print("all entries, signatures and files check out")
 """
 
 
-def readme(site_id: str, fingerprints: dict[str, str], head_seq: int, head_hash: str) -> str:
+def readme(
+    site_id: str, fingerprints: dict[str, str], head_seq: int, head_hash: str, exporter: str
+) -> str:
     """The package's README.md."""
     keys = "\n".join(f"- `{name}`: `{value}`" for name, value in sorted(fingerprints.items()))
     return f"""# Evidence package: site `{site_id}`
@@ -43,11 +45,16 @@ entry's hash (the chain head) was
 
 ## Check it with sitewatch (no workspace needed)
 
-    sitewatch ledger verify-package THIS.zip
+    sitewatch ledger verify-package THIS.zip --trust FINGERPRINT [--trust ...]
 
-It recomputes every entry's hash, checks its Ed25519 signature with the author's public
-key in `keys/`, checks every file in `files/` against the SHA-256 and size recorded in
-the entry, and checks that `chain.jsonl` links each included entry to the chain head.
+It checks that the package holds exactly the members `manifest.json` lists, each with
+the SHA-256 listed, and that `manifest.sig` is the exporter's signature of the manifest;
+recomputes every entry's hash, checks its Ed25519 signature with the author's public key
+in `keys/`, checks every file in `files/` against the SHA-256 and size recorded in the
+entry, and checks that `chain.jsonl` links each included entry to the chain head. Each
+`--trust` names a key fingerprint you obtained from its owner; any key the package
+relies on outside them fails the check. Without `--trust` the package is checked only
+against the keys it carries itself, and the check says so.
 
 ## Check it with 20 lines of Python
 
@@ -66,10 +73,16 @@ With only the `cryptography` package installed, save this as `check.py` and run
 - `chain.jsonl`: `seq`, `entry_hash`, `prev_hash` of every entry from the first one
   included to the head, including entries about other subjects (their contents are not
   included).
-- `keys/NAME.pem`: public keys of the authors. Their SHA-256 fingerprints (of the raw
-  32-byte key) are:
+- `keys/NAME.pem`: public keys of the authors and of the exporter (`{exporter}`). The
+  authors' SHA-256 fingerprints (of the raw 32-byte key) are:
 
 {keys}
+
+- `manifest.json`: the site, the chain head, the included entries' seqs, every other
+  member with its size and SHA-256, and the exporter; `manifest.sig` is the exporter's
+  Ed25519 signature (hex) of manifest.json's exact bytes. The exporter's signature says
+  "this is the package I exported"; it does not vouch for the entries, which their
+  authors signed.
 
 - `files/`: every file an entry references; `files/<path>` for files inside the
   workspace, `files/external/<absolute path>` for files kept outside it.
@@ -77,9 +90,12 @@ With only the `cryptography` package installed, save this as `check.py` and run
 ## What a successful check proves, and its limits
 
 - Each included entry was signed by the holder of the private key whose public key is in
-  `keys/`, and neither the entry nor any file it references changed since. Compare the
-  fingerprints above with ones the analysts published elsewhere: a package can carry any
-  key, so only that comparison ties a signature to a person.
+  `keys/`, and neither the entry nor any file it references changed since. A package can
+  carry any key: someone who edits an entry can re-sign it, the manifest and the chain
+  skeleton with new keys under the same names. Only fingerprints published elsewhere,
+  passed as `--trust`, tie a signature to a person.
+- Nothing was added or removed since the export: the signed manifest lists every member
+  and every included entry.
 - The included entries sit, in this order, in one hash chain ending at the head above.
   If the head hash was published earlier (a report, a message), matching it shows the
   ledger was not rewritten since.
