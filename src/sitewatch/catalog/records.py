@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -39,6 +39,18 @@ GEOMETRY_TYPES = ("Point", "Polygon", "MultiPolygon")
 # Column sizes of the database (PostgreSQL enforces them; say so before it does).
 MAX_ID, MAX_NAME, MAX_SOURCE_TITLE, MAX_SOURCE_URL = 100, 300, 500, 1000
 
+#: Characters refused in any text a user or a file supplies: controls (ESC, NUL, C1 codes),
+#: format characters (bidi overrides and isolates, zero-width spaces, invisible marks),
+#: line/paragraph separators and lone surrogates; also the noncharacters (U+FFFE, U+FDD0...,
+#: unassigned forever). They make a name display as something other than what is stored,
+#: drive the terminal that prints it, or break the XML of a KML export (XML allows
+#: neither NUL nor U+FFFE, not even as a character reference).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: Zero-width non-joiner and joiner: invisible, but Persian, Indic and emoji spelling need them.
+_JOINERS = frozenset("\u200c\u200d")
+#: What free text (notes, reasons, inventories) may hold besides printable characters.
+FREE_TEXT_LAYOUT = frozenset("\t\n\r")
+
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -52,6 +64,55 @@ def slugify(text: str) -> str:
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def is_unsafe_character(character: str) -> bool:
+    """True for a control, invisible format or non-character (see ``_UNSAFE_CATEGORIES``)."""
+    code = ord(character)
+    if code & 0xFFFE == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
+        return True
+    return unicodedata.category(character) in _UNSAFE_CATEGORIES and character not in _JOINERS
+
+
+def python_escape(character: str) -> str:
+    """How Python spells a character in a string literal: ``\\x1b``, ``\\u202e``."""
+    return repr(character)[1:-1]
+
+
+def escape_unsafe(
+    text: str, *, keep: frozenset[str] = frozenset(), escape: Callable[[str], str] = python_escape
+) -> str:
+    """``text`` with each control or invisible character (but those in ``keep``) escaped.
+
+    For text that was stored before :func:`check_text` refused such characters: shown,
+    exported and re-saved as the visible escape, never handed on to a terminal or a file.
+    """
+    if text.isprintable():  # the common case, at C speed
+        return text
+    return "".join(escape(c) if is_unsafe_character(c) and c not in keep else c for c in text)
+
+
+def check_text(
+    value: str, field: str, *, multiline: bool = False, source: str | Path | None = None
+) -> str:
+    """``value`` if it holds no control or invisible character, else InputError naming ``field``.
+
+    The one rule for all text that enters the workspace (site names and aliases, source
+    titles, declaration text, analysts' notes, dismissal reasons): ``multiline`` free text
+    may also hold tabs and line breaks (``FREE_TEXT_LAYOUT``; CRLF from Windows files).
+    ``source`` names the file the text came from, if any.
+    """
+    allowed = FREE_TEXT_LAYOUT if multiline else frozenset()
+    for position, character in enumerate(value, start=1):
+        if is_unsafe_character(character) and character not in allowed:
+            name = unicodedata.name(character, "control character")
+            raise InputError(
+                f"holds the invisible or control character U+{ord(character):04X} ({name}) "
+                f"at character {position}; remove it",
+                source=source,
+                item=field,
+            )
+    return value
 
 
 def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -153,6 +214,8 @@ class SourceRecord:
         object.__setattr__(self, "url", (self.url or "").strip())
         if not self.title and not self.url:
             raise InputError("a source needs a title or a URL", item="source")
+        check_text(self.title, "source title")
+        check_text(self.url, "source url")
         _check_length(self.title, MAX_SOURCE_TITLE, "source title")
         _check_length(self.url, MAX_SOURCE_URL, "source url")
         try:
@@ -187,8 +250,8 @@ class SiteRecord:
         self.name = (self.name or "").strip()
         if not self.name:
             raise InputError("a site needs a name", item="name")
-        _check_length(self.name, MAX_NAME, "name")
-        self.id = (self.id or "").strip() or slugify(self.name)
+        _check_length(check_text(self.name, "name"), MAX_NAME, "name")
+        self.id = check_text((self.id or "").strip(), "id") or slugify(self.name)
         _check_length(self.id, MAX_ID, "id")
         if not _SLUG.match(self.id):
             raise InputError(
@@ -205,7 +268,7 @@ class SiteRecord:
         self.status = normalise_status(self.status or "unknown")
         self.declared = bool(self.declared)
         self.uncertainty_m = _uncertainty(self.uncertainty_m)
-        self.notes = (self.notes or "").strip()
+        self.notes = check_text((self.notes or "").strip(), "notes", multiline=True)
         if not all(isinstance(source, SourceRecord) for source in self.sources):
             raise InputError("sources must be SourceRecord values", item="sources")
         self.sources = list(self.sources)
@@ -232,7 +295,7 @@ def _clean_list(values: Any, name: str) -> list[str]:
         raise InputError("must be a list of strings, not one string", item=name)
     cleaned: list[str] = []
     for value in values or []:
-        text = str(value).strip()
+        text = check_text(str(value).strip(), name)
         if ";" in text:
             raise InputError(f"{text!r} contains ';', which separates list entries", item=name)
         if text and text not in cleaned:

@@ -8,14 +8,17 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console, ConsoleDimensions
+from rich.text import Text
 from typer.core import TyperGroup
 
+from sitewatch.catalog.records import escape_unsafe, python_escape
 from sitewatch.errors import ExitCode, SitewatchError
 from sitewatch.workspace import Workspace, open_workspace
 
@@ -28,6 +31,9 @@ class PlainWhenPiped(Console):
 
     ``markup=False``: a site named ``[/bold]`` or ``[link=...]`` is printed as typed,
     never interpreted (styles are given as ``style=`` or :class:`rich.text.Text`).
+    Every string printed, table cells and titles included, passes :func:`printable_lines`, so
+    a name stored with ESC or a bidi override (by an older version, or by hand) cannot
+    drive or reorder the reader's terminal; only the line breaks we print are kept.
     Off a terminal (a pipe, a file, a test) the output is plain: no width to wrap at
     (``COLUMNS`` is ignored), tables only as wide as their widest cells. Decided at each
     print, not at import, because the stream can change (``TTY_COMPATIBLE=1`` forces a
@@ -36,6 +42,10 @@ class PlainWhenPiped(Console):
 
     def __init__(self, *, stderr: bool = False) -> None:
         super().__init__(stderr=stderr, markup=False, highlight=False, emoji=False)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """Every ``str`` rich prints comes through here: neutralised before layout."""
+        return super().render_str(printable_lines(text), **options)
 
     @property
     def size(self) -> ConsoleDimensions:
@@ -113,7 +123,7 @@ def _internal(error: BaseException) -> BaseException:
     ) as log:
         log.write("".join(traceback.format_exception(error)))
     typer.echo(
-        f"error: internal error ({type(error).__name__}: {_one_line(str(error))}); "
+        f"error: internal error ({type(error).__name__}: {escape_unsafe(str(error))}); "
         f"please report it with {log.name}",
         err=True,
     )
@@ -122,13 +132,24 @@ def _internal(error: BaseException) -> BaseException:
 
 def fail(message: str, code: int) -> None:
     """Print ``error: MESSAGE`` as one plain line on stderr and exit with ``code``."""
-    typer.echo(f"error: {_one_line(message)}", err=True)
+    typer.echo(f"error: {escape_unsafe(message)}", err=True)
     raise typer.Exit(code) from None
 
 
-def _one_line(text: str) -> str:
-    """Messages stay one line: control characters (ESC, CR, LF...) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def _json_escape(character: str) -> str:
+    return json.dumps(character)[1:-1]
+
+
+def printable_lines(text: str, escape: Callable[[str], str] = python_escape) -> str:
+    """Text to print, inert: control and format characters shown as escapes, line by line.
+
+    ESC, NUL, CR, C1 codes, bidi overrides and the other characters the input checks
+    refuse become ``\\x1b``-style escapes (:func:`~sitewatch.catalog.records.escape_unsafe`),
+    so the reader sees what is stored and the terminal acts on none of it; only the line
+    breaks of our own layout (table cells, JSON) are kept. Line by line because most lines
+    are plain and :meth:`str.isprintable` checks one at C speed.
+    """
+    return "\n".join(escape_unsafe(line, escape=escape) for line in text.split("\n"))
 
 
 def workspace_from(ctx: typer.Context) -> Workspace:
@@ -138,5 +159,11 @@ def workspace_from(ctx: typer.Context) -> Workspace:
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Machine-readable output: plain JSON on stdout, no colour, no wrapping.
+
+    Non-ASCII text stays readable; the characters a terminal would act on (C1 codes,
+    bidi overrides...), which JSON need not escape, are written as ``\\uXXXX`` escapes:
+    the same data for a parser, inert on a screen.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(printable_lines(text, _json_escape) + "\n")

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from sitewatch.catalog.records import escape_unsafe
 from sitewatch.cli.common import console
 from sitewatch.demo.runner import run_demo
 
@@ -26,7 +27,7 @@ def demo(
     """Build a workspace and run the whole pipeline (offline; synthetic data unless --real)."""
 
     def report(step: str, detail: str) -> None:
-        console.print(Text.assemble((f"{step:>13}", "bold cyan"), f"  {detail}"))
+        console.print(Text.assemble((f"{step:>13}", "bold cyan"), f"  {escape_unsafe(detail)}"))
 
     result = run_demo(directory, real=real, report=report)
     if result.verdicts:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from sitewatch.catalog.records import escape_unsafe
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DEFAULT_METHOD, DetectionOptions
@@ -91,7 +92,7 @@ def detect_pair(
         out,
         options=_options(method, threshold, min_area),
         bands=_bands(bands),
-        notify=lambda line: typer.echo(line, err=True),
+        notify=lambda line: typer.echo(escape_unsafe(line), err=True),
     )
     if as_json:
         print_json({"out": str(result.out), **result.run})

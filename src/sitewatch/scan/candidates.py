@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sitewatch.catalog.records import SiteRecord, SourceRecord, record_to_dict
+from sitewatch.catalog.records import SiteRecord, SourceRecord, check_text, record_to_dict
 from sitewatch.catalog.sites import add_site, to_record
 from sitewatch.db.models import Candidate, Scan, Site
 from sitewatch.errors import ConflictError, InputError, NotFoundError
@@ -269,7 +269,7 @@ def dismiss_candidate(
     session: Session, candidate_id: str, reason: str, *, author: str | None = None
 ) -> Candidate:
     """Mark a candidate dismissed with the analyst's reason and record it in the ledger."""
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), "--reason", multiline=True)
     if not reason:
         raise InputError("a dismissal needs a reason (what the analyst saw)", item="--reason")
     candidate = get_candidate(session, candidate_id)

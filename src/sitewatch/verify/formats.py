@@ -25,7 +25,6 @@ import csv
 import hashlib
 import io
 import json
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +36,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from sitewatch.catalog.formats.files import decode_text, read_bytes
+from sitewatch.catalog.records import check_text
 from sitewatch.errors import InputError
 
 SCHEMA_FILE = "declaration.schema.json"
@@ -56,8 +56,6 @@ TOP_FIELDS = ("party", "date", "country")
 TEXT_FIELDS = ("name", "category", "inventory")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _FORMULA_START = ("=", "+", "-", "@")
-# Control characters are refused except line breaks and tabs inside the inventory text.
-_MULTILINE_OK = {"\n", "\r", "\t"}
 
 ItemLabel = Callable[[int], str]
 
@@ -297,7 +295,8 @@ def _calendar_date(text: str, source: str | Path, where: str) -> date:
 
 
 def _text(value: str, source: str | Path, where: str, *, multiline: bool = False) -> str:
-    """Stripped text, refused if blank, formula-like or carrying control characters."""
+    """Stripped text, refused if blank, formula-like or carrying control characters
+    (:func:`check_text`: inventories, being free text, may hold tabs and line breaks)."""
     text = value.strip()
     if not text:
         raise InputError("must not be blank", source=source, item=where)
@@ -307,15 +306,7 @@ def _text(value: str, source: str | Path, where: str, *, multiline: bool = False
             source=source,
             item=where,
         )
-    for char in text:
-        if multiline and char in _MULTILINE_OK:
-            continue
-        if unicodedata.category(char) in ("Cc", "Cf") and char != "\u200d":
-            raise InputError(
-                f"holds the invisible control character U+{ord(char):04X}",
-                source=source,
-                item=where,
-            )
+    check_text(text, where, multiline=multiline, source=source)
     return text
 
 
