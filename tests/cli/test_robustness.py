@@ -7,11 +7,16 @@ inputs tried by hand (empty, binary, unreadable, directory, huge line) all end i
 
 from __future__ import annotations
 
+import errno
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from sitewatch.cli.main import app
 from sitewatch.db.models import Scene
 from sitewatch.imagery import drafts
 from sitewatch.imagery.drafts import SceneDraft, store_drafts
@@ -53,3 +58,70 @@ def test_the_same_scene_added_by_another_process_meanwhile_is_a_conflict(
     monkeypatch.undo()
     again = cli("imagery", "add", str(scene), "--datetime", "2020-04-01", "--json")
     assert again.exit_code == 0 and json.loads(again.output)[0]["status"] == "present"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs: a real disk that fills up (needs root and a kernel that allows it)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip() or 'refused'}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def _fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last block; the file to delete to free it again."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out:
+        try:
+            while out.write(b"\0" * 4096):
+                pass
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+    return filler
+
+
+@pytest.mark.parametrize("suffix", ["kml", "kmz", "geojson", "csv", "gpkg"])
+def test_export_to_a_full_disk_is_exit_7_and_leaves_no_file(
+    cli: RunCli, small_disk: Path, suffix: str
+) -> None:
+    assert cli("sites", "import", "--reference", "dprk").exit_code == 0
+    _fill(small_disk)
+    out = small_disk / f"sites.{suffix}"
+    result = cli("sites", "export", "--out", str(out))
+    assert result.exit_code == 7, result.output
+    line = _error_line(result.output)
+    assert line.startswith(f"error: {out}: ")
+    assert "no space left on the device" in line or "is the disk full?" in line
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no temporary left
+
+
+def test_a_full_disk_under_the_database_is_exit_7_and_commits_nothing(small_disk: Path) -> None:
+    runner = CliRunner()
+    root = small_disk / "ws"
+    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
+    run = [
+        "--workspace", str(root), "sites", "add", "--name", "Before", "--lat", "1", "--lon", "1",
+    ]  # fmt: skip
+    assert runner.invoke(app, run).exit_code == 0
+    filler = _fill(small_disk)
+    importing = ["--workspace", str(root), "sites", "import", "--reference", "dprk"]
+    result = runner.invoke(app, importing)
+    assert result.exit_code == 7, result.output
+    line = _error_line(result.output)
+    assert line.startswith("error: database: ") and "nothing of this command was committed" in line
+    filler.unlink()
+    listed = runner.invoke(app, ["--workspace", str(root), "sites", "list", "--json"])
+    assert [site["id"] for site in json.loads(listed.output)] == ["before"]
+    verified = runner.invoke(app, ["--workspace", str(root), "ledger", "verify"])
+    assert verified.exit_code == 0 and "1 entries" in verified.output, verified.output

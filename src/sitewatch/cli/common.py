@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
@@ -16,10 +15,12 @@ from typing import Any
 import typer
 from rich.console import Console, ConsoleDimensions
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from sitewatch.catalog.records import escape_unsafe, python_escape
-from sitewatch.errors import ExitCode, SitewatchError
+from sitewatch.db.engine import database_environment_problem
+from sitewatch.errors import EnvironmentProblem, ExitCode, SitewatchError
 from sitewatch.workspace import Workspace, open_workspace
 
 #: Far wider than any line we print: off a terminal nothing is wrapped or padded to fit.
@@ -78,21 +79,12 @@ class CliState:
     workspace: Path | None = None
 
 
-#: The OS errors a user can act on (free space, write access), with the words for them.
-_ENVIRONMENT_ERRNOS = {
-    errno.ENOSPC: "no space left on the device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "operation not permitted",
-}
-
-
 class SitewatchGroup(TyperGroup):
     """Every failure below becomes one line on stderr and an :class:`ExitCode`.
 
     A :class:`SitewatchError` prints its own message; Ctrl-C exits 130; an OS refusal
-    (disk full, read-only, permission) names the file; anything else is a bug, reported
+    (disk full, read-only, permission) names the file, and a database that cannot grow
+    (disk full) says so; anything else is a bug, reported
     in one line with the traceback saved to a log file (``SITEWATCH_DEBUG=1`` re-raises).
     """
 
@@ -106,10 +98,15 @@ class SitewatchGroup(TyperGroup):
         except KeyboardInterrupt:
             fail("interrupted; what was committed is intact", ExitCode.INTERRUPTED)
         except OSError as error:
-            if error.errno not in _ENVIRONMENT_ERRNOS or os.environ.get("SITEWATCH_DEBUG"):
+            problem = EnvironmentProblem.from_os_error(error)
+            if problem is None or os.environ.get("SITEWATCH_DEBUG"):
                 raise _internal(error) from None
-            where = f"{error.filename}: " if error.filename else ""
-            fail(f"{where}{_ENVIRONMENT_ERRNOS[error.errno]}", ExitCode.ENVIRONMENT)
+            fail(str(problem), problem.exit_code)
+        except DBAPIError as error:
+            problem = database_environment_problem(error)
+            if problem is None or os.environ.get("SITEWATCH_DEBUG"):
+                raise _internal(error) from None
+            fail(str(problem), problem.exit_code)
         except Exception as error:
             raise _internal(error) from None
 

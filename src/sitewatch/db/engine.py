@@ -7,6 +7,8 @@ Alembic revisions shipped inside the package, run programmatically: no alembic.i
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any
 
 from alembic import command
@@ -14,8 +16,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
-from sitewatch.errors import WorkspaceError
+from sitewatch.errors import ENVIRONMENT_ERRNOS, EnvironmentProblem, WorkspaceError
+
+#: PostgreSQL's SQLSTATE class "insufficient resources" (53100 is disk full).
+_POSTGRES_INSUFFICIENT_RESOURCES = "53"
 
 
 def create_db_engine(url: str) -> Engine:
@@ -33,6 +39,27 @@ def create_db_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def database_environment_problem(error: DBAPIError) -> EnvironmentProblem | None:
+    """A database error that is the machine's doing (disk full or failing), in user's words.
+
+    SQLite reports a full disk as SQLITE_FULL, or as an I/O error when the WAL index or
+    log cannot grow (SQLITE_IOERR_SHMSIZE, ..._WRITE); PostgreSQL as SQLSTATE class 53
+    (insufficient resources: disk full, out of memory). Either way the transaction was
+    rolled back, so nothing of the command was committed. None for any other error.
+    """
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        reason = ENVIRONMENT_ERRNOS[errno.ENOSPC]
+    elif code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+        reason = f"disk I/O error ({getattr(original, 'sqlite_errorname', code)}; is it full?)"
+    elif str(getattr(original, "sqlstate", "")).startswith(_POSTGRES_INSUFFICIENT_RESOURCES):
+        reason = f"the database server is out of resources ({original})"
+    else:
+        return None
+    return EnvironmentProblem(f"{reason}; nothing of this command was committed", source="database")
 
 
 def _alembic_config(engine: Engine) -> Config:

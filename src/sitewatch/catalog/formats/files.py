@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sitewatch.errors import InputError
+from sitewatch.errors import EnvironmentProblem, InputError
 
 
 def read_bytes(path: Path) -> bytes:
@@ -59,7 +59,14 @@ def atomic_output(path: Path) -> Iterator[Path]:
     try:
         yield temp
         os.replace(temp, path)
-    except OSError as error:  # disk full, permissions changed under us
+    except OSError as error:  # disk full (exit 7), or a path the OS refuses (exit 2)
+        problem = EnvironmentProblem.from_os_error(error, path)
+        if problem is not None:
+            raise problem from None
         raise InputError(f"cannot write: {error.strerror or error}", source=path) from None
+    except EnvironmentProblem as problem:  # a writer's own report, named after our file
+        if problem.source is not None:
+            raise
+        raise EnvironmentProblem(str(problem), source=path) from None
     finally:
         temp.unlink(missing_ok=True)
