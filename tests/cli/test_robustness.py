@@ -18,11 +18,13 @@ from typer.testing import CliRunner
 
 from sitewatch.cli.main import app
 from sitewatch.db.models import Scene
+from sitewatch.demo.synthetic import write_synthetic_pair
 from sitewatch.imagery import drafts
 from sitewatch.imagery.drafts import SceneDraft, store_drafts
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
 from tests.imagery.ingest_helpers import write_small_tif
+from tests.imagery.scene_rows import add_synthetic_pair
 
 
 def _error_line(output: str) -> str:
@@ -125,3 +127,22 @@ def test_a_full_disk_under_the_database_is_exit_7_and_commits_nothing(small_disk
     assert [site["id"] for site in json.loads(listed.output)] == ["before"]
     verified = runner.invoke(app, ["--workspace", str(root), "ledger", "verify"])
     assert verified.exit_code == 0 and "1 entries" in verified.output, verified.output
+
+
+def test_detect_pair_and_chips_refuse_a_file_as_out_folder_before_any_work(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    pair = write_synthetic_pair(tmp_path / "synthetic", size=256)
+    with open_workspace(cli.root) as workspace, workspace.session() as session:  # type: ignore[attr-defined]
+        add_synthetic_pair(session, pair)
+    before, after = (str(scene.path) for scene in pair.scenes)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    for out, problem in ((a_file, "is a file, not a folder"), (a_file / "sub", "is not a folder")):
+        for args in (("detect-pair", before, after), ("chips", pair.site_id)):
+            result = cli(*args, "--out", str(out))
+            assert result.exit_code == 2, (args, result.output)
+            line = _error_line(result.output)
+            assert line.startswith(f"error: {out} [--out]: ") and problem in line, line
+    assert a_file.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli-ws", "notes.txt", "synthetic"]

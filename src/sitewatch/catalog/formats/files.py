@@ -33,6 +33,21 @@ def decode_text(data: bytes, path: Path) -> str:
         ) from None
 
 
+def check_output_folder(path: Path, option: str) -> Path:
+    """``path`` if it is, or can be created as, a folder; else InputError naming ``option``.
+
+    Checked before any work, so a long computation does not end in "File exists" because
+    the user named a file (or a path through a file) where a folder of products goes.
+    """
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            return path
+        if folder.exists():
+            what = "is a file, not a folder" if folder == path else f"{folder} is not a folder"
+            raise InputError(what, source=path, item=option)
+    return path
+
+
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """A temporary path beside ``path`` that replaces it only if the block succeeds.
