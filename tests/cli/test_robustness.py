@@ -146,3 +146,58 @@ def test_detect_pair_and_chips_refuse_a_file_as_out_folder_before_any_work(
             assert line.startswith(f"error: {out} [--out]: ") and problem in line, line
     assert a_file.read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cli-ws", "notes.txt", "synthetic"]
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+DUPLICATE_KEYS = (  # one parser reads the first "type", another the last
+    '{"type": "FeatureCollection", "features": [], "type": "Feature"}'
+)
+HOSTILE_FILES = [
+    # (command, file name, content, what the one line says)
+    ("sites import", "deep.geojson", DEEP_JSON, "nested too deeply"),
+    ("imagery add-stac", "deep.json", DEEP_JSON, "nested too deeply"),
+    ("declare import", "deep.json", DEEP_JSON, "nested too deeply"),
+    ("sites import", "dup-keys.geojson", DUPLICATE_KEYS, "appears twice"),
+    ("sites import", "empty.geojson", "", "not valid JSON"),
+    ("sites import", "empty.kml", "", "not well-formed XML"),
+    ("sites import", "empty.gpkg", "", "not a readable GeoPackage"),
+    ("sites import", "empty.csv", "", "no coordinate columns"),
+    ("declare import", "empty.csv", "", "missing column(s) party, date"),
+    ("imagery add", "empty.tif", "", "not a readable raster"),
+    ("sites import", "latin1.csv", b"name,lat,lon\n\xe9,1,1\n", "not UTF-8 text"),
+    ("declare import", "latin1.csv", b"party,date\n\xe9,2023\n", "not UTF-8 text"),
+    ("sites import", "huge.csv", "name,lat,lon\n" + "A" * 1_000_000 + ",1,1\n", "field larger"),
+    ("sites import", "not.kmz", "not a zip", "kmz"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "content", "message"),
+    HOSTILE_FILES,
+    ids=[f"{command.split()[0]}-{name}" for command, name, _, _ in HOSTILE_FILES],
+)
+def test_hostile_files_are_one_line_exit_2_naming_the_file(
+    cli: RunCli, tmp_path: Path, command: str, name: str, content: str | bytes, message: str
+) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    result = cli(*command.split(), str(path))
+    assert result.exit_code == 2, result.output
+    line = _error_line(result.output)
+    assert str(path) in line and message in line, line
+    for listed in ("sites", "imagery", "declare", "ledger"):
+        assert json.loads(cli(listed, "list", "--json").output) == []
+
+
+@pytest.mark.parametrize("command", ["sites import", "declare import", "imagery add"])
+def test_a_folder_where_a_file_is_expected_is_one_line(
+    cli: RunCli, tmp_path: Path, command: str
+) -> None:
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    result = cli(*command.split(), str(folder))
+    assert result.exit_code == 2, result.output
+    assert str(folder.name) in _error_line(result.output)

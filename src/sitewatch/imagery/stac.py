@@ -299,6 +299,8 @@ def _read_json(href: str, source: str) -> dict[str, Any]:
         data = pystac.StacIO.default().read_json(href)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON ({error})", source=href) from None
+    except RecursionError:  # pystac parses for us; deep nesting refused as parse_json does
+        raise InputError("not valid JSON: nested too deeply", source=href) from None
     except _READ_ERRORS as error:
         raise InputError(f"cannot be read ({error})", source=href) from None
     if not isinstance(data, dict):

@@ -35,7 +35,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from sitewatch.catalog.formats.files import decode_text, read_bytes
+from sitewatch.catalog.formats.files import decode_text, parse_json, read_bytes
 from sitewatch.catalog.records import check_text
 from sitewatch.errors import InputError
 
@@ -109,7 +109,7 @@ def parse_declaration_bytes(data: bytes, path: Path) -> ParsedDeclaration:
     if path.suffix.lower() == ".csv":
         document, label = csv_document(text, path)
     else:
-        document, label = json_document(text, path), _json_label
+        document, label = parse_json(text, path), _json_label
     return parse_document(
         document, source=path, sha256=hashlib.sha256(data).hexdigest(), label=label
     )
@@ -117,30 +117,6 @@ def parse_declaration_bytes(data: bytes, path: Path) -> ParsedDeclaration:
 
 def _json_label(index: int) -> str:
     return f"items[{index}]"
-
-
-def json_document(text: str, source: str | Path) -> Any:
-    """Parsed JSON; duplicate keys and NaN/Infinity are refused (parsers disagree on them)."""
-
-    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise InputError(f"key {repeated[0]!r} appears twice in one object", source=source)
-        return dict(pairs)
-
-    def no_constant(name: str) -> Any:
-        raise InputError(f"{name} is not a JSON number", source=source)
-
-    try:
-        return json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-            source=source,
-        ) from None
-    except RecursionError:
-        raise InputError("not valid JSON: nested too deeply", source=source) from None
 
 
 def csv_document(text: str, source: str | Path) -> tuple[dict[str, Any], ItemLabel]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sitewatch.errors import EnvironmentProblem, InputError
 
@@ -46,6 +48,34 @@ def check_output_folder(path: Path, option: str) -> Path:
             what = "is a file, not a folder" if folder == path else f"{folder} is not a folder"
             raise InputError(what, source=path, item=option)
     return path
+
+
+def parse_json(text: str, source: str | Path) -> Any:
+    """Parsed JSON; duplicate keys, NaN/Infinity and deep nesting are refused.
+
+    Parsers disagree on the first two (a file could mean one thing to us and another to
+    the next tool), and the third exhausts Python's recursion limit.
+    """
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise InputError(f"key {repeated[0]!r} appears twice in one object", source=source)
+        return dict(pairs)
+
+    def no_constant(name: str) -> Any:
+        raise InputError(f"{name} is not a JSON number", source=source)
+
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", source=source) from None
 
 
 @contextmanager
