@@ -22,6 +22,7 @@ from sitewatch.evidence import ledger
 from sitewatch.evidence.keys import create_key
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
+from tests.imagery.ingest_helpers import write_small_tif
 from tests.scan.candidate_rows import add_candidate, add_scan
 from tests.verify.rows import declaration_file
 
@@ -357,3 +358,11 @@ def test_exports_of_a_catalog_stored_by_an_older_version_stay_valid(
     assert pyogrio.read_info(tmp_path / "sites.gpkg", layer="sites")["features"] == 1
     reimport = cli("sites", "import", str(tmp_path / "sites.geojson"), "--on-conflict", "update")
     assert reimport.exit_code == 0, reimport.output
+
+
+def test_imagery_add_refuses_a_hostile_platform(cli: RunCli, tmp_path: Path) -> None:
+    scene = write_small_tif(tmp_path / "scene.tif")
+    hostile = "s2\x1b]0;x"  # an OSC sequence: sets the terminal's title
+    result = cli("imagery", "add", str(scene), "--datetime", "2020-04-01", "--platform", hostile)
+    assert result.exit_code == 2 and "--platform: holds" in result.output, result.output
+    assert json.loads(cli("imagery", "list", "--json").output) == []

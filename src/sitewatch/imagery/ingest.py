@@ -21,6 +21,7 @@ from pystac import MediaType
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
+from sitewatch.catalog.records import check_text
 from sitewatch.errors import InputError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.dates import datetime_from_name, parse_datetime_option, parse_timestamp
@@ -55,6 +56,8 @@ def add_scenes(
 ) -> list[AddOutcome]:
     """Catalogue each PATH as one scene; nothing is written unless every PATH is good."""
     acquired = parse_datetime_option(datetime_text, "--datetime") if datetime_text else None
+    if platform is not None:
+        check_text(platform, "--platform")
     described = [describe_scene(path, acquired=acquired, platform=platform) for path in paths]
     return store_drafts(session, [fingerprint(draft) for draft in described])
 
