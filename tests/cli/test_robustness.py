@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -201,3 +201,45 @@ def test_a_folder_where_a_file_is_expected_is_one_line(
     result = cli(*command.split(), str(folder))
     assert result.exit_code == 2, result.output
     assert str(folder.name) in _error_line(result.output)
+
+
+def _not_sqlite(root: Path) -> None:
+    (root / "sitewatch.db").write_bytes(b"this is not a database" * 100)
+
+
+def _folder_for_database(root: Path) -> None:
+    (root / "sitewatch.db").unlink()
+    (root / "sitewatch.db").mkdir()
+
+
+def _folder_for_config(root: Path) -> None:
+    (root / "sitewatch.toml").unlink()
+    (root / "sitewatch.toml").mkdir()
+
+
+@pytest.mark.parametrize(
+    ("damage", "named", "message"),
+    [
+        (_not_sqlite, "sitewatch.db", "file is not a database"),
+        (_folder_for_database, "sitewatch.db", "unable to open database file"),
+        (_folder_for_config, "sitewatch.toml", "is a folder, not the workspace's config file"),
+    ],
+)
+def test_a_damaged_workspace_is_one_line_exit_1(
+    cli: RunCli, damage: Callable[[Path], None], named: str, message: str
+) -> None:
+    root: Path = cli.root  # type: ignore[attr-defined]
+    damage(root)
+    result = cli("sites", "list")
+    assert result.exit_code == 1, result.output
+    line = _error_line(result.output)
+    assert str(root / named) in line and message in line, line
+
+
+def test_a_file_given_as_the_workspace_is_one_line_exit_1(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    result = CliRunner().invoke(app, ["--workspace", str(a_file), "sites", "list"])
+    assert result.exit_code == 1, result.output
+    expected = f"error: {a_file}: not a sitewatch workspace (not a folder)"
+    assert _error_line(result.output) == expected

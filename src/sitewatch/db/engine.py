@@ -78,9 +78,21 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None for an empty database."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The migration the database is at, or None for an empty database.
+
+    A database that cannot be opened at all (a file that is not SQLite, a folder in its
+    place, a server that refuses) is a WorkspaceError naming it: the first query of every
+    command comes through here, so this is where such a workspace is recognised.
+    """
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as error:
+        if database_environment_problem(error) is not None:
+            raise
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else str(error)
+        raise WorkspaceError(f"{where}: the workspace database cannot be used ({reason})") from None
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> str:
