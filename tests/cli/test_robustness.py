@@ -243,3 +243,20 @@ def test_a_file_given_as_the_workspace_is_one_line_exit_1(tmp_path: Path) -> Non
     assert result.exit_code == 1, result.output
     expected = f"error: {a_file}: not a sitewatch workspace (not a folder)"
     assert _error_line(result.output) == expected
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["imagery add", "imagery add-stac", "detect-pair {loop}", "sites import", "declare import"],
+)
+def test_a_loop_of_symbolic_links_is_one_line_exit_2(
+    cli: RunCli, tmp_path: Path, command: str
+) -> None:
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    args = [part.format(loop=loop) for part in command.split()]
+    extra = ["--out", str(tmp_path / "out")] if args[0] == "detect-pair" else []
+    result = cli(*args, str(loop), *extra)
+    assert result.exit_code == 2, result.output
+    assert str(loop) in _error_line(result.output)
+    assert not (tmp_path / "out").exists()

@@ -21,6 +21,7 @@ from pystac import MediaType
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
+from sitewatch.catalog.formats.files import existing_input
 from sitewatch.catalog.records import check_text
 from sitewatch.errors import InputError
 from sitewatch.imagery import sentinel2
@@ -73,7 +74,7 @@ def describe_scene(
     path: Path, *, acquired: datetime | None = None, platform: str | None = None
 ) -> SceneDraft:
     """Metadata of the scene at ``path`` from headers only; its id is set by :func:`fingerprint`."""
-    path = path.expanduser().resolve()
+    path = existing_input(path)
     in_folder = path.is_dir()
     probes = [probe_raster(file) for file in _scene_files(path)]
     _check_bands_align(probes, path)
@@ -114,8 +115,6 @@ def fingerprint(draft: SceneDraft) -> SceneDraft:
 
 
 def _scene_files(path: Path) -> list[Path]:
-    if not path.exists():
-        raise InputError("does not exist", source=path)
     if not path.is_dir():
         return [path]
     files = sorted(

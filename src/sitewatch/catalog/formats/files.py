@@ -13,6 +13,20 @@ from typing import Any
 from sitewatch.errors import EnvironmentProblem, InputError
 
 
+def existing_input(path: Path) -> Path:
+    """``path`` absolute with its links followed; InputError if it is missing or a link loop.
+
+    Python raises RuntimeError (3.11) or OSError (3.13) for a loop of symbolic links.
+    """
+    try:
+        resolved = path.expanduser().resolve()
+    except (RuntimeError, OSError):
+        raise InputError("is a loop of symbolic links", source=path) from None
+    if not resolved.exists():
+        raise InputError("does not exist", source=resolved)
+    return resolved
+
+
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, or an InputError naming it (missing, a folder, unreadable)."""
     try:
