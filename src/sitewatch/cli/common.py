@@ -84,8 +84,8 @@ class SitewatchGroup(TyperGroup):
 
     A :class:`SitewatchError` prints its own message; Ctrl-C exits 130; an OS refusal
     (disk full, read-only, permission) names the file, and a database that cannot grow
-    (disk full) says so; anything else is a bug, reported
-    in one line with the traceback saved to a log file (``SITEWATCH_DEBUG=1`` re-raises).
+    says so; anything else is a bug, reported in one line with the traceback saved to a
+    log file (``SITEWATCH_DEBUG=1`` re-raises).
     """
 
     def invoke(self, ctx: typer.Context) -> Any:
@@ -97,13 +97,12 @@ class SitewatchGroup(TyperGroup):
             fail(str(error), error.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; what was committed is intact", ExitCode.INTERRUPTED)
-        except OSError as error:
-            problem = EnvironmentProblem.from_os_error(error)
-            if problem is None or os.environ.get("SITEWATCH_DEBUG"):
-                raise _internal(error) from None
-            fail(str(problem), problem.exit_code)
-        except DBAPIError as error:
-            problem = database_environment_problem(error)
+        except (OSError, DBAPIError) as error:
+            problem = (
+                EnvironmentProblem.from_os_error(error)
+                if isinstance(error, OSError)
+                else database_environment_problem(error)
+            )
             if problem is None or os.environ.get("SITEWATCH_DEBUG"):
                 raise _internal(error) from None
             fail(str(problem), problem.exit_code)
