@@ -7,6 +7,7 @@ what is wrong in words an analyst understands. Anything else escaping to the CLI
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 from pathlib import Path
 
@@ -77,7 +78,35 @@ class VerificationFailed(SitewatchError):
     exit_code = ExitCode.VERIFICATION_FAILED
 
 
+#: The OS errors a user can act on (free space, write access), with the words for them.
+ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
 class EnvironmentProblem(SitewatchError):
     """The machine refused an operation: disk full, read-only storage, permission denied."""
 
     exit_code = ExitCode.ENVIRONMENT
+
+    def __init__(self, message: str, *, source: str | Path | None = None):
+        super().__init__(f"{source}: {message}" if source is not None else message)
+        self.source = source
+
+    @classmethod
+    def from_os_error(
+        cls, error: OSError, source: str | Path | None = None
+    ) -> EnvironmentProblem | None:
+        """The user-facing form of an OS refusal in :data:`ENVIRONMENT_ERRNOS`, else None.
+
+        ``source`` names the file the user asked for (an error raised while writing its
+        temporary twin, or by ``write()``, names another file or none).
+        """
+        words = ENVIRONMENT_ERRNOS.get(error.errno or 0)
+        if words is None:
+            return None
+        return cls(words, source=source if source is not None else error.filename)

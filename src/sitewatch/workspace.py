@@ -102,6 +102,10 @@ def _read_config(root: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise WorkspaceError(f"{root}: not a sitewatch workspace (no {CONFIG_NAME})") from exc
+    except NotADirectoryError as exc:
+        raise WorkspaceError(f"{root}: not a sitewatch workspace (not a folder)") from exc
+    except IsADirectoryError as exc:
+        raise WorkspaceError(f"{path}: is a folder, not the workspace's config file") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{path}: not valid TOML: {exc}") from exc
 

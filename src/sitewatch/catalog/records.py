@@ -23,6 +23,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.errors import InputError
+from sitewatch.text import check_text
 
 CATEGORIES = (
     "missile-operating-base",
@@ -153,6 +154,8 @@ class SourceRecord:
         object.__setattr__(self, "url", (self.url or "").strip())
         if not self.title and not self.url:
             raise InputError("a source needs a title or a URL", item="source")
+        check_text(self.title, "source title")
+        check_text(self.url, "source url")
         _check_length(self.title, MAX_SOURCE_TITLE, "source title")
         _check_length(self.url, MAX_SOURCE_URL, "source url")
         try:
@@ -187,8 +190,8 @@ class SiteRecord:
         self.name = (self.name or "").strip()
         if not self.name:
             raise InputError("a site needs a name", item="name")
-        _check_length(self.name, MAX_NAME, "name")
-        self.id = (self.id or "").strip() or slugify(self.name)
+        _check_length(check_text(self.name, "name"), MAX_NAME, "name")
+        self.id = check_text((self.id or "").strip(), "id") or slugify(self.name)
         _check_length(self.id, MAX_ID, "id")
         if not _SLUG.match(self.id):
             raise InputError(
@@ -205,7 +208,7 @@ class SiteRecord:
         self.status = normalise_status(self.status or "unknown")
         self.declared = bool(self.declared)
         self.uncertainty_m = _uncertainty(self.uncertainty_m)
-        self.notes = (self.notes or "").strip()
+        self.notes = check_text((self.notes or "").strip(), "notes", multiline=True)
         if not all(isinstance(source, SourceRecord) for source in self.sources):
             raise InputError("sources must be SourceRecord values", item="sources")
         self.sources = list(self.sources)
@@ -232,7 +235,7 @@ def _clean_list(values: Any, name: str) -> list[str]:
         raise InputError("must be a list of strings, not one string", item=name)
     cleaned: list[str] = []
     for value in values or []:
-        text = str(value).strip()
+        text = check_text(str(value).strip(), name)
         if ";" in text:
             raise InputError(f"{text!r} contains ';', which separates list entries", item=name)
         if text and text not in cleaned:

@@ -28,6 +28,7 @@ from sitewatch.db.models import Site, SiteSource
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.evidence import ledger
 from sitewatch.imagery.hashing import sha256_file
+from sitewatch.text import FREE_TEXT_LAYOUT, escape_unsafe
 
 OnConflict = Literal["error", "skip", "update"]
 ON_CONFLICT: tuple[OnConflict, ...] = ("error", "skip", "update")
@@ -35,20 +36,27 @@ EDITABLE = tuple(f.name for f in dataclasses.fields(SiteRecord) if f.name != "id
 
 
 def to_record(site: Site) -> SiteRecord:
-    """The site as a record (what the file formats read and write)."""
+    """The site as a record (what the file formats read and write).
+
+    Text an older version stored with control or invisible characters, which the record
+    now refuses, is read as its visible escape (:func:`escape_unsafe`): such a site can
+    still be listed, exported as valid KML and edited, and never hands the character on.
+    """
     return SiteRecord(
         id=site.id,
-        name=site.name,
-        aliases=list(site.aliases or []),
+        name=escape_unsafe(site.name),
+        aliases=[escape_unsafe(alias) for alias in site.aliases or []],
         geometry=site.geometry,
         country=site.country,
         category=site.category,
-        missile_classes=list(site.missile_classes or []),
+        missile_classes=[escape_unsafe(c) for c in site.missile_classes or []],
         status=site.status,
         declared=site.declared,
         uncertainty_m=site.uncertainty_m,
-        notes=site.notes or "",
-        sources=[SourceRecord(s.title, s.url, s.date) for s in site.sources],
+        notes=escape_unsafe(site.notes or "", keep=FREE_TEXT_LAYOUT),
+        sources=[
+            SourceRecord(escape_unsafe(s.title), escape_unsafe(s.url), s.date) for s in site.sources
+        ],
     )
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console, ConsoleDimensions
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
-from sitewatch.errors import ExitCode, SitewatchError
+from sitewatch.errors import EnvironmentProblem, ExitCode, SitewatchError
+from sitewatch.text import escape_unsafe, python_escape
 
 if TYPE_CHECKING:
     from sitewatch.workspace import Workspace
@@ -32,6 +34,9 @@ class PlainWhenPiped(Console):
 
     ``markup=False``: a site named ``[/bold]`` or ``[link=...]`` is printed as typed,
     never interpreted (styles are given as ``style=`` or :class:`rich.text.Text`).
+    Every string printed, table cells and titles included, passes :func:`printable_lines`, so
+    a name stored with ESC or a bidi override (by an older version, or by hand) cannot
+    drive or reorder the reader's terminal; only the line breaks we print are kept.
     Off a terminal (a pipe, a file, a test) the output is plain: no width to wrap at
     (``COLUMNS`` is ignored), tables only as wide as their widest cells. Decided at each
     print, not at import, because the stream can change (``TTY_COMPATIBLE=1`` forces a
@@ -40,6 +45,10 @@ class PlainWhenPiped(Console):
 
     def __init__(self, *, stderr: bool = False) -> None:
         super().__init__(stderr=stderr, markup=False, highlight=False, emoji=False)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """Every ``str`` rich prints comes through here: neutralised before layout."""
+        return super().render_str(printable_lines(text), **options)
 
     @property
     def size(self) -> ConsoleDimensions:
@@ -72,22 +81,13 @@ class CliState:
     workspace: Path | None = None
 
 
-#: The OS errors a user can act on (free space, write access), with the words for them.
-_ENVIRONMENT_ERRNOS = {
-    errno.ENOSPC: "no space left on the device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "operation not permitted",
-}
-
-
 class SitewatchGroup(TyperGroup):
     """Every failure below becomes one line on stderr and an :class:`ExitCode`.
 
     A :class:`SitewatchError` prints its own message; Ctrl-C exits 130; an OS refusal
-    (disk full, read-only, permission) names the file; anything else is a bug, reported
-    in one line with the traceback saved to a log file (``SITEWATCH_DEBUG=1`` re-raises).
+    (disk full, read-only, permission) names the file, and a database that cannot grow
+    says so; anything else is a bug, reported in one line with the traceback saved to a
+    log file (``SITEWATCH_DEBUG=1`` re-raises).
     """
 
     def invoke(self, ctx: typer.Context) -> Any:
@@ -99,15 +99,29 @@ class SitewatchGroup(TyperGroup):
             fail(str(error), error.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; what was committed is intact", ExitCode.INTERRUPTED)
-        except OSError as error:
-            if error.errno == errno.EPIPE:  # `sitewatch ... | head`: typer exits quietly
-                raise
-            if error.errno not in _ENVIRONMENT_ERRNOS or os.environ.get("SITEWATCH_DEBUG"):
-                raise _internal(error) from None
-            where = f"{error.filename}: " if error.filename else ""
-            fail(f"{where}{_ENVIRONMENT_ERRNOS[error.errno]}", ExitCode.ENVIRONMENT)
         except Exception as error:
-            raise _internal(error) from None
+            if isinstance(error, OSError) and error.errno == errno.EPIPE:
+                raise  # `sitewatch ... | head`: the reader left; typer exits quietly
+            problem = _environment_problem(error)
+            if problem is None or os.environ.get("SITEWATCH_DEBUG"):
+                raise _internal(error) from None
+            fail(str(problem), problem.exit_code)
+
+
+def _environment_problem(error: Exception) -> EnvironmentProblem | None:
+    """The machine's refusal behind ``error`` (disk full, read-only...), else None.
+
+    The database layer is consulted only when the error came from it (its module is then
+    loaded), so commands that never open a database do not import it to handle errors.
+    """
+    if isinstance(error, OSError):
+        return EnvironmentProblem.from_os_error(error)
+    database_errors = sys.modules.get("sqlalchemy.exc")
+    if database_errors is None or not isinstance(error, database_errors.DBAPIError):
+        return None
+    from sitewatch.db.engine import database_environment_problem
+
+    return database_environment_problem(error)
 
 
 def _internal(error: BaseException) -> BaseException:
@@ -119,7 +133,7 @@ def _internal(error: BaseException) -> BaseException:
     ) as log:
         log.write("".join(traceback.format_exception(error)))
     typer.echo(
-        f"error: internal error ({type(error).__name__}: {_one_line(str(error))}); "
+        f"error: internal error ({type(error).__name__}: {escape_unsafe(str(error))}); "
         f"please report it with {log.name}",
         err=True,
     )
@@ -128,13 +142,24 @@ def _internal(error: BaseException) -> BaseException:
 
 def fail(message: str, code: int) -> None:
     """Print ``error: MESSAGE`` as one plain line on stderr and exit with ``code``."""
-    typer.echo(f"error: {_one_line(message)}", err=True)
+    typer.echo(f"error: {escape_unsafe(message)}", err=True)
     raise typer.Exit(code) from None
 
 
-def _one_line(text: str) -> str:
-    """Messages stay one line: control characters (ESC, CR, LF...) shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def _json_escape(character: str) -> str:
+    return json.dumps(character)[1:-1]
+
+
+def printable_lines(text: str, escape: Callable[[str], str] = python_escape) -> str:
+    """Text to print, inert: control and format characters shown as escapes, line by line.
+
+    ESC, NUL, CR, C1 codes, bidi overrides and the other characters the input checks
+    refuse become ``\\x1b``-style escapes (:func:`~sitewatch.catalog.records.escape_unsafe`),
+    so the reader sees what is stored and the terminal acts on none of it; only the line
+    breaks of our own layout (table cells, JSON) are kept. Line by line because most lines
+    are plain and :meth:`str.isprintable` checks one at C speed.
+    """
+    return "\n".join(escape_unsafe(line, escape=escape) for line in text.split("\n"))
 
 
 def workspace_from(ctx: typer.Context, *, read_only: bool = False) -> Workspace:
@@ -159,5 +184,11 @@ def add_whole_column(table: Table, header: str, values: Iterable[str]) -> None:
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Machine-readable output: plain JSON on stdout, no colour, no wrapping.
+
+    Non-ASCII text stays readable; the characters a terminal would act on (C1 codes,
+    bidi overrides...), which JSON need not escape, are written as ``\\uXXXX`` escapes:
+    the same data for a parser, inert on a screen.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(printable_lines(text, _json_escape) + "\n")

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from sitewatch.cli.common import console
 from sitewatch.demo.runner import run_demo
+from sitewatch.text import escape_unsafe
 
 
 def demo(
@@ -26,7 +27,7 @@ def demo(
     """Build a workspace and run the whole pipeline (offline; synthetic data unless --real)."""
 
     def report(step: str, detail: str) -> None:
-        console.print(Text.assemble((f"{step:>13}", "bold cyan"), f"  {detail}"))
+        console.print(Text.assemble((f"{step:>13}", "bold cyan"), f"  {escape_unsafe(detail)}"))
 
     result = run_demo(directory, real=real, report=report)
     if result.verdicts:

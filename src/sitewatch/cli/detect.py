@@ -14,6 +14,7 @@ from sitewatch.detect.pipeline import DEFAULT_METHOD, DetectionOptions
 from sitewatch.detect.runs import get_run, list_runs, run_record
 from sitewatch.detect.site import detect_site
 from sitewatch.errors import InputError
+from sitewatch.text import escape_unsafe
 
 runs_app = typer.Typer(help="Stored change detection runs.", no_args_is_help=True)
 
@@ -91,7 +92,7 @@ def detect_pair(
         out,
         options=_options(method, threshold, min_area),
         bands=_bands(bands),
-        notify=lambda line: typer.echo(line, err=True),
+        notify=lambda line: typer.echo(escape_unsafe(line), err=True),
     )
     if as_json:
         print_json({"out": str(result.out), **result.run})

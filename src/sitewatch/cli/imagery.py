@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.imagery.drafts import AddOutcome
@@ -118,7 +117,7 @@ def list_command(
             _number(summary["resolution_m"]),
             _number(summary["cloud_cover"]),
         )
-        table.add_row(*(Text(cell) for cell in cells))
+        table.add_row(*cells)
     console.print(table)
 
 

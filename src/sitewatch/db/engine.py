@@ -7,6 +7,7 @@ Alembic revisions shipped inside the package, run programmatically: no alembic.i
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DBAPIError
 
-from sitewatch.errors import WorkspaceError
+from sitewatch.errors import ENVIRONMENT_ERRNOS, EnvironmentProblem, WorkspaceError
+
+#: PostgreSQL's SQLSTATE class "insufficient resources" (53100 is disk full).
+_POSTGRES_INSUFFICIENT_RESOURCES = "53"
 
 WAL_SUFFIX = "-wal"
 
@@ -73,6 +77,27 @@ def create_read_only_engine(url: str) -> Engine:
     return create_engine(url, creator=connect)
 
 
+def database_environment_problem(error: DBAPIError) -> EnvironmentProblem | None:
+    """A database error that is the machine's doing (disk full or failing), in user's words.
+
+    SQLite reports a full disk as SQLITE_FULL, or as an I/O error when the WAL index or
+    log cannot grow (SQLITE_IOERR_SHMSIZE, ..._WRITE); PostgreSQL as SQLSTATE class 53
+    (insufficient resources: disk full, out of memory). Either way the transaction was
+    rolled back, so nothing of the command was committed. None for any other error.
+    """
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        reason = ENVIRONMENT_ERRNOS[errno.ENOSPC]
+    elif code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+        reason = f"disk I/O error ({getattr(original, 'sqlite_errorname', code)}; is it full?)"
+    elif str(getattr(original, "sqlstate", "")).startswith(_POSTGRES_INSUFFICIENT_RESOURCES):
+        reason = f"the database server is out of resources ({original})"
+    else:
+        return None
+    return EnvironmentProblem(f"{reason}; nothing of this command was committed", source="database")
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", "sitewatch.db:migrations")
@@ -91,15 +116,19 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None for an empty database.
 
-    A file that is not a database (truncated, overwritten) is a WorkspaceError naming it,
-    not a driver traceback.
+    A database that cannot be opened at all (a file that is not SQLite, a folder in its
+    place, a server that refuses) is a WorkspaceError naming it: the first query of every
+    command comes through here, so this is where such a workspace is recognised.
     """
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except DatabaseError as exc:
+    except DBAPIError as error:
+        if database_environment_problem(error) is not None:
+            raise
         where = engine.url.render_as_string(hide_password=True)
-        raise WorkspaceError(f"{where}: the database cannot be read ({exc.orig})") from None
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else str(error)
+        raise WorkspaceError(f"{where}: the database cannot be read ({reason})") from None
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitewatch.catalog.formats.files import check_output_folder
 from sitewatch.detect.pipeline import (
     DetectionOptions,
     check_method,
@@ -85,6 +86,7 @@ def detect_pair(
     """
     options = options or DetectionOptions()
     check_method(options.method)
+    check_output_folder(out, "--out")
     before_bands = scene_bands(before)
     after_bands = scene_bands(after)
     chosen = choose_bands(before_bands, after_bands, bands, options.method, before, after)

@@ -45,6 +45,7 @@ from rasterio.windows import Window
 from shapely.geometry import box
 
 from sitewatch.analysis.coregister import Shift, correct_shift
+from sitewatch.catalog.formats.files import existing_input
 from sitewatch.errors import InputError
 from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery import sentinel2
@@ -154,9 +155,7 @@ class BandFile:
 
 def scene_bands(path: Path) -> dict[str, BandFile]:
     """Bands of a scene given as one file or a folder of per-band files, by name."""
-    path = path.expanduser().resolve()
-    if not path.exists():
-        raise InputError("does not exist", source=path)
+    path = existing_input(path)
     if path.is_dir():
         files = sorted(
             child

@@ -25,6 +25,7 @@ import xarray as xr
 from PIL import Image, ImageDraw, ImageFont
 
 from sitewatch import __version__
+from sitewatch.catalog.formats.files import check_output_folder
 from sitewatch.imagery.cog import atomic_output, write_cog
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
@@ -70,6 +71,7 @@ def write_site_chips(
     checked before anything is written; each file appears under its final name only once
     complete.
     """
+    check_output_folder(Path(out_dir), "--out")
     stack = load_site_stack(workspace, site_id, start=start, end=end, buffer_m=buffer_m)
     band_names = [str(band) for band in stack["band"].values]
     rgb_bands = true_colour_bands(band_names)

@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Scene, SceneAsset
+from sitewatch.errors import ConflictError
 from sitewatch.evidence import ledger
 from sitewatch.evidence.files import FileRef
 from sitewatch.imagery.probe import RasterProbe
@@ -69,14 +71,20 @@ class AddOutcome:
 
 
 def store_drafts(session: Session, drafts: list[SceneDraft]) -> list[AddOutcome]:
-    """Write the drafts whose id is new; re-adding a scene is a no-op reported as present."""
+    """Write the drafts whose id is new; re-adding a scene is a no-op reported as present.
+
+    Another process may catalogue the same scene between the check and the insert (two
+    ``imagery add`` of one folder at once): the unique id refuses the second insert, and
+    that becomes a ConflictError naming the scene; the caller's transaction then rolls
+    back whole, and running the command again reports the scene as present.
+    """
     ids = [draft.id for draft in drafts]
     existing = set(session.scalars(select(Scene.id).where(Scene.id.in_(ids))))
     outcomes: list[AddOutcome] = []
     for draft in drafts:
         status: Literal["added", "present"] = "present" if draft.id in existing else "added"
         if status == "added":
-            session.add(_scene_row(draft))
+            _insert_scene(session, draft)
             _record_ingest(session, draft)
             existing.add(draft.id)
         outcomes.append(
@@ -84,6 +92,17 @@ def store_drafts(session: Session, drafts: list[SceneDraft]) -> list[AddOutcome]
         )
     session.flush()
     return outcomes
+
+
+def _insert_scene(session: Session, draft: SceneDraft) -> None:
+    session.add(_scene_row(draft))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConflictError(
+            f"scene {draft.id!r} ({draft.source}) was catalogued by another process meanwhile; "
+            "nothing was added: run the command again"
+        ) from None
 
 
 def _record_ingest(session: Session, draft: SceneDraft) -> None:

@@ -21,6 +21,7 @@ from pystac import MediaType
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
+from sitewatch.catalog.formats.files import existing_input
 from sitewatch.errors import InputError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.dates import datetime_from_name, parse_datetime_option, parse_timestamp
@@ -28,6 +29,7 @@ from sitewatch.imagery.drafts import AddOutcome, AssetDraft, SceneDraft, store_d
 from sitewatch.imagery.hashing import content_id, sha256_file
 from sitewatch.imagery.probe import RasterProbe, crs_label, probe_raster
 from sitewatch.imagery.stac import item_dict_from_draft
+from sitewatch.text import check_text
 
 # Files a scene folder may hold; anything else there (dates.txt, .aux.xml) is not a band.
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".img", ".vrt"})
@@ -55,6 +57,8 @@ def add_scenes(
 ) -> list[AddOutcome]:
     """Catalogue each PATH as one scene; nothing is written unless every PATH is good."""
     acquired = parse_datetime_option(datetime_text, "--datetime") if datetime_text else None
+    if platform is not None:
+        check_text(platform, "--platform")
     described = [describe_scene(path, acquired=acquired, platform=platform) for path in paths]
     return store_drafts(session, [fingerprint(draft) for draft in described])
 
@@ -70,7 +74,7 @@ def describe_scene(
     path: Path, *, acquired: datetime | None = None, platform: str | None = None
 ) -> SceneDraft:
     """Metadata of the scene at ``path`` from headers only; its id is set by :func:`fingerprint`."""
-    path = path.expanduser().resolve()
+    path = existing_input(path)
     in_folder = path.is_dir()
     probes = [probe_raster(file) for file in _scene_files(path)]
     _check_bands_align(probes, path)
@@ -111,8 +115,6 @@ def fingerprint(draft: SceneDraft) -> SceneDraft:
 
 
 def _scene_files(path: Path) -> list[Path]:
-    if not path.exists():
-        raise InputError("does not exist", source=path)
     if not path.is_dir():
         return [path]
     files = sorted(

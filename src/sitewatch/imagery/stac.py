@@ -40,6 +40,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch.catalog.formats.files import existing_input
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.areas import filter_area
@@ -283,7 +284,7 @@ def draft_from_item(item: pystac.Item, source: str) -> SceneDraft:
 def _normalise_source(source: str) -> str:
     if _is_remote(source):
         return source
-    path = Path(source).expanduser().resolve()
+    path = existing_input(Path(source))
     if path.is_dir():
         for name in ("catalog.json", "collection.json"):
             if (path / name).is_file():
@@ -299,6 +300,8 @@ def _read_json(href: str, source: str) -> dict[str, Any]:
         data = pystac.StacIO.default().read_json(href)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON ({error})", source=href) from None
+    except RecursionError:  # pystac parses for us; deep nesting refused as parse_json does
+        raise InputError("not valid JSON: nested too deeply", source=href) from None
     except _READ_ERRORS as error:
         raise InputError(f"cannot be read ({error})", source=href) from None
     if not isinstance(data, dict):

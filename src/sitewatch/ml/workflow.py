@@ -20,6 +20,7 @@ from sitewatch.analysis.siamese import (
     WEIGHT_BANDS,
     file_sha256,
 )
+from sitewatch.catalog.formats.files import check_output_folder
 from sitewatch.ml.card import LICENCE, write_model_card
 from sitewatch.ml.evaluation import evaluate_weights
 from sitewatch.ml.export import OPSET, export_onnx
@@ -75,6 +76,7 @@ def reproduce_weights(
         minutes=minutes or base.minutes,
         seed=seed,
     )
+    check_output_folder(out_dir, "--out")
     scenes = load_training_scenes(weights, root=root)
     result = train(scenes, config, progress)
     stem = MODEL_FILES[weights]

@@ -36,6 +36,7 @@ from sitewatch.evidence import ledger
 from sitewatch.geo import buffer_metres, distance_metres, local_utm
 from sitewatch.scan.candidate_chips import ensure_chips
 from sitewatch.scan.grid import LONLAT_EPSG, reproject
+from sitewatch.text import check_text
 
 STATUSES = ("new", "promoted", "dismissed")
 # A candidate this close to a catalog site is that site (or its surroundings), not a new one.
@@ -269,7 +270,7 @@ def dismiss_candidate(
     session: Session, candidate_id: str, reason: str, *, author: str | None = None
 ) -> Candidate:
     """Mark a candidate dismissed with the analyst's reason and record it in the ledger."""
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), "--reason", multiline=True)
     if not reason:
         raise InputError("a dismissal needs a reason (what the analyst saw)", item="--reason")
     candidate = get_candidate(session, candidate_id)

@@ -23,6 +23,7 @@ from sitewatch.db.models import Assessment, DetectionRun, Scene, Site
 from sitewatch.errors import InputError
 from sitewatch.evidence import ledger
 from sitewatch.evidence.keys import get_analyst
+from sitewatch.text import check_text
 
 ASSESSMENT_STATUSES = (
     "active",
@@ -54,6 +55,7 @@ def add_assessment(
     added: the site, the status, confidence and date, the analyst, each evidence id.
     """
     site = get_site(session, site_id)
+    note = check_text(note.strip(), "--note", multiline=True)
     status = _choice(status, ASSESSMENT_STATUSES, "--status")
     confidence = _choice(confidence, CONFIDENCES, "--confidence")
     if observed_on > datetime.now(UTC).date():
@@ -79,7 +81,7 @@ def add_assessment(
         confidence=confidence,
         analyst=name,
         evidence=evidence_ids,
-        note=note.strip(),
+        note=note,
         created_at=created,
     )
     session.add(assessment)

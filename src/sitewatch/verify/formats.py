@@ -25,7 +25,6 @@ import csv
 import hashlib
 import io
 import json
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,8 +35,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from sitewatch.catalog.formats.files import decode_text, read_bytes
+from sitewatch.catalog.formats.files import decode_text, parse_json, read_bytes
 from sitewatch.errors import InputError
+from sitewatch.text import check_text
 
 SCHEMA_FILE = "declaration.schema.json"
 DECLARED_STATUSES = ("operational", "closed", "dismantled", "converted")
@@ -56,8 +56,6 @@ TOP_FIELDS = ("party", "date", "country")
 TEXT_FIELDS = ("name", "category", "inventory")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _FORMULA_START = ("=", "+", "-", "@")
-# Control characters are refused except line breaks and tabs inside the inventory text.
-_MULTILINE_OK = {"\n", "\r", "\t"}
 
 ItemLabel = Callable[[int], str]
 
@@ -111,7 +109,7 @@ def parse_declaration_bytes(data: bytes, path: Path) -> ParsedDeclaration:
     if path.suffix.lower() == ".csv":
         document, label = csv_document(text, path)
     else:
-        document, label = json_document(text, path), _json_label
+        document, label = parse_json(text, path), _json_label
     return parse_document(
         document, source=path, sha256=hashlib.sha256(data).hexdigest(), label=label
     )
@@ -119,30 +117,6 @@ def parse_declaration_bytes(data: bytes, path: Path) -> ParsedDeclaration:
 
 def _json_label(index: int) -> str:
     return f"items[{index}]"
-
-
-def json_document(text: str, source: str | Path) -> Any:
-    """Parsed JSON; duplicate keys and NaN/Infinity are refused (parsers disagree on them)."""
-
-    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise InputError(f"key {repeated[0]!r} appears twice in one object", source=source)
-        return dict(pairs)
-
-    def no_constant(name: str) -> Any:
-        raise InputError(f"{name} is not a JSON number", source=source)
-
-    try:
-        return json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-            source=source,
-        ) from None
-    except RecursionError:
-        raise InputError("not valid JSON: nested too deeply", source=source) from None
 
 
 def csv_document(text: str, source: str | Path) -> tuple[dict[str, Any], ItemLabel]:
@@ -297,7 +271,8 @@ def _calendar_date(text: str, source: str | Path, where: str) -> date:
 
 
 def _text(value: str, source: str | Path, where: str, *, multiline: bool = False) -> str:
-    """Stripped text, refused if blank, formula-like or carrying control characters."""
+    """Stripped text, refused if blank, formula-like or carrying control characters
+    (:func:`check_text`: inventories, being free text, may hold tabs and line breaks)."""
     text = value.strip()
     if not text:
         raise InputError("must not be blank", source=source, item=where)
@@ -307,15 +282,7 @@ def _text(value: str, source: str | Path, where: str, *, multiline: bool = False
             source=source,
             item=where,
         )
-    for char in text:
-        if multiline and char in _MULTILINE_OK:
-            continue
-        if unicodedata.category(char) in ("Cc", "Cf") and char != "\u200d":
-            raise InputError(
-                f"holds the invisible control character U+{ord(char):04X}",
-                source=source,
-                item=where,
-            )
+    check_text(text, where, multiline=multiline, source=source)
     return text
 
 

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sitewatch.errors import InputError
+from sitewatch.errors import EnvironmentProblem, InputError
+
+
+def existing_input(path: Path) -> Path:
+    """``path`` absolute with its links followed; InputError if it is missing or a link loop.
+
+    Python raises RuntimeError (3.11) or OSError (3.13) for a loop of symbolic links.
+    """
+    try:
+        resolved = path.expanduser().resolve()
+    except (RuntimeError, OSError):
+        raise InputError("is a loop of symbolic links", source=path) from None
+    if not resolved.exists():
+        raise InputError("does not exist", source=resolved)
+    return resolved
 
 
 def read_bytes(path: Path) -> bytes:
@@ -31,6 +47,49 @@ def decode_text(data: bytes, path: Path) -> str:
         raise InputError(
             f"not UTF-8 text (bad byte at offset {error.start})", source=path
         ) from None
+
+
+def check_output_folder(path: Path, option: str) -> Path:
+    """``path`` if it is, or can be created as, a folder; else InputError naming ``option``.
+
+    Checked before any work, so a long computation does not end in "File exists" because
+    the user named a file (or a path through a file) where a folder of products goes.
+    """
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            return path
+        if folder.exists():
+            what = "is a file, not a folder" if folder == path else f"{folder} is not a folder"
+            raise InputError(what, source=path, item=option)
+    return path
+
+
+def parse_json(text: str, source: str | Path) -> Any:
+    """Parsed JSON; duplicate keys, NaN/Infinity and deep nesting are refused.
+
+    Parsers disagree on the first two (a file could mean one thing to us and another to
+    the next tool), and the third exhausts Python's recursion limit.
+    """
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise InputError(f"key {repeated[0]!r} appears twice in one object", source=source)
+        return dict(pairs)
+
+    def no_constant(name: str) -> Any:
+        raise InputError(f"{name} is not a JSON number", source=source)
+
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", source=source) from None
 
 
 @contextmanager
@@ -59,7 +118,14 @@ def atomic_output(path: Path) -> Iterator[Path]:
     try:
         yield temp
         os.replace(temp, path)
-    except OSError as error:  # disk full, permissions changed under us
+    except OSError as error:  # disk full (exit 7), or a path the OS refuses (exit 2)
+        problem = EnvironmentProblem.from_os_error(error, path)
+        if problem is not None:
+            raise problem from None
         raise InputError(f"cannot write: {error.strerror or error}", source=path) from None
+    except EnvironmentProblem as problem:  # a writer's own report, named after our file
+        if problem.source is not None:
+            raise
+        raise EnvironmentProblem(str(problem), source=path) from None
     finally:
         temp.unlink(missing_ok=True)

@@ -16,14 +16,14 @@ import numpy as np
 import pyogrio
 import pyogrio.raw
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.errors import GEOSException
 
 from sitewatch.catalog.formats.fields import FIELDS, flat_properties, record_from_properties
 from sitewatch.catalog.records import SiteRecord, located
-from sitewatch.errors import InputError
+from sitewatch.errors import EnvironmentProblem, InputError
 from sitewatch.geo import WGS84, to_crs
 
 LAYER = "sites"
@@ -50,16 +50,25 @@ def write(records: Sequence[SiteRecord], path: Path) -> None:
         [None if r.geometry is None else shapely.to_wkb(r.geometry) for r in records],
         dtype=object,
     )
-    pyogrio.raw.write(
-        str(path),
-        geometry,
-        columns,
-        list(FIELDS),
-        layer=LAYER,
-        driver="GPKG",
-        geometry_type=_geometry_type(records),
-        crs="EPSG:4326",
-    )
+    try:
+        pyogrio.raw.write(
+            str(path),
+            geometry,
+            columns,
+            list(FIELDS),
+            layer=LAYER,
+            driver="GPKG",
+            geometry_type=_geometry_type(records),
+            crs="EPSG:4326",
+        )
+    except (DataSourceError, DataLayerError, FieldError, GeometryError) as error:
+        # GDAL's SQLite reports a full disk as whatever statement failed next ("no such
+        # table: gpkg_contents"), never as ENOSPC; what is written here was validated, so a
+        # refusal is the machine's (space, permissions), not the data's.
+        reason = str(error).rsplit("failed: ", 1)[-1][:200] or type(error).__name__
+        raise EnvironmentProblem(
+            f"GDAL could not write the GeoPackage ({reason}); is the disk full?"
+        ) from None
 
 
 def read(path: Path) -> list[SiteRecord]:
