@@ -138,5 +138,11 @@ def workspace_from(ctx: typer.Context) -> Workspace:
 
 
 def print_json(data: Any) -> None:
-    """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Machine-readable output: plain JSON on stdout, no colour, no wrapping.
+
+    ``allow_nan=False``: NaN and Infinity are not JSON, and a reader would choke on them;
+    inputs are bounded (:mod:`sitewatch.limits`), so one reaching here is a bug, reported
+    as one (exit 70) rather than printed as invalid JSON.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
