@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.errors import InputError
 
 CATEGORIES = (
@@ -91,6 +92,8 @@ def parse_partial_date(value: str | None) -> str | None:
         date(int(year), int(month or 1), int(day or 1))
     except ValueError:
         raise InputError(f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)") from None
+    if not limits.RECORD_YEARS.contains(int(year)):
+        raise InputError(f"{text!r}: the year must be {limits.RECORD_YEARS.describe()}")
     return text
 
 
@@ -100,21 +103,22 @@ def _coordinates_problem(geometry: BaseGeometry) -> str | None:
     if not math.isfinite(float(coords.sum())):
         return "coordinates must be finite numbers"
     lons, lats = coords[:, 0], coords[:, 1]
-    lat_ok = (abs(lats) <= 90).all()
-    lon_ok = (abs(lons) <= 180).all()
+    max_lat, max_lon = limits.LATITUDE.high, limits.LONGITUDE.high
+    lat_ok = (abs(lats) <= max_lat).all()
+    lon_ok = (abs(lons) <= max_lon).all()
     if lat_ok and lon_ok:
         return None
-    if (abs(lons) <= 90).all() and (abs(lats) <= 180).all():
-        lon, lat = next((float(x), float(y)) for x, y in coords[:, :2] if abs(y) > 90)
+    if (abs(lons) <= max_lat).all() and (abs(lats) <= max_lon).all():
+        lon, lat = next((float(x), float(y)) for x, y in coords[:, :2] if abs(y) > max_lat)
         return (
             f"latitude/longitude look swapped: latitude {lat:g} is out of range, "
             f"but lon {lat:g}, lat {lon:g} would fit"
         )
     if not lat_ok:
-        bad = next(float(lat) for lat in lats if abs(lat) > 90)
-        return f"latitude {bad:g} is out of range [-90, 90]"
-    bad = next(float(lon) for lon in lons if abs(lon) > 180)
-    return f"longitude {bad:g} is out of range [-180, 180]"
+        bad = next(float(lat) for lat in lats if abs(lat) > max_lat)
+        return f"latitude {bad:g} is out of range: must be {limits.LATITUDE.describe()}"
+    bad = next(float(lon) for lon in lons if abs(lon) > max_lon)
+    return f"longitude {bad:g} is out of range: must be {limits.LONGITUDE.describe()}"
 
 
 def validate_geometry(geometry: BaseGeometry | None) -> BaseGeometry | None:
@@ -206,6 +210,7 @@ class SiteRecord:
         self.declared = bool(self.declared)
         self.uncertainty_m = _uncertainty(self.uncertainty_m)
         self.notes = (self.notes or "").strip()
+        _refuse_surrogates(self.notes, "notes")
         if not all(isinstance(source, SourceRecord) for source in self.sources):
             raise InputError("sources must be SourceRecord values", item="sources")
         self.sources = list(self.sources)
@@ -224,6 +229,18 @@ class SiteRecord:
 def _check_length(text: str, limit: int, name: str) -> None:
     if len(text) > limit:
         raise InputError(f"is {len(text)} characters long; at most {limit} fit", item=name)
+    _refuse_surrogates(text, name)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True if ``text`` holds a lone surrogate (a JSON ``\\ud800`` escape): no character,
+    it cannot be encoded, so it can be neither stored nor printed."""
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _refuse_surrogates(text: str, name: str) -> None:
+    if has_lone_surrogate(text):
+        raise InputError("holds a lone surrogate escape (not a Unicode character)", item=name)
 
 
 def _clean_list(values: Any, name: str) -> list[str]:
@@ -235,6 +252,7 @@ def _clean_list(values: Any, name: str) -> list[str]:
         text = str(value).strip()
         if ";" in text:
             raise InputError(f"{text!r} contains ';', which separates list entries", item=name)
+        _refuse_surrogates(text, name)
         if text and text not in cleaned:
             cleaned.append(text)
     return cleaned
@@ -254,11 +272,9 @@ def _uncertainty(value: Any) -> float | None:
         return None
     try:
         metres = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{value!r} is not a number of metres", item="uncertainty_m") from None
-    if not math.isfinite(metres) or metres < 0:
-        raise InputError(f"{value!r} must be a distance >= 0 in metres", item="uncertainty_m")
-    return metres
+    return limits.UNCERTAINTY_M.check(metres, item="uncertainty_m")
 
 
 def record_to_dict(record: SiteRecord) -> dict[str, Any]:

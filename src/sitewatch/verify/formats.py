@@ -44,7 +44,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from sitewatch import limits
-from sitewatch.catalog.formats.files import decode_text, read_bytes
+from sitewatch.catalog.formats.files import UnreadableInteger, decode_text, parse_json, read_bytes
+from sitewatch.catalog.records import has_lone_surrogate
 from sitewatch.errors import InputError
 
 SCHEMA_FILE = "declaration.schema.json"
@@ -131,7 +132,7 @@ def parse_declaration_bytes(data: bytes, path: Path) -> ParsedDeclaration:
     if path.suffix.lower() == ".csv":
         document, label = csv_document(text, path)
     else:
-        document, label = json_document(text, path), _json_label
+        document, label = parse_json(text, path), _json_label
     return parse_document(
         document, source=path, sha256=hashlib.sha256(data).hexdigest(), label=label
     )
@@ -139,50 +140,6 @@ def parse_declaration_bytes(data: bytes, path: Path) -> ParsedDeclaration:
 
 def _json_label(index: int) -> str:
     return f"items[{index}]"
-
-
-def json_document(text: str, source: str | Path) -> Any:
-    """Parsed JSON; duplicate keys and NaN/Infinity are refused (parsers disagree on them)."""
-
-    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise InputError(f"key {repeated[0]!r} appears twice in one object", source=source)
-        return dict(pairs)
-
-    def no_constant(name: str) -> Any:
-        raise InputError(f"{name} is not a JSON number", source=source)
-
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=unique_keys,
-            parse_constant=no_constant,
-            parse_int=_integer,
-        )
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-            source=source,
-        ) from None
-    except RecursionError:
-        raise InputError("not valid JSON: nested too deeply", source=source) from None
-
-
-@dataclass(frozen=True)
-class _UnreadableInteger:
-    """Stands for an integer too long for ``int()`` until its place can be named."""
-
-    digits: int
-
-
-def _integer(text: str) -> int | _UnreadableInteger:
-    """``int(text)``, or a marker when Python refuses the length (over 4300 digits)."""
-    try:
-        return int(text)
-    except ValueError:
-        return _UnreadableInteger(len(text.lstrip("-")))
 
 
 def csv_document(text: str, source: str | Path) -> tuple[dict[str, Any], ItemLabel]:
@@ -284,27 +241,23 @@ def _refuse_unrepresentable(
 ) -> None:
     """Refuse, by place, what could not be stored and printed back as the same JSON."""
     problem = None
-    if isinstance(value, _UnreadableInteger):
+    if isinstance(value, UnreadableInteger):
         problem = f"a number of {value.digits} digits is too large to read"
     elif isinstance(value, float) and not math.isfinite(value):
         problem = f"{value} is not a finite number"
-    elif isinstance(value, str) and _has_surrogate(value):
+    elif isinstance(value, str) and has_lone_surrogate(value):
         problem = f"{_short(value)} holds a lone surrogate escape (not a Unicode character)"
     if problem is not None:
         raise InputError(problem, source=source, item=_where(path, label))
     if isinstance(value, dict):
         for key, child in value.items():
-            if _has_surrogate(key):
+            if has_lone_surrogate(key):
                 problem = f"the key {_short(key)} holds a lone surrogate escape"
                 raise InputError(problem, source=source, item=_where(path, label))
             _refuse_unrepresentable(child, [*path, key], source, label)
     elif isinstance(value, list):
         for index, child in enumerate(value):
             _refuse_unrepresentable(child, [*path, index], source, label)
-
-
-def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= char <= "\udfff" for char in text)
 
 
 def _first_schema_error(document: Any) -> ValidationError | None:

@@ -1,12 +1,15 @@
-"""File plumbing shared by the formats: careful reads and all-or-nothing writes."""
+"""File plumbing shared by the formats: careful reads, strict JSON, all-or-nothing writes."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sitewatch.errors import InputError
 
@@ -31,6 +34,56 @@ def decode_text(data: bytes, path: Path) -> str:
         raise InputError(
             f"not UTF-8 text (bad byte at offset {error.start})", source=path
         ) from None
+
+
+@dataclass(frozen=True)
+class UnreadableInteger:
+    """Stands for an integer too long for ``int()`` until its place can be named."""
+
+    digits: int
+
+
+def _integer(text: str) -> int | UnreadableInteger:
+    """``int(text)``, or a marker when Python refuses the length (over 4300 digits)."""
+    try:
+        return int(text)
+    except ValueError:
+        return UnreadableInteger(len(text.lstrip("-")))
+
+
+def parse_json(text: str, source: str | Path) -> Any:
+    """Parsed JSON; duplicate keys and NaN/Infinity are refused (parsers disagree on them).
+
+    An integer too long for Python to read (over 4300 digits) becomes an
+    :class:`UnreadableInteger` instead of a ValueError without a place: the caller, who
+    knows what each place means, refuses it by name. ``1e400`` parses as infinity, which
+    the caller's range checks refuse.
+    """
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise InputError(f"key {repeated[0]!r} appears twice in one object", source=source)
+        return dict(pairs)
+
+    def no_constant(name: str) -> Any:
+        raise InputError(f"{name} is not a JSON number", source=source)
+
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=unique_keys,
+            parse_constant=no_constant,
+            parse_int=_integer,
+        )
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", source=source) from None
 
 
 @contextmanager

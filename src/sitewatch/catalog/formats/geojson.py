@@ -17,7 +17,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.catalog.formats.fields import record_from_properties
-from sitewatch.catalog.formats.files import decode_text, read_bytes
+from sitewatch.catalog.formats.files import decode_text, parse_json, read_bytes
 from sitewatch.catalog.records import SiteRecord, located, record_to_dict
 from sitewatch.errors import InputError
 
@@ -46,13 +46,7 @@ def read(path: Path) -> list[SiteRecord]:
 
 def loads(text: str, source: str | Path) -> list[SiteRecord]:
     """Sites from GeoJSON text; ``source`` names the file in error messages."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
-            source=source,
-        ) from None
+    data = parse_json(text, source)
     features = _features(data, source)
     records = []
     for number, entry in enumerate(features, start=1):
