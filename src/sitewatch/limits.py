@@ -52,7 +52,14 @@ class Bound:
     def describe(self) -> str:
         """``between 0 and 100000 m``: the words of an error message or a help text."""
         unit = f" {self.unit}" if self.unit else ""
-        return f"between {self.low:g} and {self.high:g}{unit}"
+        return f"between {_plain(self.low)} and {_plain(self.high)}{unit}"
+
+
+def _plain(number: float) -> str:
+    """``100,000`` rather than ``1e+05`` (but ``2100``, a year): as a person would write it."""
+    if not float(number).is_integer():
+        return f"{number:g}"
+    return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))
 
 
 def _shown(value: float) -> str:

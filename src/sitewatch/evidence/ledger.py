@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.db.locks import lock_ledger
 from sitewatch.db.models import Analyst, LedgerEntry
 from sitewatch.evidence.canonical import canonical_json, iso_utc
@@ -114,7 +115,7 @@ def list_entries(
     if site_id is not None:
         query = query.where(LedgerEntry.site_id == site_id)
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limits.ROW_LIMIT.check(limit, item="--limit"))
     return list(session.scalars(query))
 
 

@@ -8,6 +8,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.db.models import Site
 from sitewatch.errors import InputError, NotFoundError
@@ -41,8 +42,8 @@ def site_area(session: Session, site_id: str, buffer_m: float | None = None) -> 
     site = session.get(Site, site_id)
     if site is None:
         raise NotFoundError(f"site {site_id!r} not found: see 'sitewatch sites list'")
-    if buffer_m is not None and not (math.isfinite(buffer_m) and buffer_m > 0):
-        raise InputError(f"must be a positive number of metres, got {buffer_m}", item="--buffer")
+    if buffer_m is not None:
+        limits.BUFFER_M.check(buffer_m, item="--buffer")
     return site_area_of_interest(site, buffer_m)
 
 

@@ -40,6 +40,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.areas import filter_area
@@ -206,8 +207,8 @@ def add_stac(
 ) -> list[AddOutcome]:
     """Import the items of a static catalog or STAC API that match the filters, as scenes."""
     start, end = parse_interval(datetime_text, "--datetime") if datetime_text else (None, None)
-    if limit is not None and limit < 1:
-        raise InputError(f"{limit} is not a positive number of items", item="--limit")
+    if limit is not None:
+        limits.ROW_LIMIT.check(limit, item="--limit")
     area = filter_area(session, site_id=site_id, bbox_text=bbox_text)
     items = read_stac_items(
         source, area=area, start=start, end=end, collections=collections, limit=limit
