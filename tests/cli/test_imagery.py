@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,13 @@ from sitewatch.cli.main import app
 from sitewatch.db.models import Scene, Site
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
-from tests.imagery.ingest_helpers import oscd_band, oscd_scene, truncated_copy, write_small_tif
+from tests.imagery.ingest_helpers import (
+    oscd_band,
+    oscd_scene,
+    truncated_copy,
+    write_small_tif,
+    write_sparse_tif,
+)
 
 
 def _scene_count(cli: RunCli) -> int:
@@ -95,6 +102,33 @@ def test_bad_inputs_fail_cleanly_and_write_nothing(cli: RunCli, tmp_path: Path, 
     assert result.exit_code != 0
     assert bad.name in _one_error_line(result.output)
     assert _scene_count(cli) == 0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
+@pytest.mark.parametrize(
+    ("size", "count", "words"),
+    [
+        (200_000, 1, "declares 200000 x 200000 pixels (40.0 Gpx); sitewatch reads rasters of"),
+        (40_000, 4, "declares 11.9 GiB of pixels (40000 x 40000 x 4 bands) in 0.1 MB of file"),
+    ],
+)
+def test_a_sparse_raster_of_absurd_size_is_refused_unread(
+    cli: RunCli, tmp_path: Path, size: int, count: int, words: str
+) -> None:
+    """Block tables claiming gigapixels are refused by name before any pixel is read."""
+    sparse = write_sparse_tif(tmp_path / f"sparse_20200101_{size}.tif", size=size, count=count)
+    assert sparse.stat().st_size < 4 * 2**20
+    good = write_small_tif(tmp_path / "good_20200101.tif")
+    before = _peak_rss_mb()
+    result = cli("imagery", "add", str(good), str(sparse))
+    assert result.exit_code == 2
+    line = _one_error_line(result.output)
+    assert line.startswith(f"error: {sparse}: ") and words in line, line
+    assert _scene_count(cli) == 0
+    assert _peak_rss_mb() - before < 200
 
 
 def test_bad_datetime_option(cli: RunCli, tmp_path: Path) -> None:
