@@ -2,7 +2,8 @@
 
 A polygon site is its own area of interest. A point site becomes a disc whose radius is
 the caller's buffer, else the site's coordinate uncertainty, else a default: a published
-point with a 2 km uncertainty must be searched over 2 km, not over one pixel.
+point with a 2 km uncertainty must be searched over 2 km, not over one pixel. A site
+across the antimeridian gives an area split there (:func:`sitewatch.geo.normalise_lonlat`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from sitewatch.catalog.reference import country_outline
 from sitewatch.db.models import Site
 from sitewatch.errors import InputError
-from sitewatch.geo import buffer_metres
+from sitewatch.geo import buffer_metres, normalise_lonlat
 
 DEFAULT_POINT_BUFFER_M = 1000.0
 
@@ -30,7 +31,7 @@ def site_area_of_interest(site: Site, buffer_m: float | None = None) -> BaseGeom
         return buffer_metres(geometry, radius)
     if buffer_m:
         return buffer_metres(geometry, buffer_m)
-    return geometry
+    return normalise_lonlat(geometry)
 
 
 def parse_area(text: str) -> BaseGeometry:

@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sitewatch import limits
 from sitewatch.errors import InputError
-from sitewatch.geo import WGS84, to_crs
+from sitewatch.geo import WGS84, normalise_lonlat, to_crs
 
 # Points per footprint edge: enough for the curvature of a UTM scene edge in lon/lat to
 # stay well under a pixel, few enough to keep footprints small in the database.
@@ -154,7 +154,9 @@ def grid_footprint(
     """The lon/lat polygon covered by a grid: its densified outline reprojected to EPSG:4326."""
     # Simplifying by a nanodegree drops the densified points that stayed collinear (a grid
     # already in lon/lat) and keeps every bend a projected edge makes.
-    footprint = to_crs(pixel_box_in_crs(transform, width, height), crs, WGS84).simplify(1e-9)
+    # A grid across the antimeridian (UTM zone 60 or 1) is split there, not made world-wide.
+    outline = to_crs(pixel_box_in_crs(transform, width, height), crs, WGS84).simplify(1e-9)
+    footprint = normalise_lonlat(outline)
     if footprint.is_empty or not all(math.isfinite(v) for v in footprint.bounds):
         raise InputError(f"its extent cannot be expressed in lon/lat ({crs.name})", source=source)
     return footprint
