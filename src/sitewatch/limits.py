@@ -86,9 +86,18 @@ BUFFER_M = Bound(0.0, 100_000.0, "m")
 THRESHOLD = Bound(0.0, 1.0)
 
 #: Minimum mapping unit (``--min-area``, m2, or pixels for non-georeferenced pairs) and
-#: the smallest change area that counts as activity: 100 km2 is larger than any facility,
-#: above it every object would be dropped.
+#: the smallest change area that counts as activity (``--min-change-m2``): 100 km2 is
+#: larger than any facility, above it every object would be dropped.
 AREA_M2 = Bound(0.0, 100_000_000.0, "m2")
+
+#: Dates on which removal must be seen to verify a dismantlement (``--min-observations``):
+#: a time series has at most a few hundred usable dates.
+OBSERVATIONS = Bound(1, 1000)
+
+#: How far before a declaration activity makes an omitted site undeclared
+#: (``--lookback-days``): a century, back past the years any record may hold; a larger
+#: value overflows date arithmetic.
+LOOKBACK_DAYS = Bound(0, 36_500, "days")
 
 #: How many rows a listing returns (``--limit``, ``--top``): far above any screen or
 #: report, far below SQLite's 64-bit integers (a larger value overflows the query).

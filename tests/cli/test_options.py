@@ -25,6 +25,9 @@ HUGE = str(10**20)  # past SQLite's 64-bit integers: it used to overflow the que
         (["ledger", "list", "--limit", "0"], "--limit: 0 is out of range: must be between 1 and"),
         (["scan-tiles", "x", "--top", HUGE], "--top: 100000000000000000000 is out"),
         (["detect-pair", "a", "b", "--out", "o", "--threshold", "nan"], "--threshold: nan is"),
+        (["verify", "d", "--lookback-days", "1000000000"], "--lookback-days: 1000000000 is out"),
+        (["verify", "d", "--min-change-m2", "nan"], "--min-change-m2: nan is out of range"),
+        (["verify", "d", "--min-observations", "0"], "--min-observations: 0 is out of range"),
         (
             [
                 "scan",
