@@ -82,6 +82,15 @@ UNCERTAINTY_M = Bound(0.0, 100_000.0, "m")
 #: wider area is a bbox or country scan, not a site.
 BUFFER_M = Bound(0.0, 100_000.0, "m")
 
+#: Pixel size asked for (``--resolution``): from very-high-resolution imagery (0.3 m) with
+#: room below, to coarse overviews; outside it a grid is either absurdly large or one pixel.
+RESOLUTION_M = Bound(0.05, 1000.0, "m")
+
+#: Side of a scan tile in pixels (``--tile-size`` / ``--resolution``): one task reads a
+#: whole tile of both dates into memory (4096 px x 4 bands x 2 dates x 4 bytes = 0.5 GB),
+#: and fewer than 32 px leave no room for the detectors' neighbourhoods.
+TILE_SIDE_PX = Bound(32, 4096, "pixels")
+
 #: Change-score thresholds (``--threshold``): scores are probabilities in [0, 1].
 THRESHOLD = Bound(0.0, 1.0)
 

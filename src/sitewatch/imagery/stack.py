@@ -193,10 +193,8 @@ def load_site_stack(
     Raises :class:`NotFoundError` when the site does not exist or no imagery covers it, and
     :class:`InputError` for a missing band, a bad parameter or an unreadable file.
     """
-    if resolution is not None and not (math.isfinite(resolution) and resolution > 0):
-        raise InputError(
-            f"must be a positive number of metres, got {resolution}", item="resolution"
-        )
+    if resolution is not None:
+        limits.RESOLUTION_M.check(resolution, item="resolution")
     if buffer_m is not None:
         limits.BUFFER_M.check(buffer_m, item="buffer")
     if isinstance(workspace_or_session, Workspace):
