@@ -91,6 +91,10 @@ RESOLUTION_M = Bound(0.05, 1000.0, "m")
 #: and fewer than 32 px leave no room for the detectors' neighbourhoods.
 TILE_SIDE_PX = Bound(32, 4096, "pixels")
 
+#: Cloud cover in percent, as tags and STAC items state it; vendors write -999 or similar
+#: when unknown, which is read as "not given".
+CLOUD_COVER_PERCENT = Bound(0.0, 100.0, "%")
+
 #: Change-score thresholds (``--threshold``): scores are probabilities in [0, 1].
 THRESHOLD = Bound(0.0, 1.0)
 

@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
+from sitewatch.catalog.formats.files import find_unrepresentable
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.areas import filter_area
@@ -248,6 +249,12 @@ def read_stac_items(
 def draft_from_item(item: pystac.Item, source: str) -> SceneDraft:
     """A scene draft from a STAC item; local assets are hashed, remote ones are not read."""
     where = f"item {item.id}"
+    stored = _stored_item_dict(item)
+    unrepresentable = find_unrepresentable(stored)
+    if unrepresentable is not None:
+        path, problem = unrepresentable
+        field = ".".join(str(part) for part in path)
+        raise InputError(problem, source=source, item=f"{where}.{field}" if field else where)
     footprint = _footprint(item, source)
     acquired = item.datetime or item.common_metadata.start_datetime
     assert acquired is not None  # _parse_item rejects items without either
@@ -274,10 +281,10 @@ def draft_from_item(item: pystac.Item, source: str) -> SceneDraft:
         platform=properties.get("platform"),
         instrument=str(instruments[0]) if instruments else None,
         constellation=properties.get("constellation"),
-        cloud_cover=float(cloud_cover) if isinstance(cloud_cover, int | float) else None,
+        cloud_cover=_cloud_cover(cloud_cover),
         collection=item.collection_id,
         origin="stac",
-        stac_item=_stored_item_dict(item),
+        stac_item=stored,
     )
 
 
@@ -485,6 +492,13 @@ def _item_crs(item: pystac.Item) -> CRS | None:
             except CRSError:
                 continue
     return None
+
+
+def _cloud_cover(value: Any) -> float | None:
+    """``eo:cloud_cover`` in percent, or None when absent or not a percentage."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if limits.CLOUD_COVER_PERCENT.contains(value) else None
 
 
 def _item_resolution(item: pystac.Item, crs: CRS | None) -> float | None:

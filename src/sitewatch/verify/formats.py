@@ -31,7 +31,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,8 +43,12 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from sitewatch import limits
-from sitewatch.catalog.formats.files import UnreadableInteger, decode_text, parse_json, read_bytes
-from sitewatch.catalog.records import has_lone_surrogate
+from sitewatch.catalog.formats.files import (
+    decode_text,
+    find_unrepresentable,
+    parse_json,
+    read_bytes,
+)
 from sitewatch.errors import InputError
 
 SCHEMA_FILE = "declaration.schema.json"
@@ -213,7 +216,10 @@ def parse_document(
     label: ItemLabel = _json_label,
 ) -> ParsedDeclaration:
     """Validate a declaration document (schema, then semantics) into plain records."""
-    _refuse_unrepresentable(document, [], source, label)
+    unrepresentable = find_unrepresentable(document)
+    if unrepresentable is not None:
+        path, problem = unrepresentable
+        raise InputError(problem, source=source, item=_where(path, label))
     error = _first_schema_error(document)
     if error is not None:
         where, message = _explain(error, label)
@@ -234,30 +240,6 @@ def parse_document(
         source_name=Path(source).name,
         sha256=sha256,
     )
-
-
-def _refuse_unrepresentable(
-    value: Any, path: list[str | int], source: str | Path, label: ItemLabel
-) -> None:
-    """Refuse, by place, what could not be stored and printed back as the same JSON."""
-    problem = None
-    if isinstance(value, UnreadableInteger):
-        problem = f"a number of {value.digits} digits is too large to read"
-    elif isinstance(value, float) and not math.isfinite(value):
-        problem = f"{value} is not a finite number"
-    elif isinstance(value, str) and has_lone_surrogate(value):
-        problem = f"{_short(value)} holds a lone surrogate escape (not a Unicode character)"
-    if problem is not None:
-        raise InputError(problem, source=source, item=_where(path, label))
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if has_lone_surrogate(key):
-                problem = f"the key {_short(key)} holds a lone surrogate escape"
-                raise InputError(problem, source=source, item=_where(path, label))
-            _refuse_unrepresentable(child, [*path, key], source, label)
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            _refuse_unrepresentable(child, [*path, index], source, label)
 
 
 def _first_schema_error(document: Any) -> ValidationError | None:

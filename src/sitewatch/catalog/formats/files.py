@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitewatch.catalog.records import has_lone_surrogate
 from sitewatch.errors import InputError
 
 
@@ -84,6 +86,44 @@ def parse_json(text: str, source: str | Path) -> Any:
         ) from None
     except RecursionError:
         raise InputError("not valid JSON: nested too deeply", source=source) from None
+
+
+def find_unrepresentable(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> tuple[list[str | int], str] | None:
+    """(path, problem) of the first value that could not be stored and printed back as
+    the same JSON, or None: a non-finite number (``1e400`` parses as infinity), an
+    :class:`UnreadableInteger`, or a lone surrogate in a string or key.
+
+    Readers of JSON from outside (declarations, STAC items) refuse such a document by the
+    place this names, instead of failing later where the place is lost (an encoder
+    refusing the surrogate, ``print_json`` refusing NaN).
+    """
+    problem = None
+    if isinstance(value, UnreadableInteger):
+        problem = f"a number of {value.digits} digits is too large to read"
+    elif isinstance(value, float) and not math.isfinite(value):
+        problem = f"{value} is not a finite number"
+    elif isinstance(value, str) and has_lone_surrogate(value):
+        problem = f"{_short(value)} holds a lone surrogate escape (not a Unicode character)"
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            if isinstance(key, str) and has_lone_surrogate(key):
+                return [*path], f"the key {_short(key)} holds a lone surrogate escape"
+            found = find_unrepresentable(child, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            found = find_unrepresentable(child, (*path, index))
+            if found is not None:
+                return found
+    return None if problem is None else ([*path], problem)
+
+
+def _short(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 @contextmanager
