@@ -34,7 +34,12 @@ class Bound:
     unit: str = ""
 
     def contains(self, value: float) -> bool:
-        """True for a finite number within the range (NaN and infinities never are)."""
+        """True for a finite number within the range (NaN and infinities never are).
+
+        Integers are compared exactly: ``math.isfinite`` would overflow converting a
+        400-digit one to a float."""
+        if isinstance(value, int):
+            return self.low <= value <= self.high
         return math.isfinite(value) and self.low <= value <= self.high
 
     def check(self, value: Number, *, item: str, source: str | Path | None = None) -> Number:
@@ -50,7 +55,7 @@ class Bound:
         return value
 
     def describe(self) -> str:
-        """``between 0 and 100000 m``: the words of an error message or a help text."""
+        """``between 0 and 100,000 m``: the words of an error message or a help text."""
         unit = f" {self.unit}" if self.unit else ""
         return f"between {_plain(self.low)} and {_plain(self.high)}{unit}"
 
