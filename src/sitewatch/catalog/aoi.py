@@ -11,6 +11,7 @@ from __future__ import annotations
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.catalog.reference import country_outline
 from sitewatch.db.models import Site
 from sitewatch.errors import InputError
@@ -41,23 +42,35 @@ def parse_area(text: str) -> BaseGeometry:
     if kind == "country" and value.strip():
         return country_outline(value)
     if kind == "bbox":
-        return _bbox(value, text)
+        return box(*parse_bbox(value, f"area {text!r}"))
     raise InputError(
         "expected country:ISO3 (e.g. country:PRK) or bbox:minlon,minlat,maxlon,maxlat",
         item=f"area {text!r}",
     )
 
 
-def _bbox(value: str, text: str) -> BaseGeometry:
+BBox = tuple[float, float, float, float]
+
+
+def parse_bbox(text: str, option: str = "--bbox") -> BBox:
+    """``min_lon,min_lat,max_lon,max_lat`` (the STAC order) as four checked floats.
+
+    Every corner within :data:`limits.LONGITUDE` / :data:`limits.LATITUDE`, west before
+    east: a box across the antimeridian is given as two boxes, or as a site.
+    """
+    parts = [part.strip() for part in text.replace(" ", ",").split(",") if part.strip()]
     try:
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+        values = [float(part) for part in parts]
     except ValueError:
+        values = []
+    if len(values) != 4:
         raise InputError(
-            "a bbox is four numbers: minlon,minlat,maxlon,maxlat", item=f"area {text!r}"
-        ) from None
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise InputError(
-            "need -180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90",
-            item=f"area {text!r}",
+            f"{text!r} is not min_lon,min_lat,max_lon,max_lat (e.g. 2.2,48.8,2.4,48.9)",
+            item=option,
         )
-    return box(min_lon, min_lat, max_lon, max_lat)
+    min_lon, min_lat, max_lon, max_lat = values
+    for value, bound in zip(values, (limits.LONGITUDE, limits.LATITUDE) * 2, strict=True):
+        bound.check(value, item=option)
+    if not (min_lon < max_lon and min_lat < max_lat):
+        raise InputError(f"{text!r}: need min_lon < max_lon and min_lat < max_lat", item=option)
+    return min_lon, min_lat, max_lon, max_lat
