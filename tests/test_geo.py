@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from shapely.geometry import Point
+import shapely
+from shapely.geometry import Point, box
 
-from sitewatch.geo import buffer_metres, distance_metres, haversine_metres, utm_crs_for
+from sitewatch.geo import (
+    buffer_metres,
+    distance_metres,
+    haversine_metres,
+    local_utm,
+    normalise_lonlat,
+    utm_crs_for,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,3 +41,29 @@ def test_buffer_has_the_ground_radius() -> None:
     assert distance_metres(Point(125.7, 39.0), Point(disc.bounds[0], 39.0)) == pytest.approx(
         1000.0, rel=1e-3
     )
+
+
+def test_a_geometry_across_the_antimeridian_is_split_there_not_made_world_wide() -> None:
+    taveuni = box(179.9, -16.9, 180.1, -16.7)  # written either way, the same place
+    drawn = shapely.from_wkt(
+        "POLYGON ((179.9 -16.9, -179.9 -16.9, -179.9 -16.7, 179.9 -16.7, 179.9 -16.9))"
+    )
+    for geometry in (taveuni, drawn):
+        split = normalise_lonlat(geometry)
+        assert split.geom_type == "MultiPolygon"
+        bounds = sorted(part.bounds for part in split.geoms)
+        assert [value for part in bounds for value in part] == pytest.approx(
+            [-180.0, -16.9, -179.9, -16.7, 179.9, -16.9, 180.0, -16.7]
+        )
+        assert split.area == pytest.approx(0.2 * 0.2)
+    world = box(-180, -90, 180, 90)
+    assert normalise_lonlat(world).equals(world)
+    assert local_utm(drawn).to_epsg() in (32760, 32701)  # beside 180, not the band's zone 31
+
+
+def test_a_disc_near_the_antimeridian_reaches_across_it() -> None:
+    disc = buffer_metres(Point(-179.995, -16.8), 3000)
+    west, south, east, north = disc.bounds
+    assert disc.geom_type == "MultiPolygon" and (west, east) == (-180.0, 180.0)
+    assert {round(part.bounds[0]) for part in disc.geoms} == {-180, 180}
+    assert north - south == pytest.approx(2 * 3000 / 110_600, rel=0.01)

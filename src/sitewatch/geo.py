@@ -3,6 +3,13 @@
 Distances and buffers are computed in the local UTM zone of a geometry: within a
 site-sized area the UTM scale error is far below the coordinate uncertainty of
 public site reports, and it gives the metric grid that imagery stacks use.
+
+The antimeridian: lon/lat geometries are planar to shapely, so a small site drawn from
+179.9 to -179.9 degrees (Taveuni, Fiji) is a band around the whole world, and a disc or a
+scene footprint reprojected from UTM zone 60 jumps from 180 to -180. Such a geometry is
+made continuous (:func:`unwrap_antimeridian`: western longitudes + 360) for metric work,
+and split into parts within [-180, 180] (:func:`normalise_lonlat`, as RFC 7946 asks) for
+storage and intersection tests.
 """
 
 from __future__ import annotations
@@ -11,8 +18,9 @@ import math
 
 import numpy as np
 import shapely
+import shapely.affinity
 from pyproj import CRS, Transformer
-from shapely.geometry import Point
+from shapely.geometry import MultiPolygon, Point, box
 from shapely.geometry.base import BaseGeometry
 
 WGS84 = CRS.from_epsg(4326)
@@ -37,17 +45,66 @@ def to_crs(geometry: BaseGeometry, source: CRS, target: CRS) -> BaseGeometry:
     return shapely.transform(geometry, project)
 
 
+def unwrap_antimeridian(geometry: BaseGeometry) -> BaseGeometry:
+    """``geometry`` with western longitudes moved by +360 if that makes it span less than
+    180 degrees (it crosses the antimeridian: 179.9..-179.9 becomes 179.9..180.1).
+
+    A geometry spanning 180 degrees or less is returned as is, and so is one that spans
+    more either way (a world-wide box): only small things near 180 degrees are unwrapped.
+    As in RFC 7946, an edge is taken the short way: a polygon from -180 to 170 would be
+    read as the 10 degrees from 170 to 180 (site areas and scenes are never that wide).
+    """
+    west, _, east, _ = geometry.bounds
+    if east - west <= 180.0:
+        return geometry
+
+    def shift_west(coords: np.ndarray) -> np.ndarray:
+        shifted = coords.copy()
+        shifted[:, 0] = np.where(shifted[:, 0] < 0, shifted[:, 0] + 360.0, shifted[:, 0])
+        return shifted
+
+    unwrapped = shapely.transform(geometry, shift_west)
+    west, _, east, _ = unwrapped.bounds
+    # The world from -180 to 180 would collapse onto the 180 line: that is no crossing.
+    collapsed = geometry.area > 0 and unwrapped.area == 0
+    return unwrapped if east - west < 180.0 and not collapsed else geometry
+
+
+def normalise_lonlat(geometry: BaseGeometry) -> BaseGeometry:
+    """A lon/lat geometry split at the antimeridian into parts within [-180, 180].
+
+    ``geometry`` may cross it written either way (179.9..-179.9 or 179.9..180.1); one that
+    does not is returned unchanged. Points and lines on the line stay whole.
+    """
+    continuous = unwrap_antimeridian(geometry)
+    west, _, east, _ = continuous.bounds
+    if west >= -180.0 and east <= 180.0:
+        return continuous
+    parts = []
+    for shift in (-360.0, 0.0, 360.0):
+        window = box(-180.0 - shift, -90.0, 180.0 - shift, 90.0)
+        piece = continuous.intersection(window)
+        parts += [
+            part
+            for part in shapely.get_parts(shapely.affinity.translate(piece, xoff=shift))
+            if part.geom_type == "Polygon" and not part.is_empty
+        ]
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
 def local_utm(geometry: BaseGeometry) -> CRS:
-    """The UTM zone of a lon/lat geometry's centroid."""
-    centre = geometry.centroid
-    return utm_crs_for(centre.x, centre.y)
+    """The UTM zone of a lon/lat geometry's centroid (taken across the antimeridian)."""
+    centre = unwrap_antimeridian(geometry).centroid
+    return utm_crs_for((centre.x + 180.0) % 360.0 - 180.0, centre.y)
 
 
 def buffer_metres(geometry: BaseGeometry, metres: float, *, resolution: int = 16) -> BaseGeometry:
-    """A lon/lat geometry grown by ``metres`` on the ground, returned in lon/lat."""
-    utm = local_utm(geometry)
-    grown = to_crs(geometry, WGS84, utm).buffer(metres, resolution)
-    return to_crs(grown, utm, WGS84)
+    """A lon/lat geometry grown by ``metres`` on the ground, returned in lon/lat (split at
+    the antimeridian when it reaches across)."""
+    continuous = unwrap_antimeridian(geometry)
+    utm = local_utm(continuous)
+    grown = to_crs(continuous, WGS84, utm).buffer(metres, resolution)
+    return normalise_lonlat(to_crs(grown, utm, WGS84))
 
 
 def distance_metres(a: BaseGeometry, b: BaseGeometry) -> float:

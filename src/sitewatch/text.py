@@ -66,11 +66,24 @@ def check_text(
     allowed = FREE_TEXT_LAYOUT if multiline else frozenset()
     for position, character in enumerate(value, start=1):
         if is_unsafe_character(character) and character not in allowed:
-            name = unicodedata.name(character, "control character")
             raise InputError(
-                f"holds the invisible or control character U+{ord(character):04X} ({name}) "
-                f"at character {position}; remove it",
+                f"holds {_describe(character)} at character {position}; remove it",
                 source=source,
                 item=field,
             )
     return value
+
+
+def _describe(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    if unicodedata.category(character) == "Cs":  # a JSON "\\ud800" escape, no character
+        return f"a lone surrogate {code} (not a Unicode character)"
+    name = unicodedata.name(character, "control character")
+    return f"the invisible or control character {code} ({name})"
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True if ``text`` holds a lone surrogate (a JSON ``\\ud800`` escape): no character,
+    it cannot be encoded, so it can be neither stored nor printed. :func:`check_text`
+    refuses it with the other unsafe characters; this finds it in any JSON value."""
+    return any("\ud800" <= char <= "\udfff" for char in text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sitewatch.demo.synthetic import write_synthetic_pair
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
 from tests.detect.conftest import oscd_city
+from tests.imagery.ingest_helpers import write_small_tif, write_sparse_tif
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -80,3 +82,18 @@ def test_detect_site_stores_a_run_with_objects(cli: RunCli, tmp_path: Path) -> N
     assert missing.exit_code == 3 and "no detection run" in missing.output
     late = cli("detect", pair.site_id, "--before", "2030-01-01")
     assert late.exit_code == 2 and "needs two" in late.output
+
+
+def test_detect_pair_refuses_a_sparse_gigapixel_raster_unread(cli: RunCli, tmp_path: Path) -> None:
+    """200,000 x 200,000 px in ~2 MB of block tables: refused by name, exit 2, nothing
+    written; it used to be read window by window (hours, and memory past 2.9 GB)."""
+    sparse = write_sparse_tif(tmp_path / "sparse.tif", size=200_000)
+    good = write_small_tif(tmp_path / "good.tif")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for pair in ((sparse, good), (good, sparse)):
+        result = cli("detect-pair", *map(str, pair), "--out", str(tmp_path / "out"))
+        assert result.exit_code == 2, result.output
+        [line] = result.output.splitlines()
+        assert line.startswith(f"error: {sparse}: declares 200000 x 200000 pixels"), line
+    assert not (tmp_path / "out").exists()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # kB

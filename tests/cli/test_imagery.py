@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 
 import pytest
+from rasterio.transform import from_origin
 from shapely.geometry import Point
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -14,7 +16,13 @@ from sitewatch.cli.main import app
 from sitewatch.db.models import Scene, Site
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
-from tests.imagery.ingest_helpers import oscd_band, oscd_scene, truncated_copy, write_small_tif
+from tests.imagery.ingest_helpers import (
+    oscd_band,
+    oscd_scene,
+    truncated_copy,
+    write_small_tif,
+    write_sparse_tif,
+)
 
 
 def _scene_count(cli: RunCli) -> int:
@@ -95,6 +103,71 @@ def test_bad_inputs_fail_cleanly_and_write_nothing(cli: RunCli, tmp_path: Path, 
     assert result.exit_code != 0
     assert bad.name in _one_error_line(result.output)
     assert _scene_count(cli) == 0
+
+
+def test_list_by_site_across_the_antimeridian(cli: RunCli, tmp_path: Path) -> None:
+    """A site from 179.9 to -179.9 degrees (Taveuni, Fiji) is a small area, not a band
+    around the world: neither Europe's scene nor Zambia's, on the same latitude, is listed
+    for it; the scene straddling 180 degrees is, and its footprint is no band either
+    (a site in Zambia lists only Zambia's scene)."""
+    # 10 km of UTM 60S across lon 180 at lat -16.8 (x 819,789 m there).
+    fiji = write_small_tif(
+        tmp_path / "fiji_20200101.tif",
+        crs="EPSG:32760",
+        transform=from_origin(815_000, 8_145_000, 100, 100),
+        size=100,
+    )
+    zambia = write_small_tif(
+        tmp_path / "zambia_20200101.tif",
+        crs="EPSG:32735",
+        transform=from_origin(495_000, 8_145_000, 100, 100),
+        size=100,
+    )
+    paris = write_small_tif(tmp_path / "paris_20200101.tif")
+    added = json.loads(cli("imagery", "add", str(fiji), str(zambia), str(paris), "--json").output)
+    scene_of = {Path(outcome["source"]).stem: outcome["id"] for outcome in added}
+    taveuni = "POLYGON ((179.9 -16.9, -179.9 -16.9, -179.9 -16.7, 179.9 -16.7, 179.9 -16.9))"
+    for args in (
+        ["--name", "Taveuni", "--wkt", taveuni],
+        ["--name", "Taveuni east", "--lat", "-16.8", "--lon", "-179.995", "--uncertainty", "3000"],
+        ["--name", "Zambia", "--lat", "-16.8", "--lon", "26.95", "--uncertainty", "3000"],
+    ):
+        assert cli("sites", "add", *args).exit_code == 0
+    for site, expected in (
+        ("taveuni", "fiji_20200101"),
+        ("taveuni-east", "fiji_20200101"),
+        ("zambia", "zambia_20200101"),
+    ):
+        result = cli("imagery", "list", "--site", site, "--json")
+        assert result.exit_code == 0, result.output
+        assert [scene["id"] for scene in json.loads(result.output)] == [scene_of[expected]], site
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
+@pytest.mark.parametrize(
+    ("size", "count", "words"),
+    [
+        (200_000, 1, "declares 200000 x 200000 pixels (40.0 Gpx); sitewatch reads rasters of"),
+        (40_000, 4, "declares 11.9 GiB of pixels (40000 x 40000 x 4 bands) in 0.1 MB of file"),
+    ],
+)
+def test_a_sparse_raster_of_absurd_size_is_refused_unread(
+    cli: RunCli, tmp_path: Path, size: int, count: int, words: str
+) -> None:
+    """Block tables claiming gigapixels are refused by name before any pixel is read."""
+    sparse = write_sparse_tif(tmp_path / f"sparse_20200101_{size}.tif", size=size, count=count)
+    assert sparse.stat().st_size < 4 * 2**20
+    good = write_small_tif(tmp_path / "good_20200101.tif")
+    before = _peak_rss_mb()
+    result = cli("imagery", "add", str(good), str(sparse))
+    assert result.exit_code == 2
+    line = _one_error_line(result.output)
+    assert line.startswith(f"error: {sparse}: ") and words in line, line
+    assert _scene_count(cli) == 0
+    assert _peak_rss_mb() - before < 200
 
 
 def test_bad_datetime_option(cli: RunCli, tmp_path: Path) -> None:

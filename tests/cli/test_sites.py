@@ -181,11 +181,39 @@ def test_duplicate_ids_fail_and_write_nothing(cli: RunCli, tmp_path: Path) -> No
         (["--category", "airbase"], "category: unknown value 'airbase'"),
         (["--lat", "39"], "give both --lat and --lon"),
         (["--wkt", "POLYGON ((0 0, 1"], "--wkt: not valid WKT"),
+        (["--uncertainty", "1e400"], "uncertainty_m: inf is out of range: must be between 0"),
+        (["--uncertainty", "nan"], "uncertainty_m: nan is out of range"),
+        (["--uncertainty", "150000"], "uncertainty_m: 150000 is out of range"),
+        (["--lat", "39", "--lon", "inf"], "coordinates must be finite numbers"),
+        (["--source-title", "X", "--source-date", "0001"], "year must be between 1900 and 2100"),
     ],
 )
 def test_bad_add_options_fail_in_one_line(cli: RunCli, args: list[str], expected: str) -> None:
     line = _one_line_error(cli, "sites", "add", "--name", "Sino-ri", *args)
     assert "site 'Sino-ri'" in line and expected in line
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        (
+            '"name": "Sino\\ud800ri"',
+            "[feature 1 'Sino\\ud800ri']: name: holds a lone surrogate U+D800",
+        ),
+        ('"name": "Sino-ri", "uncertainty_m": 1' + "0" * 5000, "is not a number of metres"),
+        ('"name": "Sino-ri", "uncertainty_m": 1e400', "inf is out of range"),
+    ],
+)
+def test_sites_import_refuses_unstorable_values(
+    cli: RunCli, tmp_path: Path, properties: str, expected: str
+) -> None:
+    path = _write(
+        tmp_path / "bad.geojson",
+        '{"type": "Feature", "geometry": {"type": "Point", "coordinates": [125.3, 39.6]}, '
+        f'"properties": {{{properties}}}}}',
+    )
+    assert expected in _one_line_error(cli, "sites", "import", path)
+    assert json.loads(cli("sites", "list", "--json").output) == []
 
 
 def test_missing_things_are_named(cli: RunCli, tmp_path: Path) -> None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from pathlib import Path
 
+import pytest
+from sqlalchemy import update
+
+from sitewatch.db.models import DeclarationItem
 from sitewatch.evidence.keys import create_key
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
@@ -98,6 +103,54 @@ def test_declare_list_show_and_bad_input(cli: RunCli, tmp_path: Path) -> None:
     assert shown.exit_code == 0 and "Sino-ri" in shown.output
     missing = cli("declare", "show", "nope")
     assert missing.exit_code == 3 and "x-2023-01-01-1" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("1e400", "inf is not a finite number"),
+        ("1" + "0" * 5000, "a number of 5001 digits is too large to read"),
+        ("250000", "out of range (maximum 100000)"),
+        ('"x", "name": "Sino\\ud800ri"', "lone surrogate"),
+    ],
+)
+def test_declare_import_refuses_unbounded_numbers_and_lone_surrogates(
+    cli: RunCli, tmp_path: Path, value: str, words: str
+) -> None:
+    """An item claiming an infinite radius would match every catalog site: refused, named,
+    nothing written (no declaration, no ledger entry)."""
+    root = _catalog(cli)
+    entries = json.loads(cli("ledger", "list", "--json").output)
+    path = tmp_path / "claim.json"
+    path.write_text(
+        '{"party": "X", "date": "2023-01-01", "items": [{"lat": 39.6, "lon": 125.5, '
+        f'"category": "base", "status": "closed", "uncertainty_m": {value}}}]}}',
+        encoding="utf-8",
+    )
+    result = cli("declare", "import", str(path))
+    assert result.exit_code == 2, result.output
+    field = "name" if "surrogate" in words else "uncertainty_m"
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: {path} [items[0].{field}]: ") and words in line, line
+    assert json.loads(cli("declare", "list", "--json").output) == []
+    assert json.loads(cli("ledger", "list", "--json").output) == entries
+    assert root.is_dir()
+
+
+def test_json_output_never_holds_infinity(cli: RunCli, tmp_path: Path) -> None:
+    """A workspace written before numbers were bounded may hold an infinite radius:
+    ``--json`` reports the bug (exit 70) instead of printing ``Infinity``, which is not JSON."""
+    root = cli.root  # type: ignore[attr-defined]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"party": "X", "date": "2023-01-01", "items": [{**BASE,
+        "name": "Sino-ri", "status": "closed", "uncertainty_m": 100}]}))  # fmt: skip
+    assert cli("declare", "import", str(path)).exit_code == 0
+    with open_workspace(root) as workspace, workspace.session() as session:
+        session.execute(update(DeclarationItem).values(uncertainty_m=math.inf))
+    result = cli("declare", "show", "x-2023-01-01-1", "--json")
+    assert result.exit_code == 70
+    assert "Infinity" not in result.stdout
+    assert result.stderr.startswith("error: internal error (ValueError: Out of range float")
 
 
 def test_assess_errors_and_listing(cli: RunCli) -> None:

@@ -82,3 +82,25 @@ def truncated_copy(source: Path, target: Path, keep: float = 0.6) -> Path:
     data = source.read_bytes()
     target.write_bytes(data[: int(len(data) * keep)])
     return target
+
+
+def write_sparse_tif(path: Path, *, size: int, count: int = 1) -> Path:
+    """A size x size uint16 GeoTIFF whose blocks are never written (GDAL's SPARSE_OK):
+    it declares ``size**2 * count * 2`` bytes of pixels in a file of block tables only."""
+    profile = {
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": count,
+        "dtype": "uint16",
+        "transform": from_origin(448_000, 5_410_000, 10, 10),
+        "crs": CRS.from_epsg(32631),
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "BIGTIFF": "YES",
+        "SPARSE_OK": "TRUE",
+    }
+    with rasterio.Env(SPARSE_OK=True), rasterio.open(path, "w", **profile):
+        pass
+    return path

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +58,8 @@ def test_export_reads_back_with_pystac(workspace: Workspace, tmp_path: Path) -> 
     items = sorted(collection.get_items(), key=lambda item: item.datetime)
     assert [item.id for item in items] == ids
     b02 = items[0].assets["B02"]
-    assert Path(b02.get_absolute_href() or "") == oscd_band("paris", 1, "B02")
+    # The same file, however the shared data folder is reached (hrefs are stored resolved).
+    assert Path(b02.get_absolute_href() or "").samefile(oscd_band("paris", 1, "B02"))
     assert b02.extra_fields["file:size"] == oscd_band("paris", 1, "B02").stat().st_size
     # Self-contained: every link is relative, so the folder can be moved as a whole.
     links = json.loads(result.catalog_path.read_text())["links"]
@@ -210,6 +213,28 @@ def test_items_without_geometry_or_datetime_are_refused(
     expected = rf"\[item bad-item-7\]: {message}"
     with pytest.raises(InputError, match=expected), workspace.session() as session:
         add_stac(session, str(item_file))
+
+
+@pytest.mark.parametrize(
+    ("changes", "where"),
+    [
+        (
+            {"properties": {"datetime": "2021-06-01T10:50:00Z", "eo:cloud_cover": math.nan}},
+            "properties.eo:cloud_cover",
+        ),
+        ({"bbox": [2.3, 48.8, math.inf, 48.9]}, "bbox.2"),
+    ],
+)
+def test_items_with_non_finite_numbers_are_refused_by_place(
+    workspace: Workspace, tmp_path: Path, changes: dict[str, Any], where: str
+) -> None:
+    """NaN/Infinity would be stored, then break ``--json`` output (not JSON): refused."""
+    item_file = _write_item(tmp_path / "bad.json", id="bad-item-8", **changes)
+    expected = rf"\[item bad-item-8\.{re.escape(where)}\]: (nan|inf) is not a finite number"
+    with pytest.raises(InputError, match=expected), workspace.session() as session:
+        add_stac(session, str(item_file))
+    with workspace.session() as session:
+        assert list(session.scalars(select(Scene.id))) == []
 
 
 def test_local_asset_that_changed_since_cataloguing_is_refused(

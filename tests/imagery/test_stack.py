@@ -155,9 +155,9 @@ def test_site_outside_all_scenes_is_a_clear_error(paris: tuple[Workspace, Path])
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"resolution": 0}, "resolution: must be a positive number"),
-        ({"resolution": float("nan")}, "resolution: must be a positive number"),
-        ({"buffer_m": -5}, "buffer: must be zero or more metres"),
+        ({"resolution": 0}, "resolution: 0 is out of range: must be between 0.05 and"),
+        ({"resolution": float("nan")}, "resolution: nan is out of range"),
+        ({"buffer_m": -5}, "buffer: -5 is out of range: must be between 0 and 100,000 m"),
         ({"bands": []}, "bands: asks for no band"),
         ({"start": date(2018, 1, 1), "end": date(2017, 1, 1)}, "start 2018-01-01 is after the end"),
     ],

@@ -39,7 +39,17 @@ def test_country_spanning_two_zones() -> None:
     assert 120_540 < area_km2 < 1.6 * 120_540  # covered, edge tiles included
 
 
-@pytest.mark.parametrize(("size", "resolution"), [(2565.0, 10.0), (200.0, 10.0), (2560.0, 0.0)])
+@pytest.mark.parametrize(
+    ("size", "resolution"),
+    [
+        (2565.0, 10.0),
+        (200.0, 10.0),
+        (2560.0, 0.0),
+        (10_000_000.0, 10.0),  # a million-pixel side: one task would need terabytes
+        (2560.0, 1e-9),
+        (2560.0, float("nan")),
+    ],
+)
 def test_bad_tile_sizes(size: float, resolution: float) -> None:
     with pytest.raises(InputError):
         tiles_for(box(127.0, 39.0, 127.1, 39.1), size, resolution)

@@ -165,7 +165,7 @@ def test_list_tiles_keeps_done_tiles_and_puts_missing_likeness_last(
     [
         (["scan-nowhere"], 3, "no scan with id 'scan-nowhere'"),
         ([None, "--by", "colour"], 2, "unknown tile order 'colour'"),
-        ([None, "--top", "0"], 2, "--top: must be at least 1"),
+        ([None, "--top", "0"], 2, "--top: 0 is out of range: must be between 1 and 1,000,000"),
         ([None, "--by", "like"], 2, "was run without --like"),
     ],
 )

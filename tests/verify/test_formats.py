@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from sitewatch import limits
 from sitewatch.errors import InputError
 from sitewatch.verify.formats import declaration_schema, read_declaration
 
@@ -29,6 +30,15 @@ def _doc(*items: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_shipped_schema_is_valid() -> None:
     Draft202012Validator.check_schema(declaration_schema())
+
+
+def test_the_schema_takes_its_number_ranges_from_the_limits() -> None:
+    item = declaration_schema()["$defs"]["item"]["properties"]
+    assert (item["uncertainty_m"]["minimum"], item["uncertainty_m"]["maximum"]) == (
+        limits.UNCERTAINTY_M.low,
+        limits.UNCERTAINTY_M.high,
+    )
+    assert (item["lat"]["minimum"], item["lon"]["maximum"]) == (-90, 180)
 
 
 def test_json_declaration_with_every_field_and_extras(tmp_path: Path) -> None:
@@ -78,6 +88,23 @@ def test_an_item_may_have_coordinates_instead_of_a_name(tmp_path: Path) -> None:
         (_doc({**ITEM, "name": "=HYPERLINK(1)"}), "[items[0].name]", "formula"),
         (_doc({**ITEM, "name": "Sino\u202eir"}), "[items[0].name]", "U+202E"),
         (_doc({**ITEM, "name": "   "}), "[items[0].name]", "blank"),
+        (_doc({**ITEM, "lat": 1, "lon": 1, "uncertainty_m": 100_001}), "[items[0].unc", "range"),
+        (_doc({**ITEM, "uncertainty_m": -1}), "[items[0].uncertainty_m]", "out of range"),
+        (_doc({**ITEM, "lat": 1, "lon": 180.5}), "[items[0].lon]", "out of range"),
+        (_doc({**ITEM, "status_date": "1066-10-14"}), "[items[0].status_date]", "1900 and"),
+        ({**_doc(ITEM), "date": "9999-12-31"}, "[date]", "between 1900 and 2100"),
+        (
+            '{"party": "A", "date": "2023-01-01", "items": [], "n": [1e400]}',
+            "[n.0]",
+            "inf is not a finite number",
+        ),
+        (
+            '{"party": "A", "date": "2023-01-01", "items": [], "n": -' + "9" * 4400 + "}",
+            "[n]",
+            "a number of 4400 digits is too large",
+        ),
+        ('{"party": "A\\udfff", "date": "2023-01-01", "items": []}', "[party]", "surrogate"),
+        ('{"party": "A", "date": "2023-01-01", "items": [], "\\ud800": 1}', "[document]", "key"),
     ],
 )
 def test_bad_json_gives_one_line_naming_file_item_and_field(
@@ -132,6 +159,8 @@ def test_csv_declaration_reads_like_json(tmp_path: Path) -> None:
         (CSV + "DPRK,2023-01-01,@SUM(A1),,,other,closed,,,\n", "[items[2], row 4.name]", "formula"),
         (CSV + "DPRK,2023-01-01,X,,,other,closed,,,,extra\n", "[items[2], row 4]", "cells"),
         ("party,date,name\n", "d.csv", "no item rows"),
+        (CSV + "DPRK,2023-01-01,X,nan,1,other,closed,,,\n", "[items[2], row 4.lat]", "finite"),
+        (CSV + "DPRK,2023-01-01,X,1,1e400,other,closed,,,\n", "[items[2], row 4.lon]", "finite"),
     ],
 )
 def test_bad_csv_names_the_row_and_field(tmp_path: Path, text: str, where: str, words: str) -> None:

@@ -2,7 +2,8 @@
 
 A polygon site is its own area of interest. A point site becomes a disc whose radius is
 the caller's buffer, else the site's coordinate uncertainty, else a default: a published
-point with a 2 km uncertainty must be searched over 2 km, not over one pixel.
+point with a 2 km uncertainty must be searched over 2 km, not over one pixel. A site
+across the antimeridian gives an area split there (:func:`sitewatch.geo.normalise_lonlat`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.catalog.reference import country_outline
 from sitewatch.db.models import Site
 from sitewatch.errors import InputError
-from sitewatch.geo import buffer_metres
+from sitewatch.geo import buffer_metres, normalise_lonlat
 
 DEFAULT_POINT_BUFFER_M = 1000.0
 
@@ -30,7 +32,7 @@ def site_area_of_interest(site: Site, buffer_m: float | None = None) -> BaseGeom
         return buffer_metres(geometry, radius)
     if buffer_m:
         return buffer_metres(geometry, buffer_m)
-    return geometry
+    return normalise_lonlat(geometry)
 
 
 def parse_area(text: str) -> BaseGeometry:
@@ -40,23 +42,35 @@ def parse_area(text: str) -> BaseGeometry:
     if kind == "country" and value.strip():
         return country_outline(value)
     if kind == "bbox":
-        return _bbox(value, text)
+        return box(*parse_bbox(value, f"area {text!r}"))
     raise InputError(
         "expected country:ISO3 (e.g. country:PRK) or bbox:minlon,minlat,maxlon,maxlat",
         item=f"area {text!r}",
     )
 
 
-def _bbox(value: str, text: str) -> BaseGeometry:
+BBox = tuple[float, float, float, float]
+
+
+def parse_bbox(text: str, option: str = "--bbox") -> BBox:
+    """``min_lon,min_lat,max_lon,max_lat`` (the STAC order) as four checked floats.
+
+    Every corner within :data:`limits.LONGITUDE` / :data:`limits.LATITUDE`, west before
+    east: a box across the antimeridian is given as two boxes, or as a site.
+    """
+    parts = [part.strip() for part in text.replace(" ", ",").split(",") if part.strip()]
     try:
-        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+        values = [float(part) for part in parts]
     except ValueError:
+        values = []
+    if len(values) != 4:
         raise InputError(
-            "a bbox is four numbers: minlon,minlat,maxlon,maxlat", item=f"area {text!r}"
-        ) from None
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise InputError(
-            "need -180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90",
-            item=f"area {text!r}",
+            f"{text!r} is not min_lon,min_lat,max_lon,max_lat (e.g. 2.2,48.8,2.4,48.9)",
+            item=option,
         )
-    return box(min_lon, min_lat, max_lon, max_lat)
+    min_lon, min_lat, max_lon, max_lat = values
+    for value, bound in zip(values, (limits.LONGITUDE, limits.LATITUDE) * 2, strict=True):
+        bound.check(value, item=option)
+    if not (min_lon < max_lon and min_lat < max_lat):
+        raise InputError(f"{text!r}: need min_lon < max_lon and min_lat < max_lat", item=option)
+    return min_lon, min_lat, max_lon, max_lat

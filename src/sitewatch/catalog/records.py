@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.errors import InputError
 from sitewatch.text import check_text
 
@@ -92,6 +93,8 @@ def parse_partial_date(value: str | None) -> str | None:
         date(int(year), int(month or 1), int(day or 1))
     except ValueError:
         raise InputError(f"{text!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)") from None
+    if not limits.RECORD_YEARS.contains(int(year)):
+        raise InputError(f"{text!r}: the year must be {limits.RECORD_YEARS.describe()}")
     return text
 
 
@@ -101,21 +104,22 @@ def _coordinates_problem(geometry: BaseGeometry) -> str | None:
     if not math.isfinite(float(coords.sum())):
         return "coordinates must be finite numbers"
     lons, lats = coords[:, 0], coords[:, 1]
-    lat_ok = (abs(lats) <= 90).all()
-    lon_ok = (abs(lons) <= 180).all()
+    max_lat, max_lon = limits.LATITUDE.high, limits.LONGITUDE.high
+    lat_ok = (abs(lats) <= max_lat).all()
+    lon_ok = (abs(lons) <= max_lon).all()
     if lat_ok and lon_ok:
         return None
-    if (abs(lons) <= 90).all() and (abs(lats) <= 180).all():
-        lon, lat = next((float(x), float(y)) for x, y in coords[:, :2] if abs(y) > 90)
+    if (abs(lons) <= max_lat).all() and (abs(lats) <= max_lon).all():
+        lon, lat = next((float(x), float(y)) for x, y in coords[:, :2] if abs(y) > max_lat)
         return (
             f"latitude/longitude look swapped: latitude {lat:g} is out of range, "
             f"but lon {lat:g}, lat {lon:g} would fit"
         )
     if not lat_ok:
-        bad = next(float(lat) for lat in lats if abs(lat) > 90)
-        return f"latitude {bad:g} is out of range [-90, 90]"
-    bad = next(float(lon) for lon in lons if abs(lon) > 180)
-    return f"longitude {bad:g} is out of range [-180, 180]"
+        bad = next(float(lat) for lat in lats if abs(lat) > max_lat)
+        return f"latitude {bad:g} is out of range: must be {limits.LATITUDE.describe()}"
+    bad = next(float(lon) for lon in lons if abs(lon) > max_lon)
+    return f"longitude {bad:g} is out of range: must be {limits.LONGITUDE.describe()}"
 
 
 def validate_geometry(geometry: BaseGeometry | None) -> BaseGeometry | None:
@@ -257,11 +261,9 @@ def _uncertainty(value: Any) -> float | None:
         return None
     try:
         metres = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{value!r} is not a number of metres", item="uncertainty_m") from None
-    if not math.isfinite(metres) or metres < 0:
-        raise InputError(f"{value!r} must be a distance >= 0 in metres", item="uncertainty_m")
-    return metres
+    return limits.UNCERTAINTY_M.check(metres, item="uncertainty_m")
 
 
 def record_to_dict(record: SiteRecord) -> dict[str, Any]:

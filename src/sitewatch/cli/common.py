@@ -188,7 +188,10 @@ def print_json(data: Any) -> None:
 
     Non-ASCII text stays readable; the characters a terminal would act on (C1 codes,
     bidi overrides...), which JSON need not escape, are written as ``\\uXXXX`` escapes:
-    the same data for a parser, inert on a screen.
+    the same data for a parser, inert on a screen. ``allow_nan=False``: NaN and Infinity
+    are not JSON, and a reader would choke on them; inputs are bounded
+    (:mod:`sitewatch.limits`), so one reaching here is a bug, reported as one (exit 70)
+    rather than printed as invalid JSON.
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False)
     sys.stdout.write(printable_lines(text, _json_escape) + "\n")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from sitewatch import limits
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DEFAULT_METHOD, DetectionOptions
@@ -37,8 +38,8 @@ _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
 def _options(method: str, threshold: float | None, min_area: float | None) -> DetectionOptions:
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise InputError(f"must be between 0 and 1, got {threshold}", item="--threshold")
+    if threshold is not None:
+        limits.THRESHOLD.check(threshold, item="--threshold")
     return DetectionOptions(method=method, threshold=threshold, min_area=min_area)
 
 

@@ -57,7 +57,7 @@ def add_stac_command(
     collections: list[str] | None = typer.Option(
         None, "--collection", help="Only items of this collection (repeatable)."
     ),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many items."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many items."),
     as_json: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Import items from a STAC API or static catalog; remote assets are not downloaded."""

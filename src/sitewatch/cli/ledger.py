@@ -23,7 +23,7 @@ _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 def ledger_list(
     ctx: typer.Context,
     site: str | None = typer.Option(None, "--site", help="Only entries about this site."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many entries."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many entries."),
     as_json: bool = _JSON,
 ) -> None:
     """Entries in chain order: seq, time, kind, site, subject, author."""

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
-from sitewatch.errors import ExitCode, InputError
+from sitewatch.errors import ExitCode
 from sitewatch.verify.rules import Verdict, VerifyParameters
 from sitewatch.verify.service import verify_declaration
 
@@ -59,11 +59,6 @@ def verify(
 
     Exit status 0: nothing undeclared or contradicted; 5: something is.
     """
-    if min_observations < 1 or lookback_days < 0 or min_change_m2 < 0:
-        raise InputError(
-            "--min-observations must be >= 1, --lookback-days and --min-change-m2 >= 0",
-            item="options",
-        )
     parameters = VerifyParameters(
         min_removal_observations=min_observations,
         lookback_days=lookback_days,

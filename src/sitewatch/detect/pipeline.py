@@ -47,7 +47,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from sitewatch import analysis
+from sitewatch import analysis, limits
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.coregister import Shift
 from sitewatch.analysis.irmad import SAMPLE_SIZE
@@ -563,8 +563,7 @@ def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
     """The minimum mapping unit in pixels: from m2, or as given in pixel space."""
     default = DEFAULT_MIN_AREA_M2 if pixel_size_m is not None else DEFAULT_MIN_PIXELS
     area = options.min_area if options.min_area is not None else default
-    if not (math.isfinite(area) and area >= 0):
-        raise InputError(f"must be zero or more, got {area}", item="min_area")
+    limits.AREA_M2.check(area, item="min_area")
     if pixel_size_m is None:
         return max(1, math.ceil(area))
     return max(1, analysis.pixels_for_area(area, pixel_size_m))

@@ -51,7 +51,12 @@ from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.cog import COG_BLOCK_SIZE
 from sitewatch.imagery.ingest import RASTER_SUFFIXES, band_names
-from sitewatch.imagery.probe import gdal_reason, probe_raster, resolution_metres
+from sitewatch.imagery.probe import (
+    check_declared_size,
+    gdal_reason,
+    probe_raster,
+    resolution_metres,
+)
 
 #: Raster files research change datasets ship without georeferencing.
 PIXEL_SPACE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp"})
@@ -192,9 +197,15 @@ def _open(file: Path) -> rasterio.DatasetReader:
         with warnings.catch_warnings():
             # Pixel-space inputs are announced once by the caller, not per file by GDAL.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(file)
+            dataset = rasterio.open(file)
     except RasterioError as error:
         raise InputError(f"not a readable raster ({gdal_reason(error)})", source=file) from None
+    try:
+        check_declared_size(dataset, file)
+    except InputError:
+        dataset.close()
+        raise
+    return dataset
 
 
 def _is_georeferenced(dataset: rasterio.DatasetReader) -> bool:

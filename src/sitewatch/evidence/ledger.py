@@ -21,6 +21,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from sitewatch import limits
 from sitewatch.db.locks import lock_ledger
 from sitewatch.db.models import Analyst, LedgerEntry
 from sitewatch.evidence.canonical import canonical_json, iso_utc
@@ -117,7 +118,7 @@ def list_entries(
     if site_id is not None:
         query = query.where(LedgerEntry.site_id == site_id)
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limits.ROW_LIMIT.check(limit, item="--limit"))
     return list(session.scalars(query))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 
+from sitewatch import limits
 from sitewatch.errors import InputError
 
 # Basic ISO date-time (Sentinel-2 names), extended ISO date, basic ISO date: most specific
@@ -19,7 +20,6 @@ _NAME_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?<!\d)(\d{8})(?!\d)"),
 )
 _EXIF_STYLE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})")
-_PLAUSIBLE_YEARS = range(1960, 2100)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -36,7 +36,7 @@ def parse_timestamp(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if moment.year not in _PLAUSIBLE_YEARS:
+    if not limits.IMAGERY_YEARS.contains(moment.year):
         return None
     return as_utc(moment)
 
@@ -95,7 +95,7 @@ def _parse_compact(token: str) -> datetime | None:
             moment = datetime.strptime(token, "%Y%m%d")
     except ValueError:
         return None
-    if moment.year not in _PLAUSIBLE_YEARS:
+    if not limits.IMAGERY_YEARS.contains(moment.year):
         return None
     return moment.replace(tzinfo=UTC)
 

@@ -21,6 +21,7 @@ from pystac import MediaType
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.catalog.formats.files import existing_input
 from sitewatch.errors import InputError
 from sitewatch.imagery import sentinel2
@@ -292,7 +293,7 @@ def _cloud_cover(probes: list[RasterProbe]) -> float | None:
         percent = float(value) if value is not None else None
     except ValueError:
         return None
-    return percent if percent is not None and 0.0 <= percent <= 100.0 else None
+    return percent if percent is not None and limits.CLOUD_COVER_PERCENT.contains(percent) else None
 
 
 def _tile_property(probes: list[RasterProbe]) -> dict[str, str]:

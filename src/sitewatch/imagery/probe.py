@@ -4,6 +4,11 @@ A probe opens the file for its header (CRS, grid, bands, tags) and reads one blo
 the last one. GDAL and COG writers store full-resolution blocks last and in row-major order,
 so a file cut short by an interrupted copy or download fails on exactly that block, while
 the header alone would still open. One block per band keeps a probe cheap on large scenes.
+
+Before anything is read, the size a raster declares is checked against its file
+(:func:`check_declared_size`): a GeoTIFF written with ``SPARSE_OK`` can claim 200,000 x
+200,000 pixels in 2 MB of block tables, and every later step would plan work and memory
+for pixels that are not there.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS
@@ -23,8 +29,9 @@ from shapely import affinity, segmentize
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.errors import InputError
-from sitewatch.geo import WGS84, to_crs
+from sitewatch.geo import WGS84, normalise_lonlat, to_crs
 
 # Points per footprint edge: enough for the curvature of a UTM scene edge in lon/lat to
 # stay well under a pixel, few enough to keep footprints small in the database.
@@ -68,6 +75,7 @@ def probe_raster(path: Path) -> RasterProbe:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             dataset = rasterio.open(path)
         with dataset:
+            check_declared_size(dataset, path)
             if dataset.crs is None:
                 raise InputError(
                     "has no coordinate reference system (not georeferenced); "
@@ -101,6 +109,37 @@ def probe_raster(path: Path) -> RasterProbe:
         raise InputError(f"not a readable raster ({gdal_reason(error)})", source=path) from None
 
 
+def check_declared_size(dataset: rasterio.DatasetReader, path: Path) -> None:
+    """Refuse a raster whose declared size is absurd, before any pixel is read.
+
+    Two rules (:mod:`sitewatch.limits`): a grid of more than ``MAX_RASTER_PIXELS``, and,
+    for rasters declaring more than ``SPARSE_CHECK_BYTES``, more than
+    ``MAX_DECLARED_BYTES_PER_FILE_BYTE`` bytes of pixels per byte of the files GDAL reads
+    them from (a VRT counts its sources). No codec compresses real imagery anywhere near
+    that ratio; a sparse file (blocks declared, never written) exceeds it by far.
+    """
+    pixels = dataset.width * dataset.height
+    if pixels > limits.MAX_RASTER_PIXELS:
+        raise InputError(
+            f"declares {dataset.width} x {dataset.height} pixels ({pixels / 1e9:.1f} Gpx); "
+            f"sitewatch reads rasters of at most {limits.MAX_RASTER_PIXELS / 1e9:.1f} Gpx",
+            source=path,
+        )
+    sample_bytes = max(np.dtype(dtype).itemsize for dtype in dataset.dtypes)
+    declared = pixels * dataset.count * sample_bytes
+    if declared <= limits.SPARSE_CHECK_BYTES:
+        return
+    on_disk = sum(Path(name).stat().st_size for name in dataset.files if Path(name).is_file())
+    if on_disk and declared > limits.MAX_DECLARED_BYTES_PER_FILE_BYTE * on_disk:
+        raise InputError(
+            f"declares {declared / 2**30:.1f} GiB of pixels ({dataset.width} x "
+            f"{dataset.height} x {dataset.count} bands) in {on_disk / 2**20:.1f} MB of file: "
+            f"more than {limits.MAX_DECLARED_BYTES_PER_FILE_BYTE}:1, so it is sparse or "
+            "damaged, not imagery",
+            source=path,
+        )
+
+
 def pixel_box_in_crs(transform: Affine, width: int, height: int) -> BaseGeometry:
     """The grid's outline in its CRS, densified so that it can be reprojected faithfully."""
     outline = segmentize(box(0, 0, width, height), max(width, height) / _EDGE_POINTS)
@@ -115,7 +154,9 @@ def grid_footprint(
     """The lon/lat polygon covered by a grid: its densified outline reprojected to EPSG:4326."""
     # Simplifying by a nanodegree drops the densified points that stayed collinear (a grid
     # already in lon/lat) and keeps every bend a projected edge makes.
-    footprint = to_crs(pixel_box_in_crs(transform, width, height), crs, WGS84).simplify(1e-9)
+    # A grid across the antimeridian (UTM zone 60 or 1) is split there, not made world-wide.
+    outline = to_crs(pixel_box_in_crs(transform, width, height), crs, WGS84).simplify(1e-9)
+    footprint = normalise_lonlat(outline)
     if footprint.is_empty or not all(math.isfinite(v) for v in footprint.bounds):
         raise InputError(f"its extent cannot be expressed in lon/lat ({crs.name})", source=source)
     return footprint

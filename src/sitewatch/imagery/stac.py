@@ -40,7 +40,8 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from sitewatch.catalog.formats.files import existing_input
+from sitewatch import limits
+from sitewatch.catalog.formats.files import existing_input, find_unrepresentable
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.areas import filter_area
@@ -207,8 +208,8 @@ def add_stac(
 ) -> list[AddOutcome]:
     """Import the items of a static catalog or STAC API that match the filters, as scenes."""
     start, end = parse_interval(datetime_text, "--datetime") if datetime_text else (None, None)
-    if limit is not None and limit < 1:
-        raise InputError(f"{limit} is not a positive number of items", item="--limit")
+    if limit is not None:
+        limits.ROW_LIMIT.check(limit, item="--limit")
     area = filter_area(session, site_id=site_id, bbox_text=bbox_text)
     items = read_stac_items(
         source, area=area, start=start, end=end, collections=collections, limit=limit
@@ -248,6 +249,12 @@ def read_stac_items(
 def draft_from_item(item: pystac.Item, source: str) -> SceneDraft:
     """A scene draft from a STAC item; local assets are hashed, remote ones are not read."""
     where = f"item {item.id}"
+    stored = _stored_item_dict(item)
+    unrepresentable = find_unrepresentable(stored)
+    if unrepresentable is not None:
+        path, problem = unrepresentable
+        field = ".".join(str(part) for part in path)
+        raise InputError(problem, source=source, item=f"{where}.{field}" if field else where)
     footprint = _footprint(item, source)
     acquired = item.datetime or item.common_metadata.start_datetime
     assert acquired is not None  # _parse_item rejects items without either
@@ -274,10 +281,10 @@ def draft_from_item(item: pystac.Item, source: str) -> SceneDraft:
         platform=properties.get("platform"),
         instrument=str(instruments[0]) if instruments else None,
         constellation=properties.get("constellation"),
-        cloud_cover=float(cloud_cover) if isinstance(cloud_cover, int | float) else None,
+        cloud_cover=_cloud_cover(cloud_cover),
         collection=item.collection_id,
         origin="stac",
-        stac_item=_stored_item_dict(item),
+        stac_item=stored,
     )
 
 
@@ -487,6 +494,13 @@ def _item_crs(item: pystac.Item) -> CRS | None:
             except CRSError:
                 continue
     return None
+
+
+def _cloud_cover(value: Any) -> float | None:
+    """``eo:cloud_cover`` in percent, or None when absent or not a percentage."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if limits.CLOUD_COVER_PERCENT.contains(value) else None
 
 
 def _item_resolution(item: pystac.Item, crs: CRS | None) -> float | None:

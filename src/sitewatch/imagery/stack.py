@@ -58,6 +58,7 @@ from rasterio.warp import transform as transform_coords
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.db.models import Scene, Site
 from sitewatch.errors import InputError, NotFoundError
@@ -192,12 +193,10 @@ def load_site_stack(
     Raises :class:`NotFoundError` when the site does not exist or no imagery covers it, and
     :class:`InputError` for a missing band, a bad parameter or an unreadable file.
     """
-    if resolution is not None and not (math.isfinite(resolution) and resolution > 0):
-        raise InputError(
-            f"must be a positive number of metres, got {resolution}", item="resolution"
-        )
-    if buffer_m is not None and not (math.isfinite(buffer_m) and buffer_m >= 0):
-        raise InputError(f"must be zero or more metres, got {buffer_m}", item="buffer")
+    if resolution is not None:
+        limits.RESOLUTION_M.check(resolution, item="resolution")
+    if buffer_m is not None:
+        limits.BUFFER_M.check(buffer_m, item="buffer")
     if isinstance(workspace_or_session, Workspace):
         with workspace_or_session.session() as session:
             site_id, aoi, plans, band_names = _plan(session, site, start, end, bands, buffer_m)

@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.catalog.records import SiteRecord, SourceRecord, record_to_dict
 from sitewatch.catalog.sites import add_site, to_record
 from sitewatch.db.models import Candidate, Scan, Site
@@ -88,8 +89,6 @@ def list_candidates(
         raise InputError(
             f"must be one of {', '.join(STATUSES)} or all, got {status!r}", item="status"
         )
-    if limit is not None and limit < 1:
-        raise InputError(f"must be at least 1, got {limit}", item="limit")
     if scan_id is not None and session.get(Scan, scan_id) is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
     query = select(Candidate).order_by(
@@ -102,7 +101,7 @@ def list_candidates(
     if not include_known:
         query = query.where(Candidate.known.is_(False))
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limits.ROW_LIMIT.check(limit, item="--limit"))
     return list(session.scalars(query))
 
 

@@ -29,6 +29,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.errors import InputError
 from sitewatch.geo import WGS84, to_crs
 
@@ -107,15 +108,13 @@ def _zone_of(lon: float) -> int:
 
 
 def check_tile_size(size_m: float, resolution_m: float) -> None:
-    """A tile must be a whole number of pixels, at least 32 of them a side."""
-    if not (math.isfinite(resolution_m) and resolution_m > 0):
-        raise InputError(
-            f"must be a positive number of metres, got {resolution_m}", item="resolution"
-        )
+    """A tile must be a whole number of pixels, within :data:`limits.TILE_SIDE_PX` a side."""
+    limits.RESOLUTION_M.check(resolution_m, item="resolution")
     pixels = size_m / resolution_m
-    if not (math.isfinite(pixels) and pixels >= 32 and abs(pixels - round(pixels)) < 1e-6):
+    if not (limits.TILE_SIDE_PX.contains(pixels) and abs(pixels - round(pixels)) < 1e-6):
         raise InputError(
-            f"must be a whole number (>= 32) of {resolution_m:g} m pixels, got {size_m:g} m",
+            f"must be a whole number ({limits.TILE_SIDE_PX.describe()}) of "
+            f"{resolution_m:g} m pixels, got {size_m:g} m",
             item="tile size",
         )
 

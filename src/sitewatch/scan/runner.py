@@ -46,6 +46,7 @@ from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.catalog.aoi import parse_area, site_area_of_interest
 from sitewatch.db.models import Scan, Site
 from sitewatch.detect.pipeline import check_method, default_bands
@@ -214,8 +215,8 @@ def resolve_area(session: Session, spec: str, buffer_m: float | None) -> BaseGeo
     """The lon/lat polygon of ``country:ISO3``, ``bbox:W,S,E,N`` (or bare ``W,S,E,N``),
     ``site:ID`` (grown by ``buffer_m``) or a GeoJSON/GeoPackage/... file."""
     text = spec.strip()
-    if buffer_m is not None and not (math.isfinite(buffer_m) and buffer_m >= 0):
-        raise InputError(f"must be zero or more metres, got {buffer_m}", item="--buffer")
+    if buffer_m is not None:
+        limits.BUFFER_M.check(buffer_m, item="--buffer")
     if text.lower().startswith("site:"):
         site_id = text[5:].strip()
         site = session.get(Site, site_id)
@@ -253,12 +254,16 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     before = parse_window(request.before, "--before")
     after = parse_window(request.after, "--after")
     check_method(request.method)
-    if request.threshold is not None and not 0.0 < request.threshold < 1.0:
-        raise InputError(f"must be between 0 and 1, got {request.threshold}", item="--threshold")
+    if request.threshold is not None:
+        limits.THRESHOLD.check(request.threshold, item="--threshold")
+        if request.threshold in (limits.THRESHOLD.low, limits.THRESHOLD.high):
+            # cva/irmad turn it into a chi-square quantile, infinite at 0 and 1.
+            raise InputError(
+                f"must be strictly between 0 and 1, got {request.threshold}", item="--threshold"
+            )
     if request.tile_score is not None:
         check_tile_score_name(request.tile_score)  # before any database read
-    if not (math.isfinite(request.min_area_m2) and request.min_area_m2 >= 0):
-        raise InputError(f"must be zero or more m2, got {request.min_area_m2}", item="--min-area")
+    limits.AREA_M2.check(request.min_area_m2, item="--min-area")
     area = resolve_area(session, request.aoi, request.buffer_m)
     before_scenes = find_scenes(session, area, *before)
     after_scenes = find_scenes(session, area, *after)

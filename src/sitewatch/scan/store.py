@@ -33,6 +33,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
+from sitewatch import limits
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
@@ -293,8 +294,8 @@ def list_tiles(
         raise InputError(
             f"unknown tile order {order_by!r} (known: {', '.join(TILE_ORDERS)})", item="--by"
         )
-    if limit is not None and limit < 1:
-        raise InputError(f"must be at least 1, got {limit}", item="--top")
+    if limit is not None:
+        limits.ROW_LIMIT.check(limit, item="--top")
     scan = session.get(Scan, scan_id)
     if scan is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")

@@ -17,6 +17,12 @@ mean "not given". Other columns are kept as extra (text).
 Text is refused when it starts with ``= + - @`` (a spreadsheet would run it as a
 formula when the table is exported and opened) or holds control or bidirectional
 override characters (which make a name display as something other than it is).
+
+Anything in the document, extra fields included, is refused when it cannot be stored and
+printed back as the same JSON: a number that is not finite (``1e400`` parses as infinity,
+a CSV cell may say ``nan``), an integer too long for Python to read (over 4300 digits) and
+a lone surrogate escape (``\\ud800``, which is no character and cannot be encoded). The
+ranges of ``lat``, ``lon`` and ``uncertainty_m`` come from :mod:`sitewatch.limits`.
 """
 
 from __future__ import annotations
@@ -35,7 +41,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from sitewatch.catalog.formats.files import decode_text, parse_json, read_bytes
+from sitewatch import limits
+from sitewatch.catalog.formats.files import (
+    decode_text,
+    find_unrepresentable,
+    parse_json,
+    read_bytes,
+)
 from sitewatch.errors import InputError
 from sitewatch.text import check_text
 
@@ -89,11 +101,23 @@ class ParsedDeclaration:
     sha256: str
 
 
+#: The item fields whose range :mod:`sitewatch.limits` states (the schema file leaves them out).
+NUMBER_BOUNDS = {
+    "lat": limits.LATITUDE,
+    "lon": limits.LONGITUDE,
+    "uncertainty_m": limits.UNCERTAINTY_M,
+}
+
+
 @cache
 def declaration_schema() -> dict[str, Any]:
-    """The shipped JSON Schema of declarations."""
+    """The shipped JSON Schema of declarations, with the numeric ranges of the limits."""
     text = resources.files("sitewatch.verify").joinpath(SCHEMA_FILE).read_text("utf-8")
-    return json.loads(text)
+    schema = json.loads(text)
+    properties = schema["$defs"]["item"]["properties"]
+    for name, bound in NUMBER_BOUNDS.items():
+        properties[name].update(minimum=bound.low, maximum=bound.high)
+    return schema
 
 
 def read_declaration(path: Path) -> ParsedDeclaration:
@@ -190,6 +214,10 @@ def parse_document(
     label: ItemLabel = _json_label,
 ) -> ParsedDeclaration:
     """Validate a declaration document (schema, then semantics) into plain records."""
+    unrepresentable = find_unrepresentable(document)
+    if unrepresentable is not None:
+        path, problem = unrepresentable
+        raise InputError(problem, source=source, item=_where(path, label))
     error = _first_schema_error(document)
     if error is not None:
         where, message = _explain(error, label)
@@ -221,23 +249,26 @@ def _first_schema_error(document: Any) -> ValidationError | None:
     return errors[0] if errors else None
 
 
+def _where(path: list[Any], label: ItemLabel) -> str:
+    """``items[3].lat`` (``items[3], row 5.lat`` in CSV), ``date`` or ``document``."""
+    if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
+        return ".".join([label(path[1]), *(str(p) for p in path[2:])])
+    return ".".join(str(p) for p in path) or "document"
+
+
 def _explain(error: ValidationError, label: ItemLabel) -> tuple[str, str]:
     """(where, message) of a schema error in an analyst's words."""
     path = list(error.absolute_path)
-    if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
-        where, fields = label(path[1]), [str(p) for p in path[2:]]
-    else:
-        where, fields = "", [str(p) for p in path]
     instance, kind, expected = error.instance, error.validator, error.validator_value
     message = error.message
     if kind == "required":
-        fields.append(next(name for name in expected if name not in instance))
+        path.append(next(name for name in expected if name not in instance))
         message = "is required"
     elif kind == "dependentRequired":
         given = next(name for name in expected if name in instance)
-        fields.append(next(name for name in expected[given] if name not in instance))
+        path.append(next(name for name in expected[given] if name not in instance))
         message = f"is required when {given} is given"
-    elif kind == "anyOf" and fields == [] and where:
+    elif kind == "anyOf" and len(path) == 2 and path[0] == "items":
         message = "an item needs a name, or lat and lon"
     elif kind == "enum":
         message = f"unknown value {_short(instance)} (expected one of: {', '.join(expected)})"
@@ -246,16 +277,13 @@ def _explain(error: ValidationError, label: ItemLabel) -> tuple[str, str]:
         message = f"{_short(instance)} is not {article} {expected}"
     elif kind == "pattern":
         message = f"{_short(instance)} is not a date (YYYY-MM-DD)"
-        if fields[-1:] == ["country"]:
+        if path[-1:] == ["country"]:
             message = f"{_short(instance)} is not an ISO 3166 alpha-3 code (e.g. PRK)"
     elif kind in ("minimum", "maximum"):
-        message = f"{_short(instance)} is out of range ({kind} {expected})"
+        message = f"{_short(instance)} is out of range ({kind} {expected:g})"
     elif kind in ("minLength", "maxLength"):
         message = "must not be empty" if kind == "minLength" else f"is longer than {expected}"
-    field_path = ".".join(fields)
-    if where and field_path:
-        return f"{where}.{field_path}", message
-    return where or field_path or "document", message
+    return _where(path, label), message
 
 
 def _short(value: Any) -> str:
@@ -265,9 +293,11 @@ def _short(value: Any) -> str:
 
 def _calendar_date(text: str, source: str | Path, where: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{text!r} is not a calendar date", source=source, item=where) from None
+    limits.RECORD_YEARS.check(day.year, source=source, item=where)
+    return day
 
 
 def _text(value: str, source: str | Path, where: str, *, multiline: bool = False) -> str:

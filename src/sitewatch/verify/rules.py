@@ -53,6 +53,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
+from sitewatch import limits
 from sitewatch.geo import haversine_metres
 from sitewatch.verify.formats import DeclaredItem
 from sitewatch.verify.names import matching_name
@@ -83,6 +84,12 @@ class VerifyParameters:
     default_radius_m: float = 500.0
     min_changed_area_m2: float = 2500.0
     min_changed_share: float = 0.01
+
+    def __post_init__(self) -> None:
+        """Each threshold within its bound (:mod:`sitewatch.limits`), named by its option."""
+        limits.OBSERVATIONS.check(self.min_removal_observations, item="--min-observations")
+        limits.LOOKBACK_DAYS.check(self.lookback_days, item="--lookback-days")
+        limits.AREA_M2.check(self.min_changed_area_m2, item="--min-change-m2")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

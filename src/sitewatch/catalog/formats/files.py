@@ -1,16 +1,19 @@
-"""File plumbing shared by the formats: careful reads and all-or-nothing writes."""
+"""File plumbing shared by the formats: careful reads, strict JSON, all-or-nothing writes."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sitewatch.errors import EnvironmentProblem, InputError
+from sitewatch.text import has_lone_surrogate
 
 
 def existing_input(path: Path) -> Path:
@@ -64,11 +67,30 @@ def check_output_folder(path: Path, option: str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class UnreadableInteger:
+    """Stands for an integer too long for ``int()`` until its place can be named."""
+
+    digits: int
+
+
+def _integer(text: str) -> int | UnreadableInteger:
+    """``int(text)``, or a marker when Python refuses the length (over 4300 digits)."""
+    try:
+        return int(text)
+    except ValueError:
+        return UnreadableInteger(len(text.lstrip("-")))
+
+
 def parse_json(text: str, source: str | Path) -> Any:
     """Parsed JSON; duplicate keys, NaN/Infinity and deep nesting are refused.
 
     Parsers disagree on the first two (a file could mean one thing to us and another to
-    the next tool), and the third exhausts Python's recursion limit.
+    the next tool), and the third exhausts Python's recursion limit. An integer too long
+    for Python to read (over 4300 digits) becomes an :class:`UnreadableInteger` instead
+    of a ValueError without a place: the caller, who knows what each place means, refuses
+    it by name (:func:`find_unrepresentable`). ``1e400`` parses as infinity, which the
+    caller's range checks refuse.
     """
 
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -82,7 +104,12 @@ def parse_json(text: str, source: str | Path) -> Any:
         raise InputError(f"{name} is not a JSON number", source=source)
 
     try:
-        return json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=unique_keys,
+            parse_constant=no_constant,
+            parse_int=_integer,
+        )
     except json.JSONDecodeError as error:
         raise InputError(
             f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
@@ -90,6 +117,44 @@ def parse_json(text: str, source: str | Path) -> Any:
         ) from None
     except RecursionError:
         raise InputError("not valid JSON: nested too deeply", source=source) from None
+
+
+def find_unrepresentable(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> tuple[list[str | int], str] | None:
+    """(path, problem) of the first value that could not be stored and printed back as
+    the same JSON, or None: a non-finite number (``1e400`` parses as infinity), an
+    :class:`UnreadableInteger`, or a lone surrogate in a string or key.
+
+    Readers of JSON from outside (declarations, STAC items) refuse such a document by the
+    place this names, instead of failing later where the place is lost (an encoder
+    refusing the surrogate, ``print_json`` refusing NaN).
+    """
+    problem = None
+    if isinstance(value, UnreadableInteger):
+        problem = f"a number of {value.digits} digits is too large to read"
+    elif isinstance(value, float) and not math.isfinite(value):
+        problem = f"{value} is not a finite number"
+    elif isinstance(value, str) and has_lone_surrogate(value):
+        problem = f"{_short(value)} holds a lone surrogate escape (not a Unicode character)"
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            if isinstance(key, str) and has_lone_surrogate(key):
+                return [*path], f"the key {_short(key)} holds a lone surrogate escape"
+            found = find_unrepresentable(child, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            found = find_unrepresentable(child, (*path, index))
+            if found is not None:
+                return found
+    return None if problem is None else ([*path], problem)
+
+
+def _short(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 @contextmanager
