@@ -21,6 +21,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports   # the layers: contracts in pyproject.toml [tool.importlinter]
 
 test: lint
 	$(BIN)/pytest

@@ -16,7 +16,7 @@ from sitewatch.detect.pair import detect_pair
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.detect.products import PRODUCT_FILES
 from sitewatch.errors import InputError
-from sitewatch.imagery.hashing import sha256_file
+from sitewatch.files import sha256_file
 from tests.conftest import shared_data
 from tests.detect.conftest import BANDS, band_file, crop_of, oscd_city, write_bands
 

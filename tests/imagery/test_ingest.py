@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from sitewatch.db.models import Scene, SceneAsset
 from sitewatch.errors import InputError
-from sitewatch.imagery.hashing import sha256_file
+from sitewatch.files import sha256_file
 from sitewatch.imagery.ingest import add_scenes
 from sitewatch.workspace import Workspace
 from tests.imagery.ingest_helpers import (

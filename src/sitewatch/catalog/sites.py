@@ -27,7 +27,7 @@ from sitewatch.catalog.records import (
 from sitewatch.db.models import Site, SiteSource
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.evidence import ledger
-from sitewatch.imagery.hashing import sha256_file
+from sitewatch.files import sha256_file
 from sitewatch.text import FREE_TEXT_LAYOUT, escape_unsafe
 
 OnConflict = Literal["error", "skip", "update"]

@@ -38,8 +38,9 @@ from shapely.geometry import LineString, Point, Polygon, box, mapping
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.errors import InputError
+from sitewatch.files import atomic_output
 from sitewatch.geo import WGS84, to_crs
-from sitewatch.imagery.cog import atomic_output, write_cog
+from sitewatch.imagery.cog import write_cog
 
 SITE_ID = "ridgeview-synthetic"
 SITE_NAME = "Ridgeview test range (synthetic)"
@@ -438,6 +439,6 @@ def _write_truth_geojson(path: Path, changes: tuple[TruthObject, ...]) -> Path:
             for obj in changes
         ],
     }
-    with atomic_output(path) as temporary:
+    with atomic_output(path, make_folder=True) as temporary:
         temporary.write_text(json.dumps(collection, indent=1), encoding="utf-8")
     return path

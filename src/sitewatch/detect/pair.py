@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitewatch.catalog.formats.files import check_output_folder
 from sitewatch.detect.pipeline import (
     DetectionOptions,
     check_method,
@@ -24,6 +23,7 @@ from sitewatch.detect.pipeline import (
 from sitewatch.detect.products import input_files, staged_products, write_products
 from sitewatch.detect.sources import BandFile, FilePair, scene_bands
 from sitewatch.errors import InputError
+from sitewatch.files import check_output_folder
 
 PIXEL_SPACE_NOTICE = (
     "pixel space: {before} and {after} are not georeferenced; objects are in pixel coordinates"

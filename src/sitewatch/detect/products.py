@@ -4,7 +4,7 @@ Every product of a run is written into a staging folder next to its destination 
 into place only when all of them are complete (:func:`staged_products`): a failure at any
 step, bad input included, leaves nothing half-written where the user looks. A stored run
 moves them (:func:`publish_products`) before the commit that names them
-(:mod:`sitewatch.durable`).
+(:mod:`sitewatch.files`).
 
 ``run.json`` is the lineage a product carries (architecture rule): software version,
 method and parameters, thresholds used, every input file with its SHA-256, the model's
@@ -24,9 +24,8 @@ from typing import Any
 from sitewatch import __version__
 from sitewatch.detect.pipeline import DetectionResult
 from sitewatch.detect.sources import Grid
-from sitewatch.durable import Committed, publish, staged, sync_folder
+from sitewatch.files import Committed, publish, sha256_file, staged, sync_folder
 from sitewatch.imagery.cog import copy_to_cog
-from sitewatch.imagery.hashing import sha256_file
 
 SCORE_FILE = "change_score.tif"
 MASK_FILE = "change_mask.tif"
@@ -46,7 +45,7 @@ def staged_products(
     (:func:`publish_products`, before a commit). ``committed`` (given a folder name, whether
     a commit names it) makes ``destination`` a folder of one stored run: a failure before
     the commit removes it, and so does the next run for one killed before its commit; see
-    :func:`sitewatch.durable.staged`.
+    :func:`sitewatch.files.staged`.
     """
     destination = destination.expanduser().resolve()
     with staged(destination, committed, names_unique=committed is not None) as staging:

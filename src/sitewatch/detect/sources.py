@@ -45,8 +45,8 @@ from rasterio.windows import Window
 from shapely.geometry import box
 
 from sitewatch.analysis.coregister import Shift, correct_shift
-from sitewatch.catalog.formats.files import existing_input
 from sitewatch.errors import InputError
+from sitewatch.files import existing_input
 from sitewatch.geo import WGS84, to_crs
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.cog import COG_BLOCK_SIZE

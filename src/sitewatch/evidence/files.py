@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitewatch.errors import InputError
-from sitewatch.imagery.hashing import sha256_file
+from sitewatch.files import sha256_file
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class FileRef:
     """A file to record, with its SHA-256 when the caller has just computed it (large scenes).
 
     The file is recorded where it is: a product is moved to its final place before the
-    commit that names it (:mod:`sitewatch.durable`).
+    commit that names it (:mod:`sitewatch.files`).
     """
 
     path: Path

@@ -32,13 +32,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sitewatch.catalog.formats.files import atomic_output, decode_text, read_bytes
+from sitewatch.catalog.formats.files import decode_text, read_bytes
 from sitewatch.db.locks import lock_ledger
 from sitewatch.db.models import Analyst, LedgerEntry
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.evidence.canonical import canonical_bytes, iso_utc
 from sitewatch.evidence.keys import fingerprint, raw_public_bytes, signing_key
 from sitewatch.evidence.ledger import LedgerReport, Problem
+from sitewatch.files import atomic_output
 from sitewatch.workspace import Workspace
 
 HEAD_FORMAT = "sitewatch-ledger-head/1"

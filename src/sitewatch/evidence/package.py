@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -53,6 +51,7 @@ from sitewatch.evidence.files import files_well_formed, resolve_stored
 from sitewatch.evidence.keys import fingerprint, public_key_pem, signing_key
 from sitewatch.evidence.ledger import CheckReport, Problem, entry_fields, payload_value
 from sitewatch.evidence.package_readme import readme
+from sitewatch.files import atomic_output
 from sitewatch.workspace import Workspace
 
 FORMAT = "sitewatch-evidence/2"
@@ -138,36 +137,31 @@ def export_package(
         ),
         **{f"keys/{name}.pem": public_key_pem(analysts[name]).decode("ascii") for name in signers},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(descriptor)
-    try:
-        with zipfile.ZipFile(temp_name, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as package:
-            listed: dict[str, dict[str, Any]] = {}
-            for name, text in texts.items():
-                data = text.encode("utf-8")
-                package.writestr(name, data)
-                listed[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            size = _add_files(package, workspace.root, records, listed)
-            manifest = {
-                "format": FORMAT,
-                "site_id": site_id,
-                "exported_at": datetime.now(UTC).isoformat(),
-                "entries": len(records),
-                "entry_seqs": [record["seq"] for record in records],
-                "head_seq": head_seq,
-                "head_hash": head_hash,
-                "analysts": fingerprints,
-                "exporter": {"name": exporter.name, "fingerprint": exporter.fingerprint},
-                "members": listed,
-            }
-            manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-            package.writestr(MANIFEST, manifest_bytes)
-            package.writestr(MANIFEST_SIGNATURE, private_key.sign(manifest_bytes).hex() + "\n")
-        os.replace(temp_name, out)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+    with (
+        atomic_output(out, make_folder=True) as temporary,
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as package,
+    ):
+        listed: dict[str, dict[str, Any]] = {}
+        for name, text in texts.items():
+            data = text.encode("utf-8")
+            package.writestr(name, data)
+            listed[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        size = _add_files(package, workspace.root, records, listed)
+        manifest = {
+            "format": FORMAT,
+            "site_id": site_id,
+            "exported_at": datetime.now(UTC).isoformat(),
+            "entries": len(records),
+            "entry_seqs": [record["seq"] for record in records],
+            "head_seq": head_seq,
+            "head_hash": head_hash,
+            "analysts": fingerprints,
+            "exporter": {"name": exporter.name, "fingerprint": exporter.fingerprint},
+            "members": listed,
+        }
+        manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+        package.writestr(MANIFEST, manifest_bytes)
+        package.writestr(MANIFEST_SIGNATURE, private_key.sign(manifest_bytes).hex() + "\n")
     files = sum(name.startswith("files/") for name in listed)
     return ExportSummary(out, site_id, len(records), files, size, head_seq, head_hash, fingerprints)
 

@@ -25,8 +25,8 @@ import xarray as xr
 from PIL import Image, ImageDraw, ImageFont
 
 from sitewatch import __version__
-from sitewatch.catalog.formats.files import check_output_folder
-from sitewatch.imagery.cog import atomic_output, write_cog
+from sitewatch.files import atomic_output, check_output_folder
+from sitewatch.imagery.cog import write_cog
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
 
@@ -84,7 +84,7 @@ def write_site_chips(
         scene_id = str(slice_["scene_id"].values)
         stem = f"{_safe(site_id)}_{acquired:%Y%m%d}_{short_scene_id(scene_id)}"
         png = out_dir / f"{stem}.png"
-        with atomic_output(png) as temporary:
+        with atomic_output(png, make_folder=True) as temporary:
             quicklooks[index].save(temporary, format="PNG")
         cog = write_cog(
             out_dir / f"{stem}.tif",

@@ -8,12 +8,10 @@ renamed at the end: a crash or a bad input never leaves a half-written product b
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from pyproj import CRS
 from rasterio.crs import CRS as RasterioCRS
 from rasterio.errors import NotGeoreferencedWarning
 
-from sitewatch.durable import publish
+from sitewatch.files import atomic_output
 
 COG_BLOCK_SIZE = 256
 #: Lossless ZSTD at level 1 with the predictor: files within 1 % of DEFLATE's size, written
@@ -34,43 +32,6 @@ COG_BLOCK_SIZE = 256
 COG_COMPRESSION = {"COMPRESS": "ZSTD", "LEVEL": 1, "PREDICTOR": "YES"}
 # Overviews stop once the smallest level fits in about this many pixels on its long side.
 SMALLEST_OVERVIEW = 64
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """A temporary sibling of ``path`` to write to; renamed to ``path`` if the block succeeds.
-
-    The file is flushed to disk before the rename (:func:`sitewatch.durable.publish`): a
-    chip a ledger entry names must survive a power cut once the entry commits. Temporaries
-    of ``path`` left by processes that died are removed first (the name carries the
-    writer's pid; one still running keeps its own).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_dead_temporaries(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        yield temporary
-        publish(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _remove_dead_temporaries(path: Path) -> None:
-    for temporary in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):
-        pid = temporary.name[len(path.name) + 2 : -len(".partial")]
-        if pid.isdigit() and not _alive(int(pid)):
-            temporary.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (a reused pid counts: its file is then kept)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process
-    return True
 
 
 def overview_count(height: int, width: int) -> int:
@@ -98,7 +59,7 @@ def copy_to_cog(source: Path, path: Path, *, overview_resampling: str = "AVERAGE
     """
     with rasterio.open(source) as dataset:
         options = cog_options(dataset.height, dataset.width, overview_resampling)
-    with atomic_output(path) as temporary, warnings.catch_warnings():
+    with atomic_output(path, make_folder=True) as temporary, warnings.catch_warnings():
         # Pixel-space products have no CRS on purpose.
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         rasterio.shutil.copy(source, temporary, driver="COG", **options)

@@ -1,27 +1,17 @@
-"""File fingerprints: SHA-256 streamed in chunks, and its multihash form used by STAC.
+"""Imagery's hash vocabulary: SHA-256 as STAC's multihash, and content ids of scenes.
 
-Hashes make ingest idempotent (a scene's id derives from its files' hashes) and let later
-evidence packages prove which bytes an analysis read.
+File hashes themselves are :func:`sitewatch.files.sha256_file`. Hashes make ingest
+idempotent (a scene's id derives from its files' hashes) and let later evidence packages
+prove which bytes an analysis read.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 
-_CHUNK = 1 << 20
 # Multihash prefix of SHA2-256 (code 0x12, 32-byte digest), as the STAC file extension wants.
 _SHA256_MULTIHASH = "1220"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read 1 MiB at a time so that large scenes never fill memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sha256_multihash(hex_digest: str) -> str:

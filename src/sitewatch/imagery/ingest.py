@@ -22,12 +22,12 @@ from shapely.geometry import box
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
-from sitewatch.catalog.formats.files import existing_input
 from sitewatch.errors import InputError
+from sitewatch.files import existing_input, sha256_file
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.dates import datetime_from_name, parse_datetime_option, parse_timestamp
 from sitewatch.imagery.drafts import AddOutcome, AssetDraft, SceneDraft, store_drafts
-from sitewatch.imagery.hashing import content_id, sha256_file
+from sitewatch.imagery.hashing import content_id
 from sitewatch.imagery.probe import RasterProbe, crs_label, probe_raster
 from sitewatch.imagery.stac import item_dict_from_draft
 from sitewatch.text import check_text

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from sitewatch.files import atomic_output
 
 LICENCE = (
     "Weights trained on OSCD (Onera Satellite Change Detection) labels, CC BY-NC-SA 4.0: "
@@ -18,11 +18,8 @@ LICENCE = (
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(temporary, 0o644)  # mkstemp creates 0600; package data must be readable
-    os.replace(temporary, path)
+    with atomic_output(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def _metrics_table(metrics: dict[str, Any]) -> list[str]:

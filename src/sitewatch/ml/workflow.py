@@ -20,7 +20,7 @@ from sitewatch.analysis.siamese import (
     WEIGHT_BANDS,
     file_sha256,
 )
-from sitewatch.catalog.formats.files import check_output_folder
+from sitewatch.files import check_output_folder
 from sitewatch.ml.card import LICENCE, write_model_card
 from sitewatch.ml.evaluation import evaluate_weights
 from sitewatch.ml.export import OPSET, export_onnx

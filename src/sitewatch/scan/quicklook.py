@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from sitewatch.errors import InputError
+from sitewatch.files import atomic_output
 from sitewatch.imagery.chips import enlarge_for_display, joint_stretch
-from sitewatch.imagery.cog import atomic_output
 
 # Context around the object on each side: at least this many pixels, or the object's own
 # size if larger, so a 3-pixel object still shows its neighbourhood and a large one is not
@@ -65,7 +65,7 @@ def write_quicklooks(
     paths: dict[str, str] = {}
     for key, image in zip(("before", "after"), images, strict=True):
         path = out_dir / f"{stem}_{key}.png"
-        with atomic_output(path) as temporary:
+        with atomic_output(path, make_folder=True) as temporary:
             # Fast zlib level: triage draws chips by the dozen, and level 6 took about
             # three times the CPU for files ~13 % smaller.
             image.save(temporary, format="PNG", compress_level=1)

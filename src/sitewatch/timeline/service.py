@@ -41,8 +41,8 @@ from sitewatch.analysis.activity import (
 from sitewatch.analysis.masks import L1C_SCALE, cloud_mask_from_classes, cloud_mask_l1c
 from sitewatch.db.models import Scene
 from sitewatch.errors import InputError
+from sitewatch.files import atomic_output
 from sitewatch.geo import WGS84, to_crs
-from sitewatch.imagery.cog import atomic_output
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
 
@@ -197,7 +197,7 @@ def write_timeline(timeline: Timeline, out_dir: Path) -> TimelineFiles:
     )
     with ExitStack() as outputs:
         csv_temp, json_temp, png_temp = (
-            outputs.enter_context(atomic_output(path))
+            outputs.enter_context(atomic_output(path, make_folder=True))
             for path in (files.csv, files.json, files.png)
         )
         plot_timeline(timeline, png_temp)

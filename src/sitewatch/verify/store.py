@@ -5,7 +5,7 @@ of the file exactly as read under ``products/declarations/<id><suffix>`` (so the
 entry's file hash can be checked offline even after the original is gone) and a
 ``declaration.import`` ledger entry. The file is validated completely first; the copy is
 staged beside its final name and moved into place (flushed to disk) before the rows and
-the entry commit, and removed if they do not (:mod:`sitewatch.durable`). A copy left by an
+the entry commit, and removed if they do not (:mod:`sitewatch.files`). A copy left by an
 import killed before its commit is named by nothing; the next import given the same id
 replaces it.
 
@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from sitewatch.catalog.formats.files import read_bytes
 from sitewatch.catalog.records import slugify
 from sitewatch.db.models import Declaration, DeclarationItem
-from sitewatch.durable import publish, staged
 from sitewatch.errors import ConflictError, NotFoundError
 from sitewatch.evidence import ledger
 from sitewatch.evidence.files import FileRef
+from sitewatch.files import publish, staged
 from sitewatch.verify.formats import ParsedDeclaration, parse_declaration_bytes
 from sitewatch.workspace import Workspace
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-from sitewatch.catalog.formats.files import atomic_output
 from sitewatch.catalog.records import SiteRecord
 from sitewatch.errors import InputError
+from sitewatch.files import atomic_output
 
 
 @dataclass(frozen=True)

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitewatch.errors import EnvironmentProblem, InputError
+from sitewatch.errors import InputError
 from sitewatch.text import has_lone_surrogate
-
-
-def existing_input(path: Path) -> Path:
-    """``path`` absolute with its links followed; InputError if it is missing or a link loop.
-
-    Python raises RuntimeError (3.11) or OSError (3.13) for a loop of symbolic links.
-    """
-    try:
-        resolved = path.expanduser().resolve()
-    except (RuntimeError, OSError):
-        raise InputError("is a loop of symbolic links", source=path) from None
-    if not resolved.exists():
-        raise InputError("does not exist", source=resolved)
-    return resolved
 
 
 def read_bytes(path: Path) -> bytes:
@@ -50,21 +32,6 @@ def decode_text(data: bytes, path: Path) -> str:
         raise InputError(
             f"not UTF-8 text (bad byte at offset {error.start})", source=path
         ) from None
-
-
-def check_output_folder(path: Path, option: str) -> Path:
-    """``path`` if it is, or can be created as, a folder; else InputError naming ``option``.
-
-    Checked before any work, so a long computation does not end in "File exists" because
-    the user named a file (or a path through a file) where a folder of products goes.
-    """
-    for folder in (path, *path.parents):
-        if folder.is_dir():
-            return path
-        if folder.exists():
-            what = "is a file, not a folder" if folder == path else f"{folder} is not a folder"
-            raise InputError(what, source=path, item=option)
-    return path
 
 
 @dataclass(frozen=True)
@@ -155,42 +122,3 @@ def find_unrepresentable(
 def _short(text: str) -> str:
     shown = repr(text)
     return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces it only if the block succeeds.
-
-    Readers of ``path`` never see a half-written file, and a failed export leaves any
-    previous file in place. The temporary name keeps the suffix because some drivers
-    (GDAL's GeoPackage) choose behaviour by extension.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("folder does not exist", source=folder)
-    if path.is_dir():
-        raise InputError("is a folder, not a file", source=path)
-    try:
-        handle, temp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=path.suffix, dir=folder
-        )
-    except OSError as error:
-        raise InputError(f"cannot write here: {error.strerror}", source=path) from None
-    os.close(handle)
-    temp = Path(temp_name)
-    temp.unlink()  # let the writer create it: some drivers refuse to open an empty file
-    try:
-        yield temp
-        os.replace(temp, path)
-    except OSError as error:  # disk full (exit 7), or a path the OS refuses (exit 2)
-        problem = EnvironmentProblem.from_os_error(error, path)
-        if problem is not None:
-            raise problem from None
-        raise InputError(f"cannot write: {error.strerror or error}", source=path) from None
-    except EnvironmentProblem as problem:  # a writer's own report, named after our file
-        if problem.source is not None:
-            raise
-        raise EnvironmentProblem(str(problem), source=path) from None
-    finally:
-        temp.unlink(missing_ok=True)

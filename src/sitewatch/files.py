@@ -1,10 +1,19 @@
-"""Files that survive a crash: on disk and under their final name before a commit names them.
+"""Files: their SHA-256, and writes that survive a crash. The one home of both rules.
 
-The rule for every file a ledger entry names: the file is complete, flushed to disk
-(fsync), moved to its final name and that folder entry flushed too, BEFORE the transaction
-that records it commits (:func:`publish`). A kill at any instant then leaves either a
-committed entry whose files are all there, or files no entry names, which ``ledger
-verify`` does not look at (it checks what entries name). No recovery is needed on open.
+At the bottom of the layers (nothing of sitewatch but the errors below it), so the
+catalog, the evidence ledger, imagery, detection and the trainers all hash and write
+files the same way.
+
+**Whole files.** :func:`atomic_output` hands out a temporary sibling; only a block that
+succeeds moves it, flushed to disk, onto the target: a reader never sees half a file and
+a failed export leaves the previous one in place.
+
+**Crash safety.** The rule for every file a ledger entry names: the file is complete,
+flushed to disk (fsync), moved to its final name and that folder entry flushed too,
+BEFORE the transaction that records it commits (:func:`publish`). A kill at any instant
+then leaves either a committed entry whose files are all there, or files no entry names,
+which ``ledger verify`` does not look at (it checks what entries name). No recovery is
+needed on open.
 
 Files are written in a staging folder ``.<name>.partial-<random>`` beside their
 destination ``<name>`` (:func:`staged`). The process writing one holds an exclusive
@@ -23,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import hashlib
 import os
 import shutil
 import tempfile
@@ -30,7 +40,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sitewatch.errors import EnvironmentProblem, InputError
+
 PARTIAL_MARK = ".partial-"
+_HASH_CHUNK = 1 << 20
 
 #: Whether a commit names the destination called this (a run id, a file name).
 Committed = Callable[[str], bool]
@@ -168,3 +181,100 @@ def staged(
         shutil.rmtree(folder, ignore_errors=True)
     finally:
         os.close(descriptor)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read 1 MiB at a time so that large scenes never fill memory."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def atomic_output(path: Path, *, make_folder: bool = False) -> Iterator[Path]:
+    """A temporary sibling of ``path`` to write to, moved onto ``path`` if the block succeeds.
+
+    The move is :func:`publish` (flushed to disk first), so a file a ledger entry names
+    survives a power cut once the entry commits. The temporary is not created (some
+    drivers refuse to open an empty file) and keeps ``path``'s suffix (GDAL's GeoPackage
+    chooses behaviour by extension); its name carries this process's id, so temporaries
+    of ``path`` left by writers that died are removed by the next write.
+
+    A missing folder (unless ``make_folder``) or a folder at ``path`` is an InputError; a
+    full disk or a read-only one an EnvironmentProblem naming ``path``.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        raise InputError("folder does not exist", source=folder)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", source=path)
+    _remove_dead_temporaries(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial{path.suffix}")
+    temporary.unlink(missing_ok=True)
+    try:
+        yield temporary
+        publish(temporary, path)
+    except OSError as error:  # disk full (exit 7), or a path the OS refuses (exit 2)
+        problem = EnvironmentProblem.from_os_error(error, path)
+        if problem is not None:
+            raise problem from None
+        raise InputError(f"cannot write: {error.strerror or error}", source=path) from None
+    except EnvironmentProblem as problem:  # a writer's own report, named after our file
+        if problem.source is not None:
+            raise
+        raise EnvironmentProblem(str(problem), source=path) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _remove_dead_temporaries(path: Path) -> None:
+    prefix = f".{path.name}."
+    for temporary in path.parent.glob(f"{glob.escape(prefix)}*.partial{glob.escape(path.suffix)}"):
+        pid = temporary.name[len(prefix) :].partition(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            temporary.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a reused pid counts: its file is then kept)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process
+    return True
+
+
+def existing_input(path: Path) -> Path:
+    """``path`` absolute with its links followed; InputError if it is missing or a link loop.
+
+    Python raises RuntimeError (3.11) or OSError (3.13) for a loop of symbolic links.
+    """
+    try:
+        resolved = path.expanduser().resolve()
+    except (RuntimeError, OSError):
+        raise InputError("is a loop of symbolic links", source=path) from None
+    if not resolved.exists():
+        raise InputError("does not exist", source=resolved)
+    return resolved
+
+
+def check_output_folder(path: Path, option: str) -> Path:
+    """``path`` if it is, or can be created as, a folder; else InputError naming ``option``.
+
+    Checked before any work, so a long computation does not end in "File exists" because
+    the user named a file (or a path through a file) where a folder of products goes.
+    """
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            return path
+        if folder.exists():
+            what = "is a file, not a folder" if folder == path else f"{folder} is not a folder"
+            raise InputError(what, source=path, item=option)
+    return path

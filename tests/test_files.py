@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitewatch.durable import PARTIAL_MARK, clear_abandoned, publish, staged
+from sitewatch.files import PARTIAL_MARK, clear_abandoned, publish, staged
 
 KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
-from sitewatch.durable import publish, staged
+from sitewatch.files import publish, staged
 destination = Path(sys.argv[1])
 with staged(destination) as staging:
     destination.mkdir()
