@@ -66,7 +66,7 @@ from measure import (  # noqa: E402
     save_results,
     write_repeated,
 )
-from sitewatch.scan.tasks import DEFAULT_SCAN_METHOD  # noqa: E402
+from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"

@@ -14,12 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect.pipeline import (
-    DetectionOptions,
-    check_method,
-    default_bands,
-    run_detection,
-)
+from sitewatch.analysis.methods import check_change_method, default_bands
+from sitewatch.detect.pipeline import DetectionOptions, run_detection
 from sitewatch.detect.products import input_files, staged_products, write_products
 from sitewatch.detect.sources import BandFile, FilePair, scene_bands
 from sitewatch.errors import InputError
@@ -84,7 +80,7 @@ def detect_pair(
     bad input before anything is written.
     """
     options = options or DetectionOptions()
-    check_method(options.method)
+    check_change_method(options.method)
     before_bands = scene_bands(before)
     after_bands = scene_bands(after)
     chosen = choose_bands(before_bands, after_bands, bands, options.method, before, after)

@@ -29,15 +29,11 @@ import xarray as xr
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis.methods import check_change_method, default_bands
 from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.catalog.sites import get_site
 from sitewatch.db.models import DetectionRun, Scene
-from sitewatch.detect.pipeline import (
-    DetectionOptions,
-    check_method,
-    default_bands,
-    run_detection,
-)
+from sitewatch.detect.pipeline import DetectionOptions, run_detection
 from sitewatch.detect.products import (
     MASK_FILE,
     OBJECTS_FILE,
@@ -143,7 +139,7 @@ def detect_site(
 ) -> SiteRun:
     """Detect change at ``site_id`` between two of its scenes (see the module docstring)."""
     options = options or DetectionOptions()
-    check_method(options.method)
+    check_change_method(options.method)
     if before and after and before > after:
         raise InputError(f"--before {before} is after --after {after}", item="dates")
     first, last, common = _pick_scenes(workspace, site_id, before, after)

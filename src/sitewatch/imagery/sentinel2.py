@@ -80,3 +80,14 @@ def mgrs_tile_from_name(stem: str) -> str | None:
 def band_sort_key(name: str) -> tuple[int, str]:
     """MSI bands in sensor order (B8A after B08), any other name after them, alphabetically."""
     return (_MSI_ORDER.get(name.upper(), len(_MSI_ORDER)), name)
+
+
+# Which Sentinel-2 bands the change methods read when the user names none (the policy that
+# picks among them is :func:`sitewatch.analysis.methods.default_bands`).
+
+#: The four 10 m bands: what the statistical methods (CVA, IR-MAD) compare by default.
+TEN_METRE_BANDS = ("B02", "B03", "B04", "B08")
+#: The 10 m and 20 m land bands: what a learned method is offered by default.
+LAND_BANDS = ("B02", "B03", "B04", "B08", "B05", "B06", "B07", "B8A", "B11", "B12")
+#: The visible bands: a statistical method's gain/loss direction is read on these.
+VISIBLE_BANDS = ("B02", "B03", "B04")

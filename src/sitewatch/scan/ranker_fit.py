@@ -45,7 +45,7 @@ from shapely.geometry import mapping, shape  # noqa: E402
 
 from sitewatch import analysis  # noqa: E402
 from sitewatch.analysis.arrays import finite_pixels  # noqa: E402
-from sitewatch.detect.pipeline import build_method  # noqa: E402
+from sitewatch.analysis.methods import build_method  # noqa: E402
 from sitewatch.errors import SitewatchError  # noqa: E402
 from sitewatch.imagery.ingest import add_scenes  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, city_grid, oscd_root  # noqa: E402

@@ -46,9 +46,14 @@ from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis.methods import (
+    DEFAULT_SCAN_METHOD,
+    SCAN_MIN_AREA_M2,
+    check_change_method,
+    default_bands,
+)
 from sitewatch.catalog.aoi import parse_area, site_area_of_interest
 from sitewatch.db.models import Scan, Site
-from sitewatch.detect.pipeline import check_method, default_bands
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import ledger
 from sitewatch.imagery.search import find_scenes
@@ -57,8 +62,6 @@ from sitewatch.scan import like, store
 from sitewatch.scan.composite import TileScene, tile_scene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, tiles_for
 from sitewatch.scan.tasks import (
-    DEFAULT_MIN_AREA_M2,
-    DEFAULT_SCAN_METHOD,
     ScanSettings,
     TileResult,
     TileTask,
@@ -112,7 +115,7 @@ class ScanRequest:
     buffer_m: float | None = None
     #: None: the method's own (:func:`sitewatch.scan.tasks.threshold_for`).
     threshold: float | None = None
-    min_area_m2: float = DEFAULT_MIN_AREA_M2
+    min_area_m2: float = SCAN_MIN_AREA_M2
     #: None: :func:`sitewatch.scan.tasks.default_tile_score` (the ranker for CVA with
     #: B02, B03, B04, B08, else ``changed``).
     tile_score: str | None = None
@@ -252,7 +255,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     """Every check and every database read a scan needs; nothing is written."""
     before = parse_window(request.before, "--before")
     after = parse_window(request.after, "--after")
-    check_method(request.method)
+    check_change_method(request.method)
     if request.threshold is not None and not 0.0 < request.threshold < 1.0:
         raise InputError(f"must be between 0 and 1, got {request.threshold}", item="--threshold")
     if request.tile_score is not None:

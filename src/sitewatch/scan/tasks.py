@@ -55,7 +55,7 @@ import shapely
 
 from sitewatch import analysis
 from sitewatch.analysis.arrays import finite_pixels
-from sitewatch.detect.pipeline import build_method
+from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan import like, ranker
@@ -63,7 +63,6 @@ from sitewatch.scan.composite import TileScene, composite
 from sitewatch.scan.grid import Tile
 
 DEFAULT_THRESHOLD = 0.9999
-DEFAULT_MIN_AREA_M2 = 1000.0
 #: Pixels the per-tile fit uses: enough for 4-10 band statistics, cheap to iterate on.
 DEFAULT_SAMPLE_SIZE = 8192
 #: A tile with fewer clear pixels on both dates than this share is not scored.
@@ -77,8 +76,6 @@ TILE_SCORES = ("changed", "p95", "ranker")
 DEFAULT_TILE_SCORE = "ranker"
 #: The tile score of the scans the ranker was not fitted for (another method or bands).
 FALLBACK_TILE_SCORE = "changed"
-#: The scan's default change method (see the module docstring).
-DEFAULT_SCAN_METHOD = "cva"
 #: The percentile of ``p95``.
 TILE_SCORE_PERCENTILE = 95.0
 
@@ -90,7 +87,7 @@ class ScanSettings:
     band_names: tuple[str, ...]
     method: str = DEFAULT_SCAN_METHOD
     threshold: float = DEFAULT_THRESHOLD
-    min_area_m2: float = DEFAULT_MIN_AREA_M2
+    min_area_m2: float = SCAN_MIN_AREA_M2
     sample_size: int = DEFAULT_SAMPLE_SIZE
     tile_score: str = DEFAULT_TILE_SCORE
     #: (exemplars, features) from :func:`sitewatch.scan.like.exemplar_features`, or None.
