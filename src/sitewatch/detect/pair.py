@@ -37,7 +37,7 @@ class PairRun:
         return self.run["summary"]
 
 
-def choose_bands(
+def pair_bands(
     before: dict[str, BandFile],
     after: dict[str, BandFile],
     requested: Sequence[str] | None,
@@ -45,7 +45,9 @@ def choose_bands(
     before_path: Path,
     after_path: Path,
 ) -> list[str]:
-    """The requested bands (each in both scenes) or the default of :func:`default_bands`."""
+    """The bands of a pair of scenes on disk: the requested ones (each in both scenes), else
+    the method's default (:func:`~sitewatch.analysis.methods.default_bands`) of the bands
+    both share. Catalogued scenes go through :func:`sitewatch.imagery.stack.choose_bands`."""
     if requested:
         chosen = list(dict.fromkeys(requested))
         for band in chosen:
@@ -83,7 +85,7 @@ def detect_pair(
     check_change_method(options.method)
     before_bands = scene_bands(before)
     after_bands = scene_bands(after)
-    chosen = choose_bands(before_bands, after_bands, bands, options.method, before, after)
+    chosen = pair_bands(before_bands, after_bands, bands, options.method, before, after)
     with FilePair(
         before.resolve(),
         after.resolve(),
