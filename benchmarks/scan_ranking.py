@@ -153,6 +153,7 @@ from sitewatch.db.models import ScanTile  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city  # noqa: E402
 from sitewatch.ml.training import HOLDOUT_FRACTION  # noqa: E402
 from sitewatch.scan import tasks  # noqa: E402
+from sitewatch.scan.plan import ScanRequest  # noqa: E402
 
 # The ranker was fitted under the same rules: one definition of tiles, windows and label.
 from sitewatch.scan.ranker_fit import (  # noqa: E402
@@ -166,7 +167,7 @@ from sitewatch.scan.ranker_fit import (  # noqa: E402
     precision_at,
     write_aoi,
 )
-from sitewatch.scan.runner import ScanRequest, prepare_scan, run_scan  # noqa: E402
+from sitewatch.scan.runner import prepare_scan, run_scan  # noqa: E402
 from sitewatch.workspace import Workspace, init_workspace, open_workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,8 @@ from shapely.geometry import Point
 
 from sitewatch.errors import InputError
 from sitewatch.scan import ranker, ranker_fit, tasks
-from sitewatch.scan.runner import ScanRequest, prepare_scan
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace
 from tests.conftest import shared_data
 from tests.scan import synthetic

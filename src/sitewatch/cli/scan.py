@@ -13,7 +13,9 @@ from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2
 from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
 from sitewatch.errors import InputError
 from sitewatch.scan import store
-from sitewatch.scan.runner import ScanProgress, ScanRequest, dask_client, prepare_scan, run_scan
+from sitewatch.scan.cluster import dask_client
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.scan.store import TILE_ORDERS
 from sitewatch.scan.tasks import TILE_SCORES
 from sitewatch.workspace import Workspace

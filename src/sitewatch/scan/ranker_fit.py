@@ -50,7 +50,8 @@ from sitewatch.errors import SitewatchError  # noqa: E402
 from sitewatch.imagery.ingest import add_scenes  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, city_grid, oscd_root  # noqa: E402
 from sitewatch.scan import ranker, tasks  # noqa: E402
-from sitewatch.scan.runner import ScanRequest, prepare_scan  # noqa: E402
+from sitewatch.scan.plan import ScanRequest  # noqa: E402
+from sitewatch.scan.runner import prepare_scan  # noqa: E402
 from sitewatch.workspace import Workspace, init_workspace  # noqa: E402
 
 TILE_SIZE_M = 640.0
