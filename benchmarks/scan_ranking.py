@@ -73,7 +73,7 @@ the third look at the same three cities and is less independent than a first one
 be; it is reported as such, and nothing from those two looks beyond the headline
 precision was used (no validation image, label, feature or tile was read for this version).
 What changed: one more candidate, ``cva/ranker``, the tile score
-:mod:`sitewatch.scan.ranker` (a logistic model over twelve cheap tile features: changed
+:mod:`sitewatch.analysis.tile_ranker` (a logistic model over twelve cheap tile features: changed
 share, significance, NDVI/brightness/edge change of the changed pixels, greenness and
 water of the tile, object size). It is fitted on the seven training cities
 (``python -m sitewatch.scan.ranker_fit``: the engine's 640 m tiles of the training AOI,

@@ -44,13 +44,15 @@ from rasterio.features import geometry_mask  # noqa: E402
 from shapely.geometry import mapping, shape  # noqa: E402
 
 from sitewatch import analysis  # noqa: E402
+from sitewatch.analysis import tile_ranker  # noqa: E402
 from sitewatch.analysis.arrays import finite_pixels  # noqa: E402
 from sitewatch.analysis.methods import build_method  # noqa: E402
 from sitewatch.errors import SitewatchError  # noqa: E402
 from sitewatch.imagery.ingest import add_scenes  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, city_grid, oscd_root  # noqa: E402
-from sitewatch.scan import ranker, tasks  # noqa: E402
+from sitewatch.scan import tasks  # noqa: E402
 from sitewatch.scan.plan import ScanRequest  # noqa: E402
+from sitewatch.scan.ranker import MODEL_FILE  # noqa: E402
 from sitewatch.scan.runner import prepare_scan  # noqa: E402
 from sitewatch.workspace import Workspace, init_workspace  # noqa: E402
 
@@ -214,11 +216,11 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
         "log_mean_object_area",
     ),
     "all_but_edges_water": tuple(
-        name for name in ranker.FEATURE_NAMES if name not in ("edge_ratio", "water_after")
+        name for name in tile_ranker.FEATURE_NAMES if name not in ("edge_ratio", "water_after")
     ),
-    "all_but_water": tuple(name for name in ranker.FEATURE_NAMES if name != "water_after"),
-    "all_but_edges": tuple(name for name in ranker.FEATURE_NAMES if name != "edge_ratio"),
-    "all": ranker.FEATURE_NAMES,
+    "all_but_water": tuple(name for name in tile_ranker.FEATURE_NAMES if name != "water_after"),
+    "all_but_edges": tuple(name for name in tile_ranker.FEATURE_NAMES if name != "edge_ratio"),
+    "all": tile_ranker.FEATURE_NAMES,
 }
 #: L2 penalties on the standardised coefficients (of the mean log-loss), strongest first.
 L2_STRENGTHS = (1.0, 0.1, 0.01, 0.001)
@@ -228,7 +230,7 @@ NEWTON_STEPS = 100
 
 def fit_logistic(
     values: np.ndarray, labels: np.ndarray, l2: float, features: tuple[str, ...]
-) -> ranker.TileRanker:
+) -> tile_ranker.TileRanker:
     """L2-penalised logistic regression on standardised ``values`` (tiles, features) by
     Newton's method from zero (the penalised log-loss is strictly convex: one optimum,
     reached in a few steps, no randomness). The intercept is not penalised."""
@@ -248,7 +250,7 @@ def fit_logistic(
         weights -= step
         if np.abs(step).max() < 1e-10:
             break
-    return ranker.TileRanker(features, mean, sd, weights[1:], float(weights[0]))
+    return tile_ranker.TileRanker(features, mean, sd, weights[1:], float(weights[0]))
 
 
 def precision_at(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
@@ -295,7 +297,7 @@ def leave_one_city_out(
     values: np.ndarray, labels: np.ndarray, cities: np.ndarray, features: tuple[str, ...], l2: float
 ) -> dict:
     """Fit on all cities but one, score the held-out city, for each city in turn."""
-    columns = [ranker.FEATURE_NAMES.index(name) for name in features]
+    columns = [tile_ranker.FEATURE_NAMES.index(name) for name in features]
     scores = {}
     for city in sorted(set(cities.tolist())):
         train = cities != city
@@ -308,7 +310,7 @@ def cross_validation_table(
     values: np.ndarray, labels: np.ndarray, cities: np.ndarray
 ) -> tuple[dict, list[dict]]:
     """The ``changed`` baseline and every candidate configuration, in tie-break order."""
-    changed = values[:, ranker.FEATURE_NAMES.index("log_changed")]
+    changed = values[:, tile_ranker.FEATURE_NAMES.index("log_changed")]
     baseline = evaluate(
         {city: changed[cities == city] for city in sorted(set(cities.tolist()))}, labels, cities
     )
@@ -358,7 +360,7 @@ def model_card(model: dict) -> str:
             "",
             "What: a logistic regression that orders a scan's tiles by the modelled",
             "probability that a tile holds built-up change, from twelve cheap features of the",
-            "tile the scan task already holds (see `sitewatch/scan/ranker.py`). It is the",
+            "tile the scan task already holds (see `sitewatch/analysis/tile_ranker.py`). It is the",
             "scan's tile score `ranker` for CVA scans with bands B02, B03, B04, B08.",
             "",
             "Why: the earlier score, `changed` (share of the tile inside change objects),",
@@ -445,13 +447,13 @@ def main() -> None:
         mark = "  <- chosen" if row is chosen else ""
         print(_line(f"{row['features']} l2={row['l2']}", row) + mark)
     features = FEATURE_SETS[chosen["features"]]
-    columns = [ranker.FEATURE_NAMES.index(name) for name in features]
+    columns = [tile_ranker.FEATURE_NAMES.index(name) for name in features]
     fitted = fit_logistic(values[:, columns], labels, chosen["l2"], features)
     model = {
         "name": "tile_ranker",
         "score": "probability that a 640 m tile holds >= 40 labelled OSCD change pixels",
-        "method": ranker.FITTED_METHOD,
-        "bands": list(ranker.REQUIRED_BANDS),
+        "method": tile_ranker.FITTED_METHOD,
+        "bands": list(tile_ranker.REQUIRED_BANDS),
         **fitted.to_dict(),
         "training": {
             "cities": list(TRAIN_CITIES),
@@ -472,13 +474,13 @@ def main() -> None:
     }
     folder = Path(str(resources.files("sitewatch") / "models"))
     for name, text in (
-        (ranker.MODEL_FILE, json.dumps(model, indent=1) + "\n"),
+        (MODEL_FILE, json.dumps(model, indent=1) + "\n"),
         ("tile_ranker.md", model_card(model)),
     ):
         partial = folder / f".{name}.partial"
         partial.write_text(text)
         partial.replace(folder / name)
-    print(f"\nwrote {folder / ranker.MODEL_FILE} and tile_ranker.md")
+    print(f"\nwrote {folder / MODEL_FILE} and tile_ranker.md")
 
 
 if __name__ == "__main__":
