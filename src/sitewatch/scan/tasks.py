@@ -55,11 +55,11 @@ import shapely
 
 from sitewatch import analysis
 from sitewatch.analysis import tile_ranker
+from sitewatch.analysis.appearance import appearance_features, similarity
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
-from sitewatch.scan import like
 from sitewatch.scan.composite import TileScene, composite
 from sitewatch.scan.grid import Tile
 from sitewatch.scan.ranker import load_ranker
@@ -356,5 +356,5 @@ def _like_score(after: np.ndarray, bands: list[str], exemplars: np.ndarray | Non
     """Resemblance of the AFTER composite to the nearest exemplar (None without exemplars)."""
     if exemplars is None:
         return None
-    value = like.similarity(like.tile_features(after, bands), exemplars)
+    value = similarity(appearance_features(after, bands), exemplars)
     return None if math.isnan(value) else value
