@@ -76,7 +76,7 @@ What changed: one more candidate, ``cva/ranker``, the tile score
 :mod:`sitewatch.analysis.tile_ranker` (a logistic model over twelve cheap tile features: changed
 share, significance, NDVI/brightness/edge change of the changed pixels, greenness and
 water of the tile, object size). It is fitted on the seven training cities
-(``python -m sitewatch.scan.ranker_fit``: the engine's 640 m tiles of the training AOI,
+(``python -m sitewatch.scan.ranker_training``: the engine's 640 m tiles of the training AOI,
 the change rule above), its feature set and L2 strength chosen by leave-one-city-out
 cross-validation over those cities (criterion: mean over held-out cities of
 mean(P@5, P@10, P@20); every configuration tried is in the model file and its card).
@@ -101,7 +101,7 @@ ranks by was partly invisible to it. The test now keeps only large bright groups
 thick core, widened by their soft edge (:func:`sitewatch.analysis.masks.cloud_mask_l1c`;
 parameters chosen on the 7 training and 14 unlabelled cities against s2cloudless,
 ``benchmarks/cloud_mask.py``: change pixels flagged 2.0 %, the one clouded OSCD date's
-cumuli 97 %). The ranker was refitted by the same ``ranker_fit`` on the new composites
+cumuli 97 %). The ranker was refitted by the same ``ranker_training`` on the new composites
 (same candidates and criterion; chosen: all features, L2 0.001, per held-out city 0.640
 against 0.536 for ``changed``; pooled out of fold P@5/10/20 0.80/0.70/0.70). This is the
 fourth look at the three validation cities; nothing from the earlier looks beyond their
@@ -151,12 +151,13 @@ from measure import save_results  # noqa: E402
 from sitewatch.analysis.siamese import S2_10_BANDS, SiameseChange  # noqa: E402
 from sitewatch.db.models import ScanTile  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city  # noqa: E402
+
+# The ranker was fitted under the same rules: one definition of tiles, windows and label.
+from sitewatch.ml.ranker_fit import precision_at  # noqa: E402
 from sitewatch.ml.training import HOLDOUT_FRACTION  # noqa: E402
 from sitewatch.scan import tasks  # noqa: E402
 from sitewatch.scan.plan import ScanRequest  # noqa: E402
-
-# The ranker was fitted under the same rules: one definition of tiles, windows and label.
-from sitewatch.scan.ranker_fit import (  # noqa: E402
+from sitewatch.scan.ranker_training import (  # noqa: E402
     AFTER,
     BEFORE,
     MIN_CHANGE_PX,
@@ -164,7 +165,6 @@ from sitewatch.scan.ranker_fit import (  # noqa: E402
     CityLabels,
     city_dates,
     ingest_cities,
-    precision_at,
     write_aoi,
 )
 from sitewatch.scan.runner import prepare_scan, run_scan  # noqa: E402
@@ -349,7 +349,7 @@ def choose_configuration(
 
 def ranker_cross_validation() -> dict[str, object]:
     """The shipped ranker's leave-one-city-out numbers and its ``changed`` baseline, as
-    ``python -m sitewatch.scan.ranker_fit`` computed them on the training cities."""
+    ``python -m sitewatch.scan.ranker_training`` computed them on the training cities."""
     model = json.loads((resources.files("sitewatch") / "models" / "tile_ranker.json").read_text())
     training = model["training"]
     keep = ("per_city_criterion", "pooled_criterion", "pooled")

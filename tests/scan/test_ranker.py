@@ -1,4 +1,4 @@
-"""The ``ranker`` tile score in a scan: the shipped model, the fit that made it, the task."""
+"""The ``ranker`` tile score in a scan: the shipped model and the task that uses it."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from shapely.geometry import Point
 
 from sitewatch.analysis import tile_ranker
 from sitewatch.errors import InputError
-from sitewatch.scan import ranker, ranker_fit, tasks
+from sitewatch.scan import ranker, tasks
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace
 from tests.analysis.test_tile_ranker import BANDS, SIZE, construction_tile, features
-from tests.conftest import shared_data
 from tests.scan import synthetic
 
 
@@ -38,44 +37,6 @@ def test_a_model_file_with_unknown_features_is_refused(tmp_path) -> None:
     )
     with pytest.raises(InputError, match="shadow"):
         ranker.load_ranker(str(path))
-
-
-def test_the_fit_recovers_a_planted_signal() -> None:
-    rng = np.random.default_rng(7)
-    values = rng.normal(size=(4000, 3)) * [1.0, 2.0, 0.5] + [0.0, 1.0, -1.0]
-    planted = np.array([1.5, -1.0, 0.0])  # per standard deviation
-    logit = ((values - values.mean(0)) / values.std(0)) @ planted - 0.5
-    labels = rng.random(4000) < 1 / (1 + np.exp(-logit))
-    model = ranker_fit.fit_logistic(values, labels, 1e-6, ("a", "b", "c"))
-    assert model.coefficients == pytest.approx(planted, abs=0.15)
-    assert model.intercept == pytest.approx(-0.5, abs=0.15)
-    weaker = ranker_fit.fit_logistic(values, labels, 1.0, ("a", "b", "c"))
-    assert np.abs(weaker.coefficients).sum() < np.abs(model.coefficients).sum() / 2
-
-
-def test_precision_counts_ties_by_their_share() -> None:
-    scores = np.array([3.0, 2.0, 2.0, 2.0, 2.0, 1.0])
-    labels = np.array([True, True, False, False, False, True])
-    assert ranker_fit.precision_at(scores, labels, 1) == 1.0
-    # rank 2 and 3 come from a group of four with one change: half a tile each is 0.25
-    assert ranker_fit.precision_at(scores, labels, 3) == pytest.approx((1 + 2 * 0.25) / 3)
-
-
-def test_one_training_city_through_the_engine_grid() -> None:
-    root = shared_data("oscd")
-    rows = list(ranker_fit.training_tiles(root, ("bercy",)))
-    values = np.array([features for _, features, _, _ in rows])
-    labels = np.array([pixels for _, _, _, pixels in rows]) >= ranker_fit.MIN_CHANGE_PX
-    assert len(rows) == 54 and int(labels.sum()) == 5
-    assert {city for _, _, city, _ in rows} == {"bercy"}
-    assert np.isfinite(values).all()
-    model = ranker.load_ranker()
-    # bercy is a training city: in sample, the model must at least match `changed`.
-    # `changed` was 0.2 while the cloud test masked 22 % of bercy's change pixels (new
-    # roofs); with the grouped cloud test it masks none and `changed` reaches 0.4.
-    ranked = ranker_fit.precision_at(model.logit(values), labels, 5)
-    by_changed = ranker_fit.precision_at(values[:, 0], labels, 5)
-    assert ranked == pytest.approx(0.4) and by_changed == pytest.approx(0.4)
 
 
 def test_the_scan_task_ranks_the_changed_tile_first(scan_workspace: Workspace) -> None:

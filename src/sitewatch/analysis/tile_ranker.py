@@ -27,8 +27,9 @@ nor the reflectance scale, 0..1 or x 10000, changes them):
 
 Features that average over changed pixels are 0 on a tile without change; its
 ``log_changed`` of -3 already ranks it low. The model is fitted on OSCD training cities
-with CVA significance (:mod:`sitewatch.scan.ranker_fit`); it needs the bands B02, B03, B04
-and B08 and means nothing for another method's scores (:func:`supports`).
+with CVA significance (:mod:`sitewatch.scan.ranker_training`, :mod:`sitewatch.ml.ranker_fit`);
+it needs the bands B02, B03, B04 and B08 and means nothing for another method's scores
+(:func:`supports`).
 
 Arrays in, numbers out: the scan's tile score ``ranker`` (:mod:`sitewatch.scan.tasks`)
 computes :func:`change_features` of each scored tile and asks the shipped model, which
