@@ -1,7 +1,8 @@
 """One change run on a pair of co-gridded dates: the chain every caller shares.
 
-``sitewatch detect-pair``, ``sitewatch detect`` and the demo (later the scan runner) call
-:func:`run_detection`. The stages, each from :mod:`sitewatch.analysis`:
+``sitewatch detect-pair`` and ``sitewatch detect`` (and the demo, through ``detect``) call
+:func:`run_detection`. A scan does not: it fits and thresholds each tile on its own
+(:mod:`sitewatch.scan.tasks` says why). The stages, each from :mod:`sitewatch.analysis`:
 
 1. co-registration check on a central window of at most 1024 px (phase correlation);
    corrected through the source (:meth:`PairSource.correct`) only above

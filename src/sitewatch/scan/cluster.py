@@ -34,10 +34,10 @@ IN_FLIGHT_PER_THREAD = 16
 #: MALLOC_TRIM_THRESHOLD_=64 KB (so that freed memory shows in its memory reports), which
 #: also freezes glibc's adaptive mmap threshold at 128 KB: every tile-sized numpy array
 #: became a fresh mmap, and every free at the top of the heap went back to the system, so
-#: each tile's arrays were zeroed page by page again (531 k page faults for 256 tiles; the
-#: task took 39 ms of CPU in a worker against 29 in process). Arrays up to the mmap
-#: threshold now come from the heap, which keeps up to the trim threshold of free memory:
-#: a fixed bound per worker (139 k faults, 28.5 ms).
+#: each tile's arrays were zeroed page by page again, and a task took more CPU in a worker
+#: than in a plain process. Arrays up to the mmap threshold now come from the heap, which
+#: keeps up to the trim threshold of free memory: a fixed bound per worker (the scan's
+#: throughput against plain processes: benchmarks/results/scan_throughput.json).
 WORKER_MMAP_THRESHOLD = 32 * 1024 * 1024
 WORKER_TRIM_THRESHOLD = 128 * 1024 * 1024
 
@@ -67,14 +67,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         "distributed.scheduler.work-stealing": False,
         # The dashboard is off, so nothing reads the workers' statistical profiler (a stack
         # sample every 10 ms) or the system monitor; with the event-loop tick at 20 ms they
-        # cost an idle 2-worker cluster 142 ms of CPU per second (38 with these settings),
-        # taken from the workers on a small machine.
+        # cost an idle cluster CPU that a small machine takes from the workers.
         "distributed.worker.profile.enabled": False,
         "distributed.admin.system-monitor.interval": "5s",
         "distributed.admin.tick.interval": "500ms",
         # Each worker and nanny reads its process's memory every 100 ms by default; once a
         # second still stops a runaway task long before the limit (RAM / workers), and
-        # halves the idle cluster's CPU (34 -> 17 ms per second, client included).
+        # costs the idle cluster less CPU.
         "distributed.worker.memory.monitor-interval": "1s",
     }
     with (
@@ -208,8 +207,8 @@ class TileQueues:
     worker gets a contiguous run of them, a horizontal stripe. Neighbouring tiles read the
     same compressed image blocks, and a worker decodes each block once into its own cache;
     with tiles dealt out in small blocks, the blocks along every boundary between two
-    workers' tiles were decoded by both (a tile's reading cost 26 ms alone, ~35 ms with
-    two workers). A worker whose stripe is done takes tiles from the far end of the
+    workers' tiles were decoded by both, so a tile's reading took longer with two workers
+    than with one. A worker whose stripe is done takes tiles from the far end of the
     longest remaining stripe, where its owner will not get to soon, so none waits idle.
     """
 

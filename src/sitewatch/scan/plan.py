@@ -59,10 +59,10 @@ from sitewatch.scan.tasks import (
 )
 
 #: Default tile side, pixels (5.12 km at 10 m). Dask's guidance is tasks of 100 ms or more:
-#: each task costs the client and scheduler a fixed few milliseconds (6-7 ms here, measured
-#: in the client's event loop), which on a 2-core machine is taken from the workers. A
-#: 256 px tile takes a worker ~40 ms; a 512 px tile ~130 ms, so the fixed cost per km2
-#: falls four-fold (benchmarks/scan_throughput.py measures both).
+#: each task costs the client and scheduler a fixed time, which on a 2-core machine is
+#: taken from the workers. A 512 px tile holds four times the pixels of a 256 px one for
+#: the same fixed cost, so that cost per km2 falls four-fold (benchmarks/scan_throughput.py
+#: measures both tile sizes: benchmarks/results/scan_throughput.json).
 TILE_PIXELS = 512
 FALLBACK_RESOLUTION_M = 10.0
 AREA_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb")

@@ -8,8 +8,8 @@ touches no database and writes no file, so workers need only the imagery files a
 number of them can run against one SQLite workspace whose only writer is the client.
 Quicklook chips are drawn when an analyst opens a candidate
 (:mod:`sitewatch.scan.candidate_chips`), not here: a scan finds tens of candidates per
-tile and the analyst looks at a few of them, and two PNGs per tile cost as much CPU as
-finding the change (21 of 50 ms per tile).
+tile and the analyst looks at a few of them, and two PNGs per tile cost nearly as much
+CPU as finding the change (a tile's time now: benchmarks/results/scan_throughput.json).
 
 Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.pipeline`):
 
@@ -125,8 +125,9 @@ class FoundObjects:
     """A tile's change objects in lon/lat, column by column, as the client stores them.
 
     Columns, not one object per candidate: a tile of dense change holds a hundred or more,
-    and the client, which shares the cores with the workers, spent ~3 ms of CPU per tile
-    unpickling them one by one. ``values`` holds :data:`OBJECT_COLUMNS` per object.
+    and the client, which shares the cores with the workers, spent a noticeable part of its
+    CPU unpickling them one by one (benchmarks/scan_throughput.py). ``values`` holds
+    :data:`OBJECT_COLUMNS` per object.
     """
 
     geometry_wkb: tuple[bytes, ...] = ()
