@@ -45,9 +45,10 @@ from sitewatch.detect.products import (
     write_products,
 )
 from sitewatch.detect.runs import store_run
-from sitewatch.detect.sources import ArrayPair, Grid, reflectance_scale_for
+from sitewatch.detect.sources import ArrayPair, Grid
 from sitewatch.errors import InputError
 from sitewatch.evidence import ledger
+from sitewatch.imagery import sentinel2
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
@@ -164,7 +165,7 @@ def detect_site(
         _slice(last_stack, last.id),
         grid,
         chosen,
-        reflectance_scale_for(chosen, looks_integer),
+        sentinel2.reflectance_scale_for(chosen, looks_integer),
     )
     now = datetime.now(UTC)
     run_id = _run_id(site_id, first, last, now)

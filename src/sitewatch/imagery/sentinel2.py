@@ -10,6 +10,7 @@ can find "red" or "nir" without knowing Sentinel-2's numbering.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 CONSTELLATION = "sentinel-2"
@@ -91,3 +92,11 @@ TEN_METRE_BANDS = ("B02", "B03", "B04", "B08")
 LAND_BANDS = ("B02", "B03", "B04", "B08", "B05", "B06", "B07", "B8A", "B11", "B12")
 #: The visible bands: a statistical method's gain/loss direction is read on these.
 VISIBLE_BANDS = ("B02", "B03", "B04")
+
+
+def reflectance_scale_for(band_names: Sequence[str], integer: bool) -> float | None:
+    """1e-4 for integer Sentinel-2 bands (reflectance x 10000), 1 for float ones, else None
+    (bands without the visible ones are not taken for Sentinel-2: no cloud test on them)."""
+    if not set(VISIBLE_BANDS) <= set(band_names):
+        return None
+    return 1e-4 if integer else 1.0
