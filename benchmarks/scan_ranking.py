@@ -139,7 +139,6 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
 from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -148,16 +147,23 @@ import numpy as np  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from measure import save_results  # noqa: E402
+from ranking_measures import (  # noqa: E402
+    KS,
+    RankedTile,
+    floors,
+    held_out,
+    precision,
+    precision_by_key,
+    top_ties,
+)
 from sitewatch.analysis.siamese import S2_10_BANDS, SiameseChange  # noqa: E402
 from sitewatch.db.models import ScanTile  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city  # noqa: E402
-
-# The ranker was fitted under the same rules: one definition of tiles, windows and label.
-from sitewatch.ml.ranker_fit import precision_at  # noqa: E402
 from sitewatch.ml.training import HOLDOUT_FRACTION  # noqa: E402
 from sitewatch.scan import tasks  # noqa: E402
 from sitewatch.scan.plan import ScanRequest  # noqa: E402
 from sitewatch.scan.ranker_training import (  # noqa: E402
+    # The ranker was fitted under the same rules: one definition of tiles, windows, label.
     AFTER,
     BEFORE,
     MIN_CHANGE_PX,
@@ -174,8 +180,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "oscd"
 RESULTS = ROOT / "benchmarks" / "results" / "scan_ranking.json"
 TRAIN_ONLY_RESULTS = ROOT / "benchmarks" / "results" / "scan_ranking_train_only.json"
-KS = (5, 10, 20)
-RANDOM_RANKINGS = 1000
 UNSUPERVISED = ("irmad", "cva")
 LEARNED = ("siamese",)
 #: Candidate configurations in tie-break order (see the protocol).
@@ -192,18 +196,6 @@ CONFIGURATIONS = (
 #: they are selected by their leave-one-city-out numbers (step 4), not by those scans.
 FITTED = (("cva", "ranker"),)
 SUPERSEDED_TILE_PX = 64
-
-
-@dataclass(frozen=True)
-class RankedTile:
-    key: str
-    score: float
-    change_px: int
-    held_out: bool  # every label pixel it covers is in a held-out (bottom 20 %) row
-
-    @property
-    def changed(self) -> bool:
-        return self.change_px >= MIN_CHANGE_PX
 
 
 # ---------------------------------------------------------------- the workspace
@@ -270,48 +262,6 @@ def scan_and_rank(
         "seconds": round(seconds, 1),
     }
     return ranked, info
-
-
-def precision(ranked: list[RankedTile]) -> dict[str, float]:
-    """Expected P@k over every order of tied scores (the amended measure)."""
-    scores = np.array([tile.score for tile in ranked])
-    changed = np.array([tile.changed for tile in ranked], dtype=float)
-    return {f"p@{k}": precision_at(scores, changed, k) for k in KS}
-
-
-def precision_by_key(ranked: list[RankedTile]) -> dict[str, float]:
-    """P@k of the list as sorted (ties by tile key): the first run's measure, kept to show
-    what it reported."""
-    return {f"p@{k}": float(np.mean([tile.changed for tile in ranked[:k]])) for k in KS}
-
-
-def top_ties(ranked: list[RankedTile]) -> int:
-    """Tiles that share the best score."""
-    return sum(tile.score == ranked[0].score for tile in ranked) if ranked else 0
-
-
-def floors(ranked: list[RankedTile], seed: int = 0) -> dict[str, object]:
-    changed = np.array([tile.changed for tile in ranked])
-    rng = np.random.default_rng(seed)
-    draws = np.array(
-        [changed[rng.permutation(len(changed))[: max(KS)]] for _ in range(RANDOM_RANKINGS)]
-    )
-    return {
-        "tiles": len(ranked),
-        "tiles_with_change": int(changed.sum()),
-        "base_rate": float(changed.mean()),
-        "random": {
-            f"p@{k}": {
-                "mean": float(draws[:, :k].mean()),
-                "sd": float(draws[:, :k].mean(axis=1).std()),
-            }
-            for k in KS
-        },
-    }
-
-
-def held_out(ranked: list[RankedTile]) -> list[RankedTile]:
-    return [tile for tile in ranked if tile.held_out]
 
 
 def choose_configuration(
