@@ -73,10 +73,10 @@ the third look at the same three cities and is less independent than a first one
 be; it is reported as such, and nothing from those two looks beyond the headline
 precision was used (no validation image, label, feature or tile was read for this version).
 What changed: one more candidate, ``cva/ranker``, the tile score
-:mod:`sitewatch.scan.ranker` (a logistic model over twelve cheap tile features: changed
+:mod:`sitewatch.analysis.tile_ranker` (a logistic model over twelve cheap tile features: changed
 share, significance, NDVI/brightness/edge change of the changed pixels, greenness and
 water of the tile, object size). It is fitted on the seven training cities
-(``python -m sitewatch.scan.ranker_fit``: the engine's 640 m tiles of the training AOI,
+(``python -m sitewatch.scan.ranker_training``: the engine's 640 m tiles of the training AOI,
 the change rule above), its feature set and L2 strength chosen by leave-one-city-out
 cross-validation over those cities (criterion: mean over held-out cities of
 mean(P@5, P@10, P@20); every configuration tried is in the model file and its card).
@@ -101,7 +101,7 @@ ranks by was partly invisible to it. The test now keeps only large bright groups
 thick core, widened by their soft edge (:func:`sitewatch.analysis.masks.cloud_mask_l1c`;
 parameters chosen on the 7 training and 14 unlabelled cities against s2cloudless,
 ``benchmarks/cloud_mask.py``: change pixels flagged 2.0 %, the one clouded OSCD date's
-cumuli 97 %). The ranker was refitted by the same ``ranker_fit`` on the new composites
+cumuli 97 %). The ranker was refitted by the same ``ranker_training`` on the new composites
 (same candidates and criterion; chosen: all features, L2 0.001, per held-out city 0.640
 against 0.536 for ``changed``; pooled out of fold P@5/10/20 0.80/0.70/0.70). This is the
 fourth look at the three validation cities; nothing from the earlier looks beyond their
@@ -139,7 +139,6 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
 from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -148,14 +147,23 @@ import numpy as np  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from measure import save_results  # noqa: E402
+from ranking_measures import (  # noqa: E402
+    KS,
+    RankedTile,
+    floors,
+    held_out,
+    precision,
+    precision_by_key,
+    top_ties,
+)
 from sitewatch.analysis.siamese import S2_10_BANDS, SiameseChange  # noqa: E402
 from sitewatch.db.models import ScanTile  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city  # noqa: E402
 from sitewatch.ml.training import HOLDOUT_FRACTION  # noqa: E402
 from sitewatch.scan import tasks  # noqa: E402
-
-# The ranker was fitted under the same rules: one definition of tiles, windows and label.
-from sitewatch.scan.ranker_fit import (  # noqa: E402
+from sitewatch.scan.plan import ScanRequest  # noqa: E402
+from sitewatch.scan.ranker_training import (  # noqa: E402
+    # The ranker was fitted under the same rules: one definition of tiles, windows, label.
     AFTER,
     BEFORE,
     MIN_CHANGE_PX,
@@ -163,18 +171,15 @@ from sitewatch.scan.ranker_fit import (  # noqa: E402
     CityLabels,
     city_dates,
     ingest_cities,
-    precision_at,
     write_aoi,
 )
-from sitewatch.scan.runner import ScanRequest, prepare_scan, run_scan  # noqa: E402
+from sitewatch.scan.runner import prepare_scan, run_scan  # noqa: E402
 from sitewatch.workspace import Workspace, init_workspace, open_workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "oscd"
 RESULTS = ROOT / "benchmarks" / "results" / "scan_ranking.json"
 TRAIN_ONLY_RESULTS = ROOT / "benchmarks" / "results" / "scan_ranking_train_only.json"
-KS = (5, 10, 20)
-RANDOM_RANKINGS = 1000
 UNSUPERVISED = ("irmad", "cva")
 LEARNED = ("siamese",)
 #: Candidate configurations in tie-break order (see the protocol).
@@ -191,18 +196,6 @@ CONFIGURATIONS = (
 #: they are selected by their leave-one-city-out numbers (step 4), not by those scans.
 FITTED = (("cva", "ranker"),)
 SUPERSEDED_TILE_PX = 64
-
-
-@dataclass(frozen=True)
-class RankedTile:
-    key: str
-    score: float
-    change_px: int
-    held_out: bool  # every label pixel it covers is in a held-out (bottom 20 %) row
-
-    @property
-    def changed(self) -> bool:
-        return self.change_px >= MIN_CHANGE_PX
 
 
 # ---------------------------------------------------------------- the workspace
@@ -271,48 +264,6 @@ def scan_and_rank(
     return ranked, info
 
 
-def precision(ranked: list[RankedTile]) -> dict[str, float]:
-    """Expected P@k over every order of tied scores (the amended measure)."""
-    scores = np.array([tile.score for tile in ranked])
-    changed = np.array([tile.changed for tile in ranked], dtype=float)
-    return {f"p@{k}": precision_at(scores, changed, k) for k in KS}
-
-
-def precision_by_key(ranked: list[RankedTile]) -> dict[str, float]:
-    """P@k of the list as sorted (ties by tile key): the first run's measure, kept to show
-    what it reported."""
-    return {f"p@{k}": float(np.mean([tile.changed for tile in ranked[:k]])) for k in KS}
-
-
-def top_ties(ranked: list[RankedTile]) -> int:
-    """Tiles that share the best score."""
-    return sum(tile.score == ranked[0].score for tile in ranked) if ranked else 0
-
-
-def floors(ranked: list[RankedTile], seed: int = 0) -> dict[str, object]:
-    changed = np.array([tile.changed for tile in ranked])
-    rng = np.random.default_rng(seed)
-    draws = np.array(
-        [changed[rng.permutation(len(changed))[: max(KS)]] for _ in range(RANDOM_RANKINGS)]
-    )
-    return {
-        "tiles": len(ranked),
-        "tiles_with_change": int(changed.sum()),
-        "base_rate": float(changed.mean()),
-        "random": {
-            f"p@{k}": {
-                "mean": float(draws[:, :k].mean()),
-                "sd": float(draws[:, :k].mean(axis=1).std()),
-            }
-            for k in KS
-        },
-    }
-
-
-def held_out(ranked: list[RankedTile]) -> list[RankedTile]:
-    return [tile for tile in ranked if tile.held_out]
-
-
 def choose_configuration(
     train: dict[tuple[str, str], list[RankedTile]],
     measure: Callable[[list[RankedTile]], dict[str, float]] = precision,
@@ -348,7 +299,7 @@ def choose_configuration(
 
 def ranker_cross_validation() -> dict[str, object]:
     """The shipped ranker's leave-one-city-out numbers and its ``changed`` baseline, as
-    ``python -m sitewatch.scan.ranker_fit`` computed them on the training cities."""
+    ``python -m sitewatch.scan.ranker_training`` computed them on the training cities."""
     model = json.loads((resources.files("sitewatch") / "models" / "tile_ranker.json").read_text())
     training = model["training"]
     keep = ("per_city_criterion", "pooled_criterion", "pooled")

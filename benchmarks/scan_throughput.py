@@ -12,7 +12,7 @@ and one AFTER scene of a temporary workspace. The change structure is real; the 
 synthetic.
 
 Each measurement is a fresh process (client) with a fresh LocalCluster of single-threaded
-worker processes, made as ``sitewatch scan`` makes it (``runner.dask_client``), so peak
+worker processes, made as ``sitewatch scan`` makes it (``cluster.dask_client``), so peak
 resident memory (VmHWM) is that run's own: the client's and the
 largest worker's. A scan is the whole ``run_scan``: planning, per-tile composites (window
 reads, cloud test), per-tile fit and scoring with the engine's default method (cva),
@@ -66,7 +66,7 @@ from measure import (  # noqa: E402
     save_results,
     write_repeated,
 )
-from sitewatch.scan.tasks import DEFAULT_SCAN_METHOD  # noqa: E402
+from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beirut"
@@ -116,7 +116,7 @@ def aoi(km: float) -> str:
 
 
 def _request(km: float, tile_m: float | None) -> Any:
-    from sitewatch.scan.runner import ScanRequest
+    from sitewatch.scan.plan import ScanRequest
 
     return ScanRequest(
         aoi=aoi(km),
@@ -138,7 +138,7 @@ def _scan_stripe(tasks: list, settings: Any) -> tuple[float, float, int]:
 
 def run_plain(workspace_dir: Path, km: float, workers: int, tile_m: float | None) -> dict:
     """The scan's tasks in ``workers`` bare processes (see the module docstring)."""
-    from sitewatch.scan import runner
+    from sitewatch.scan import cluster, runner
     from sitewatch.workspace import open_workspace
 
     with open_workspace(workspace_dir) as workspace:
@@ -148,8 +148,8 @@ def run_plain(workspace_dir: Path, km: float, workers: int, tile_m: float | None
     stripes = [
         (tasks[start : start + share], plan.settings) for start in range(0, len(tasks), share)
     ]
-    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(runner.WORKER_MMAP_THRESHOLD)
-    os.environ["MALLOC_TRIM_THRESHOLD_"] = str(runner.WORKER_TRIM_THRESHOLD)
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(cluster.WORKER_MMAP_THRESHOLD)
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = str(cluster.WORKER_TRIM_THRESHOLD)
     context = multiprocessing.get_context("spawn")
     # Each process imports the task code before its stripe (as the Dask workers do before
     # the timed scan); the time runs from the first stripe's start to the last one's end.
@@ -164,7 +164,8 @@ def run_one(
 ) -> dict:
     """One measurement (called in a fresh process): see the module docstring."""
     from sitewatch.db.models import Scan
-    from sitewatch.scan.runner import dask_client, prepare_scan, run_scan
+    from sitewatch.scan.cluster import dask_client
+    from sitewatch.scan.runner import prepare_scan, run_scan
     from sitewatch.scan.tasks import read_pair
     from sitewatch.workspace import open_workspace
 

@@ -16,13 +16,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
-from sitewatch.scan import runner
+from sitewatch.scan import cluster
 
 T = TypeVar("T")
 
 
 def main(batch: int, kill_at: int, cli: list[str]) -> None:
-    batches = runner.in_batches
+    batches = cluster.in_batches
 
     def killing_batches(items: Iterable[T], size: int, seconds: float) -> Iterator[list[T]]:
         def counted() -> Iterator[T]:
@@ -33,7 +33,7 @@ def main(batch: int, kill_at: int, cli: list[str]) -> None:
 
         return batches(counted(), batch, math.inf)
 
-    runner.in_batches = killing_batches
+    cluster.in_batches = killing_batches
     from sitewatch.cli.main import run
 
     sys.argv = ["sitewatch", *cli]

@@ -1,5 +1,9 @@
-"""A real Dask cluster: scheduler and worker as separate processes on loopback; the scan
-client is killed with SIGKILL in the middle of a batch and a second run finishes the rest."""
+"""The Dask side of a scan (:mod:`sitewatch.scan.cluster`).
+
+A real Dask cluster: scheduler and worker as separate processes on loopback; the scan
+client is killed with SIGKILL in the middle of a batch and a second run finishes the rest.
+Each worker walks its own stripe of the area, and a worker that runs dry takes tiles from
+the far end of another's stripe. Results are gathered and batched as they arrive."""
 
 from __future__ import annotations
 
@@ -12,9 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from distributed import Client, wait
+from shapely.geometry import box
 from sqlalchemy import select
 
 from sitewatch.db.models import Scan, ScanTile
+from sitewatch.scan.cluster import TileQueues, _one_result, _results, in_batches
+from sitewatch.scan.grid import Tile
+from sitewatch.scan.tasks import TileResult, TileTask
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 
@@ -129,3 +138,68 @@ def test_killed_scan_on_a_real_cluster_resumes(scan_workspace: Workspace, schedu
     assert {key: after[key] for key in before_kill} == before_kill  # not redone
     with scan_workspace.session() as session:
         assert session.get(Scan, outcome["scan"]).status == "done"
+
+
+def _tasks(count: int) -> list:
+    tiles = [Tile(f"52N_{n}_0", 32652, n, 0, 5120.0, 10.0) for n in range(count)]
+    return [(TileTask(tile, (), ()), box(0, 0, 1, 1)) for tile in tiles]
+
+
+def _cols(taken: list) -> list[int]:
+    return [task.tile.col for task, _ in taken]
+
+
+def test_workers_get_contiguous_stripes_in_raster_order() -> None:
+    queues = TileQueues(_tasks(10), ["tcp://a", "tcp://b"])
+    assert _cols(queues.take("tcp://a", 3)) == [0, 1, 2]
+    assert _cols(queues.take("tcp://b", 3)) == [5, 6, 7]
+    assert _cols(queues.take("tcp://a", 2)) == [3, 4]
+
+
+def test_a_worker_that_runs_dry_takes_from_the_far_end_of_the_longest_stripe() -> None:
+    queues = TileQueues(_tasks(10), ["tcp://a", "tcp://b"])
+    assert _cols(queues.take("tcp://a", 5)) == [0, 1, 2, 3, 4]
+    assert _cols(queues.take("tcp://b", 1)) == [5]
+    # a's stripe is done: it takes b's last tiles, furthest from where b is reading.
+    assert _cols(queues.take("tcp://a", 2)) == [9, 8]
+    assert _cols(queues.take("tcp://b", 5)) == [6, 7]
+    assert queues.take("tcp://a", 1) == [] and queues.take("tcp://b", 1) == []
+
+
+def test_one_worker_or_none_known_takes_everything_in_order() -> None:
+    queues = TileQueues(_tasks(4), [None])
+    assert _cols(queues.take(None, 10)) == [0, 1, 2, 3]
+
+
+def test_batches_close_on_size_or_age() -> None:
+    assert list(in_batches(range(7), 3, 60.0)) == [[0, 1, 2], [3, 4, 5], [6]]
+
+    def slow() -> Iterator[int]:
+        for value in range(3):
+            time.sleep(0.03)
+            yield value
+
+    # Every item arrives 30 ms after the previous one: a 20 ms batch closes at its second.
+    assert list(in_batches(slow(), 10, 0.02)) == [[0, 1], [2]]
+    assert list(in_batches([], 3, 1.0)) == []
+
+
+def _finished_tile(key: str) -> TileResult:
+    return TileResult(key, "done", score=1.0)
+
+
+def _broken_tile(key: str) -> TileResult:
+    raise ValueError(f"worker-side bug at {key}")
+
+
+def test_results_are_gathered_per_batch_and_a_task_error_becomes_a_failed_tile(
+    client: Client,
+) -> None:
+    futures = [client.submit(_finished_tile, "a", pure=False), client.submit(_broken_tile, "b")]
+    wait(futures)
+    gathered = _results(client, futures, ["a", "b"])
+    assert (gathered[0].key, gathered[0].status, gathered[0].score) == ("a", "done", 1.0)
+    failed = gathered[1]
+    assert (failed.key, failed.status) == ("b", "failed")
+    assert failed.message == "ValueError: worker-side bug at b"
+    assert _one_result("a", futures[0]).status == "done"

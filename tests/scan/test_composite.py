@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 
 from sitewatch.scan.composite import composite, median_of, read_clear
-from sitewatch.scan.runner import ScanRequest, prepare_scan
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 

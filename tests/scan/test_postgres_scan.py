@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sitewatch.db.models import Candidate, Scan, ScanTile
 from sitewatch.scan import store
 from sitewatch.scan.candidates import open_candidate
-from sitewatch.scan.runner import ScanProgress, ScanRequest, prepare_scan, run_scan
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.workspace import init_workspace
 from tests.scan import synthetic
 

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import json
 import math
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from distributed import Client, wait
+from distributed import Client
 from PIL import Image
 from shapely.geometry import Point
 from sqlalchemy import func, select
@@ -19,25 +17,11 @@ from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError
 from sitewatch.scan.candidates import open_candidate
-from sitewatch.scan.runner import (
-    ScanProgress,
-    ScanRequest,
-    _one_result,
-    _results,
-    in_batches,
-    prepare_scan,
-    run_scan,
-)
-from sitewatch.scan.tasks import DEFAULT_THRESHOLD, TileResult, tile_score
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
+from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    """An in-process Dask cluster (one thread): the task code is the same as on workers."""
-    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as c:
-        yield c
 
 
 def _request(**changes) -> ScanRequest:
@@ -136,19 +120,6 @@ def test_interrupted_scan_resumes_without_redoing_tiles(
     assert {key: rows[key] for key in first} == first
 
 
-def test_batches_close_on_size_or_age() -> None:
-    assert list(in_batches(range(7), 3, 60.0)) == [[0, 1, 2], [3, 4, 5], [6]]
-
-    def slow() -> Iterator[int]:
-        for value in range(3):
-            time.sleep(0.03)
-            yield value
-
-    # Every item arrives 30 ms after the previous one: a 20 ms batch closes at its second.
-    assert list(in_batches(slow(), 10, 0.02)) == [[0, 1], [2]]
-    assert list(in_batches([], 3, 1.0)) == []
-
-
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -244,24 +215,3 @@ def test_candidates_chips_draws_the_best_candidates_once(
     assert again.exit_code == 0, again.output
     assert f"{row['id']}  score" in again.stdout and "_{before,after}.png" in again.stdout
     assert Path(row["after"]).stat().st_mtime_ns == stamp  # stored and reused, not redrawn
-
-
-def _finished_tile(key: str) -> TileResult:
-    return TileResult(key, "done", score=1.0)
-
-
-def _broken_tile(key: str) -> TileResult:
-    raise ValueError(f"worker-side bug at {key}")
-
-
-def test_results_are_gathered_per_batch_and_a_task_error_becomes_a_failed_tile(
-    client: Client,
-) -> None:
-    futures = [client.submit(_finished_tile, "a", pure=False), client.submit(_broken_tile, "b")]
-    wait(futures)
-    gathered = _results(client, futures, ["a", "b"])
-    assert (gathered[0].key, gathered[0].status, gathered[0].score) == ("a", "done", 1.0)
-    failed = gathered[1]
-    assert (failed.key, failed.status) == ("b", "failed")
-    assert failed.message == "ValueError: worker-side bug at b"
-    assert _one_result("a", futures[0]).status == "done"

@@ -299,7 +299,7 @@ def _check_area(area: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def check_method(method: str) -> None:
+def check_activity_method(method: str) -> None:
     """Raise :class:`InputError` unless ``method`` is one this module knows."""
     if method not in ("auto", DIFFERENCE, *SCORE_METHODS):
         known = ", ".join(("auto", DIFFERENCE, *SCORE_METHODS))
@@ -307,7 +307,7 @@ def check_method(method: str) -> None:
 
 
 def _resolve_method(method: str, band_count: int) -> str:
-    check_method(method)
+    check_activity_method(method)
     if method == "auto":
         return DIFFERENCE if band_count == 1 else "irmad"
     if method == DIFFERENCE and band_count != 1:

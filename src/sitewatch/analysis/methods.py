@@ -15,6 +15,13 @@ bare soil, and cleared vegetation when the direction bands are visible and SWIR 
 (clearing raises red and SWIR reflectance); loss means removal of bright structure or
 regrowth. Near-infrared drops when vegetation is cleared, so leave NIR out of
 ``direction_bands`` when vegetation clearing should read as gain.
+
+The policy of which method and which bands a run uses when the user names none lives here
+too, beside the registry it chooses from (as xarray's backend registry owns which engine
+opens a file): detection runs (:mod:`sitewatch.detect`) and scans (:mod:`sitewatch.scan`)
+are siblings over it. :func:`build_method` is the one way both build a method for a list of
+band names. The Sentinel-2 band tables the policy picks from are in
+:mod:`sitewatch.imagery.sentinel2`.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from sitewatch.analysis.arrays import image_pair, joint_valid, sample_pixels, su
 from sitewatch.analysis.irmad import SAMPLE_SIZE, fit_irmad
 from sitewatch.analysis.scores import ChangeScore, LinearChiSquare, score_pixels
 from sitewatch.errors import InputError
+from sitewatch.imagery.sentinel2 import LAND_BANDS, TEN_METRE_BANDS, VISIBLE_BANDS
 
 
 @runtime_checkable
@@ -247,12 +255,17 @@ def available_methods() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_method(name: str, **params: Any) -> ChangeMethod:
-    """The change method registered as ``name``, built with ``params``."""
-    factory = _REGISTRY.get(name)
-    if factory is None:
+def check_change_method(name: str) -> None:
+    """Fail when no change method is registered as ``name`` (before any reading)."""
+    if name not in _REGISTRY:
         known = ", ".join(available_methods())
         raise InputError(f"unknown change method {name!r}; known methods: {known}", item="method")
+
+
+def get_method(name: str, **params: Any) -> ChangeMethod:
+    """The change method registered as ``name``, built with ``params``."""
+    check_change_method(name)
+    factory = _REGISTRY[name]
     try:
         return factory(**params)
     except TypeError as error:
@@ -263,3 +276,49 @@ def get_method(name: str, **params: Any) -> ChangeMethod:
 
 register_method("cva", ChangeVectorAnalysis)
 register_method("irmad", IteratedMad)
+
+
+# ---------------------------------------------------------------- defaults of a run
+
+#: The change method of a detection run (``detect``, ``detect-pair``, the demo): IR-MAD,
+#: invariant to per-band gains and offsets between the dates.
+DEFAULT_DETECT_METHOD = "irmad"
+#: The change method of a scan: CVA, chosen on the OSCD training cities by
+#: benchmarks/scan_ranking.py; the scan's tile ranker was fitted on its scores.
+DEFAULT_SCAN_METHOD = "cva"
+#: The methods fitted on a pixel sample and applied linearly (:class:`SampleFittedMethod`);
+#: any other registered method is learned and picks its weights by band names.
+STATISTICAL_METHODS = ("cva", "irmad")
+
+#: Smallest change object of a detection run, m2 (5 px at 10 m). Its threshold adapts to
+#: the pair (Otsu on the significance) and it covers a place an analyst chose, so a small
+#: new structure is worth reporting.
+DETECT_MIN_AREA_M2 = 500.0
+#: The same for a detection run on input without georeference (pixel space): a pixel count.
+DETECT_MIN_PIXELS = 20
+#: Smallest candidate of a scan, m2 (10 px at 10 m). A scan thresholds every tile at a fixed
+#: score over a whole country, so the isolated false pixels that pass it add up over
+#: thousands of tiles; twice the detection run's unit removes them from the candidates.
+SCAN_MIN_AREA_M2 = 1000.0
+
+_VISIBLE = frozenset({*VISIBLE_BANDS, "blue", "green", "red"})
+
+
+def default_bands(available: list[str], method: str) -> list[str]:
+    """Bands to use when the user names none: on Sentinel-2 input (the four 10 m bands are
+    there) :data:`~sitewatch.imagery.sentinel2.TEN_METRE_BANDS` for a statistical method,
+    :data:`~sitewatch.imagery.sentinel2.LAND_BANDS` for a learned one, of those available;
+    on any other input every available band."""
+    wanted = TEN_METRE_BANDS if method in STATISTICAL_METHODS else LAND_BANDS
+    if all(band in available for band in TEN_METRE_BANDS):
+        return [band for band in wanted if band in available]
+    return list(available)
+
+
+def build_method(name: str, band_names: list[str]) -> ChangeMethod:
+    """The registered method; statistical ones take the direction from the visible bands,
+    any other method (learned) is given the band names, which it needs to pick weights."""
+    if name in STATISTICAL_METHODS:
+        visible = [i for i, band in enumerate(band_names) if band in _VISIBLE]
+        return get_method(name, direction_bands=visible or None)
+    return get_method(name, bands=tuple(band_names))

@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from sitewatch import limits
+from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.detect.pair import detect_pair as run_pair
-from sitewatch.detect.pipeline import DEFAULT_METHOD, DetectionOptions
+from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.detect.runs import get_run, list_runs, run_record
 from sitewatch.detect.site import detect_site
 from sitewatch.errors import InputError
@@ -20,7 +21,10 @@ from sitewatch.text import escape_unsafe
 runs_app = typer.Typer(help="Stored change detection runs.", no_args_is_help=True)
 
 _METHOD = typer.Option(
-    DEFAULT_METHOD, "--method", "-m", help="Change method: irmad, cva, or siamese when installed."
+    DEFAULT_DETECT_METHOD,
+    "--method",
+    "-m",
+    help="Change method: irmad, cva, or siamese when installed.",
 )
 _THRESHOLD = typer.Option(
     None, "--threshold", help="Fixed score threshold in [0, 1] (default: automatic)."

@@ -9,16 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2
 from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
 from sitewatch.errors import InputError
 from sitewatch.scan import store
-from sitewatch.scan.runner import ScanProgress, ScanRequest, dask_client, prepare_scan, run_scan
+from sitewatch.scan.cluster import dask_client
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.scan.store import TILE_ORDERS
-from sitewatch.scan.tasks import (
-    DEFAULT_MIN_AREA_M2,
-    DEFAULT_SCAN_METHOD,
-    TILE_SCORES,
-)
+from sitewatch.scan.tasks import TILE_SCORES
 from sitewatch.workspace import Workspace
 
 #: Tiles ``sitewatch scan`` lists when it finishes (best by score, and by likeness with
@@ -50,9 +49,7 @@ def scan(
         help=f"How tiles are ranked: {', '.join(TILE_SCORES)} "
         "(default: ranker for cva with B02, B03, B04, B08, else changed).",
     ),
-    min_area: float = typer.Option(
-        DEFAULT_MIN_AREA_M2, "--min-area", help="Smallest candidate, m2."
-    ),
+    min_area: float = typer.Option(SCAN_MIN_AREA_M2, "--min-area", help="Smallest candidate, m2."),
     resolution: float | None = typer.Option(
         None, "--resolution", help="Pixel size in metres (default: finest of the scenes)."
     ),

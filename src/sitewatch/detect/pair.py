@@ -14,12 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect.pipeline import (
-    DetectionOptions,
-    check_method,
-    default_bands,
-    run_detection,
-)
+from sitewatch.analysis.methods import check_change_method, default_bands
+from sitewatch.detect.pipeline import DetectionOptions, run_detection
 from sitewatch.detect.products import input_files, staged_products, write_products
 from sitewatch.detect.sources import BandFile, FilePair, scene_bands
 from sitewatch.errors import InputError
@@ -42,7 +38,7 @@ class PairRun:
         return self.run["summary"]
 
 
-def choose_bands(
+def pair_bands(
     before: dict[str, BandFile],
     after: dict[str, BandFile],
     requested: Sequence[str] | None,
@@ -50,7 +46,9 @@ def choose_bands(
     before_path: Path,
     after_path: Path,
 ) -> list[str]:
-    """The requested bands (each in both scenes) or the default of :func:`default_bands`."""
+    """The bands of a pair of scenes on disk: the requested ones (each in both scenes), else
+    the method's default (:func:`~sitewatch.analysis.methods.default_bands`) of the bands
+    both share. Catalogued scenes go through :func:`sitewatch.imagery.stack.choose_bands`."""
     if requested:
         chosen = list(dict.fromkeys(requested))
         for band in chosen:
@@ -85,11 +83,11 @@ def detect_pair(
     bad input before anything is written.
     """
     options = options or DetectionOptions()
-    check_method(options.method)
+    check_change_method(options.method)
     check_output_folder(out, "--out")
     before_bands = scene_bands(before)
     after_bands = scene_bands(after)
-    chosen = choose_bands(before_bands, after_bands, bands, options.method, before, after)
+    chosen = pair_bands(before_bands, after_bands, bands, options.method, before, after)
     with FilePair(
         before.resolve(),
         after.resolve(),

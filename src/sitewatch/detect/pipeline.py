@@ -1,7 +1,8 @@
 """One change run on a pair of co-gridded dates: the chain every caller shares.
 
-``sitewatch detect-pair``, ``sitewatch detect`` and the demo (later the scan runner) call
-:func:`run_detection`. The stages, each from :mod:`sitewatch.analysis`:
+``sitewatch detect-pair`` and ``sitewatch detect`` (and the demo, through ``detect``) call
+:func:`run_detection`. A scan does not: it fits and thresholds each tile on its own
+(:mod:`sitewatch.scan.tasks` says why). The stages, each from :mod:`sitewatch.analysis`:
 
 1. co-registration check on a central window of at most 1024 px (phase correlation);
    corrected through the source (:meth:`PairSource.correct`) only above
@@ -51,21 +52,21 @@ from sitewatch import analysis, limits
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.coregister import Shift
 from sitewatch.analysis.irmad import SAMPLE_SIZE
-from sitewatch.analysis.methods import ChangeMethod, SampleFittedMethod, WindowedMethod
+from sitewatch.analysis.methods import (
+    DEFAULT_DETECT_METHOD,
+    DETECT_MIN_AREA_M2,
+    DETECT_MIN_PIXELS,
+    ChangeMethod,
+    SampleFittedMethod,
+    WindowedMethod,
+    build_method,
+)
 from sitewatch.analysis.scores import score_pixels
 from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.regions import MASK_NODATA, change_objects
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
 from sitewatch.errors import InputError
 
-DEFAULT_METHOD = "irmad"
-STATISTICAL_METHODS = ("cva", "irmad")
-#: Sentinel-2 bands used by default: the four 10 m bands.
-S2_DEFAULT_BANDS = ("B02", "B03", "B04", "B08")
-#: Bands offered to learned methods on Sentinel-2 input: 10 m and 20 m land bands.
-S2_LEARNED_BANDS = ("B02", "B03", "B04", "B08", "B05", "B06", "B07", "B8A", "B11", "B12")
-DEFAULT_MIN_AREA_M2 = 500.0
-DEFAULT_MIN_PIXELS = 20  # pixel space: no metres, a pixel count
 COREGISTRATION_WINDOW = 1024
 MIN_SHIFT_PEAK = 0.05  # below this the correlation found nothing to trust
 
@@ -74,7 +75,7 @@ MIN_SHIFT_PEAK = 0.05  # below this the correlation found nothing to trust
 class DetectionOptions:
     """Parameters of a run (recorded verbatim in its lineage)."""
 
-    method: str = DEFAULT_METHOD
+    method: str = DEFAULT_DETECT_METHOD
     threshold: float | None = None
     min_area: float | None = None  # m2 on georeferenced input, pixels in pixel space
     correct_above_px: float = 0.3
@@ -117,32 +118,6 @@ class DetectionResult:
         """The whole mask raster (for small rasters and tests)."""
         with rasterio.open(self.mask_path) as dataset:
             return dataset.read(1)
-
-
-def default_bands(available: list[str], method: str) -> list[str]:
-    """Bands to use when the user names none: see :data:`S2_DEFAULT_BANDS`."""
-    wanted = S2_DEFAULT_BANDS if method in STATISTICAL_METHODS else S2_LEARNED_BANDS
-    if all(band in available for band in S2_DEFAULT_BANDS):
-        return [band for band in wanted if band in available]
-    return list(available)
-
-
-def check_method(name: str) -> None:
-    """Fail before any reading when ``name`` is not registered (the registry's message)."""
-    if name not in analysis.available_methods():
-        analysis.get_method(name)
-
-
-def build_method(name: str, band_names: list[str]) -> ChangeMethod:
-    """The registered method; statistical ones take the direction from the visible bands,
-    any other method (learned) is given the band names, which it needs to pick weights."""
-    if name in STATISTICAL_METHODS:
-        visible = [i for i, band in enumerate(band_names) if band in _VISIBLE]
-        return analysis.get_method(name, direction_bands=visible or None)
-    return analysis.get_method(name, bands=tuple(band_names))
-
-
-_VISIBLE = frozenset({"B02", "B03", "B04", "blue", "green", "red"})
 
 
 def _windows(height: int, width: int, size: int) -> Iterator[tuple[slice, slice]]:
@@ -561,7 +536,7 @@ def _score_windowed(
 
 def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
     """The minimum mapping unit in pixels: from m2, or as given in pixel space."""
-    default = DEFAULT_MIN_AREA_M2 if pixel_size_m is not None else DEFAULT_MIN_PIXELS
+    default = DETECT_MIN_AREA_M2 if pixel_size_m is not None else DETECT_MIN_PIXELS
     area = options.min_area if options.min_area is not None else default
     limits.AREA_M2.check(area, item="min_area")
     if pixel_size_m is None:

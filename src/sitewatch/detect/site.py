@@ -29,15 +29,11 @@ import xarray as xr
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis.methods import check_change_method, default_bands
 from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.catalog.sites import get_site
 from sitewatch.db.models import DetectionRun, Scene
-from sitewatch.detect.pipeline import (
-    DetectionOptions,
-    check_method,
-    default_bands,
-    run_detection,
-)
+from sitewatch.detect.pipeline import DetectionOptions, run_detection
 from sitewatch.detect.products import (
     MASK_FILE,
     OBJECTS_FILE,
@@ -49,9 +45,10 @@ from sitewatch.detect.products import (
     write_products,
 )
 from sitewatch.detect.runs import store_run
-from sitewatch.detect.sources import ArrayPair, Grid, reflectance_scale_for
+from sitewatch.detect.sources import ArrayPair, Grid
 from sitewatch.errors import InputError
 from sitewatch.evidence import ledger
+from sitewatch.imagery import sentinel2
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
@@ -143,7 +140,7 @@ def detect_site(
 ) -> SiteRun:
     """Detect change at ``site_id`` between two of its scenes (see the module docstring)."""
     options = options or DetectionOptions()
-    check_method(options.method)
+    check_change_method(options.method)
     if before and after and before > after:
         raise InputError(f"--before {before} is after --after {after}", item="dates")
     first, last, common = _pick_scenes(workspace, site_id, before, after)
@@ -168,7 +165,7 @@ def detect_site(
         _slice(last_stack, last.id),
         grid,
         chosen,
-        reflectance_scale_for(chosen, looks_integer),
+        sentinel2.reflectance_scale_for(chosen, looks_integer),
     )
     now = datetime.now(UTC)
     run_id = _run_id(site_id, first, last, now)

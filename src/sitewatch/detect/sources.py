@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,13 +121,6 @@ class PairSource(Protocol):
     def correct(self, shift: Shift) -> bool:
         """Read AFTER moved back by ``shift`` from now on; False if not supported."""
         ...
-
-
-def reflectance_scale_for(band_names: Sequence[str], integer: bool) -> float | None:
-    """1e-4 for integer Sentinel-2 bands (reflectance x 10000), 1 for float ones, else None."""
-    if not {"B02", "B03", "B04"} <= set(band_names):
-        return None
-    return 1e-4 if integer else 1.0
 
 
 @dataclass
@@ -266,7 +258,7 @@ class FilePair:
             np.issubdtype(np.dtype(datasets[b.path].dtypes[b.index - 1]), np.integer)
             for b in self.before_bands
         )
-        self.reflectance_scale = reflectance_scale_for(self.band_names, integer)
+        self.reflectance_scale = sentinel2.reflectance_scale_for(self.band_names, integer)
         if before_geo == {True}:
             self._setup_georeferenced(datasets)
         else:

@@ -10,6 +10,7 @@ can find "red" or "nir" without knowing Sentinel-2's numbering.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 CONSTELLATION = "sentinel-2"
@@ -80,3 +81,22 @@ def mgrs_tile_from_name(stem: str) -> str | None:
 def band_sort_key(name: str) -> tuple[int, str]:
     """MSI bands in sensor order (B8A after B08), any other name after them, alphabetically."""
     return (_MSI_ORDER.get(name.upper(), len(_MSI_ORDER)), name)
+
+
+# Which Sentinel-2 bands the change methods read when the user names none (the policy that
+# picks among them is :func:`sitewatch.analysis.methods.default_bands`).
+
+#: The four 10 m bands: what the statistical methods (CVA, IR-MAD) compare by default.
+TEN_METRE_BANDS = ("B02", "B03", "B04", "B08")
+#: The 10 m and 20 m land bands: what a learned method is offered by default.
+LAND_BANDS = ("B02", "B03", "B04", "B08", "B05", "B06", "B07", "B8A", "B11", "B12")
+#: The visible bands: a statistical method's gain/loss direction is read on these.
+VISIBLE_BANDS = ("B02", "B03", "B04")
+
+
+def reflectance_scale_for(band_names: Sequence[str], integer: bool) -> float | None:
+    """1e-4 for integer Sentinel-2 bands (reflectance x 10000), 1 for float ones, else None
+    (bands without the visible ones are not taken for Sentinel-2: no cloud test on them)."""
+    if not set(VISIBLE_BANDS) <= set(band_names):
+        return None
+    return 1e-4 if integer else 1.0

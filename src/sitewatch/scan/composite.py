@@ -34,7 +34,6 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.analysis.masks import cloud_mask_l1c
-from sitewatch.detect.sources import reflectance_scale_for
 from sitewatch.errors import InputError
 from sitewatch.imagery import sentinel2
 from sitewatch.imagery.stack import AssetRead, ScenePlan, SiteGrid, open_asset, read_scene
@@ -107,7 +106,7 @@ def read_clear(scene: TileScene, tile: Tile, band_names: Sequence[str]) -> np.nd
     if scene.footprint is not None:
         outside = geometry_mask([scene.footprint], out_shape=(size, size), transform=tile.transform)
         image[:, outside] = np.nan
-    scale = reflectance_scale_for(band_names, integer)
+    scale = sentinel2.reflectance_scale_for(band_names, integer)
     if scale is not None:
         cloud = cloud_mask_l1c(image * np.float32(scale), band_names)
         image[:, cloud] = np.nan

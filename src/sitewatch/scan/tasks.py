@@ -8,8 +8,8 @@ touches no database and writes no file, so workers need only the imagery files a
 number of them can run against one SQLite workspace whose only writer is the client.
 Quicklook chips are drawn when an analyst opens a candidate
 (:mod:`sitewatch.scan.candidate_chips`), not here: a scan finds tens of candidates per
-tile and the analyst looks at a few of them, and two PNGs per tile cost as much CPU as
-finding the change (21 of 50 ms per tile).
+tile and the analyst looks at a few of them, and two PNGs per tile cost nearly as much
+CPU as finding the change (a tile's time now: benchmarks/results/scan_throughput.json).
 
 Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.pipeline`):
 
@@ -27,7 +27,7 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
   at 8): the mean over the object is ``score``, the peak ``max_score``, so they rank.
 - The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``ranker``, the
   probability of built-up change from a small logistic model over cheap tile features
-  (:mod:`sitewatch.scan.ranker`; the default of CVA scans with bands B02, B03, B04, B08,
+  (:mod:`sitewatch.analysis.tile_ranker`; the default of CVA scans with bands B02, B03, B04, B08,
   the only ones it was fitted for: :func:`default_tile_score`); ``changed``, the share of
   the compared pixels inside a candidate (the default of every other scan); or ``p95``,
   the 95th percentile of the pixel significance over the compared pixels (no threshold or
@@ -54,16 +54,17 @@ import rasterio
 import shapely
 
 from sitewatch import analysis
+from sitewatch.analysis import tile_ranker
+from sitewatch.analysis.appearance import appearance_features, similarity
 from sitewatch.analysis.arrays import finite_pixels
-from sitewatch.detect.pipeline import build_method
+from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
-from sitewatch.scan import like, ranker
 from sitewatch.scan.composite import TileScene, composite
 from sitewatch.scan.grid import Tile
+from sitewatch.scan.ranker import load_ranker
 
 DEFAULT_THRESHOLD = 0.9999
-DEFAULT_MIN_AREA_M2 = 1000.0
 #: Pixels the per-tile fit uses: enough for 4-10 band statistics, cheap to iterate on.
 DEFAULT_SAMPLE_SIZE = 8192
 #: A tile with fewer clear pixels on both dates than this share is not scored.
@@ -77,8 +78,6 @@ TILE_SCORES = ("changed", "p95", "ranker")
 DEFAULT_TILE_SCORE = "ranker"
 #: The tile score of the scans the ranker was not fitted for (another method or bands).
 FALLBACK_TILE_SCORE = "changed"
-#: The scan's default change method (see the module docstring).
-DEFAULT_SCAN_METHOD = "cva"
 #: The percentile of ``p95``.
 TILE_SCORE_PERCENTILE = 95.0
 
@@ -90,7 +89,7 @@ class ScanSettings:
     band_names: tuple[str, ...]
     method: str = DEFAULT_SCAN_METHOD
     threshold: float = DEFAULT_THRESHOLD
-    min_area_m2: float = DEFAULT_MIN_AREA_M2
+    min_area_m2: float = SCAN_MIN_AREA_M2
     sample_size: int = DEFAULT_SAMPLE_SIZE
     tile_score: str = DEFAULT_TILE_SCORE
     #: (exemplars, features) from :func:`sitewatch.scan.like.exemplar_features`, or None.
@@ -126,8 +125,9 @@ class FoundObjects:
     """A tile's change objects in lon/lat, column by column, as the client stores them.
 
     Columns, not one object per candidate: a tile of dense change holds a hundred or more,
-    and the client, which shares the cores with the workers, spent ~3 ms of CPU per tile
-    unpickling them one by one. ``values`` holds :data:`OBJECT_COLUMNS` per object.
+    and the client, which shares the cores with the workers, spent a noticeable part of its
+    CPU unpickling them one by one (benchmarks/scan_throughput.py). ``values`` holds
+    :data:`OBJECT_COLUMNS` per object.
     """
 
     geometry_wkb: tuple[bytes, ...] = ()
@@ -268,7 +268,7 @@ def threshold_for(method: str, band_names: Sequence[str]) -> float:
 def default_tile_score(method: str, band_names: Sequence[str]) -> str:
     """The tile score a scan uses when none is asked for: the ranker where it applies (CVA
     with its four bands), else ``changed`` (the ranker means nothing on other scores)."""
-    return DEFAULT_TILE_SCORE if ranker.supports(method, band_names) else FALLBACK_TILE_SCORE
+    return DEFAULT_TILE_SCORE if tile_ranker.supports(method, band_names) else FALLBACK_TILE_SCORE
 
 
 def check_tile_score_name(name: str) -> None:
@@ -282,10 +282,10 @@ def check_tile_score_name(name: str) -> None:
 def check_tile_score(name: str, method: str, band_names: Sequence[str]) -> None:
     """Fail before any reading when ``name`` is unknown or cannot rank this scan."""
     check_tile_score_name(name)
-    if name == "ranker" and not ranker.supports(method, band_names):
+    if name == "ranker" and not tile_ranker.supports(method, band_names):
         raise InputError(
-            f"the ranker tile score was fitted on {ranker.FITTED_METHOD} with bands "
-            f"{', '.join(ranker.REQUIRED_BANDS)}, not {method} with {', '.join(band_names)}: "
+            f"the ranker tile score was fitted on {tile_ranker.FITTED_METHOD} with bands "
+            f"{', '.join(tile_ranker.REQUIRED_BANDS)}, not {method} with {', '.join(band_names)}: "
             f"use --tile-score {FALLBACK_TILE_SCORE} or p95",
             item="--tile-score",
         )
@@ -301,7 +301,7 @@ def tile_score(
 ) -> float:
     """The tile's rank value under the definition ``name`` (one of :data:`TILE_SCORES`).
 
-    ``features`` computes the tile's :mod:`~sitewatch.scan.ranker` features; it is called
+    ``features`` computes the tile's :mod:`~sitewatch.analysis.tile_ranker` features; it is called
     only for ``ranker``, so the other scores cost nothing extra.
     """
     check_tile_score_name(name)
@@ -311,7 +311,7 @@ def tile_score(
         return float(np.percentile(significance[usable], TILE_SCORE_PERCENTILE))
     if features is None:
         raise InputError("the ranker tile score needs the tile's features", item="tile_score")
-    return ranker.load_ranker().probability(features())
+    return load_ranker().probability(features())
 
 
 def ranker_features(
@@ -328,7 +328,7 @@ def ranker_features(
     """The ranker's features of a scored tile; refused (the tile fails) when the scan's
     method or bands are not what the ranker was fitted on, so it never ranks nonsense."""
     check_tile_score("ranker", settings.method, settings.band_names)
-    return ranker.tile_features(
+    return tile_ranker.change_features(
         before,
         after,
         settings.band_names,
@@ -357,5 +357,5 @@ def _like_score(after: np.ndarray, bands: list[str], exemplars: np.ndarray | Non
     """Resemblance of the AFTER composite to the nearest exemplar (None without exemplars)."""
     if exemplars is None:
         return None
-    value = like.similarity(like.tile_features(after, bands), exemplars)
+    value = similarity(appearance_features(after, bands), exemplars)
     return None if math.isnan(value) else value

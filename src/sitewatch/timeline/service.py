@@ -36,7 +36,7 @@ from sitewatch.analysis.activity import (
     ActivityRecord,
     ActivitySettings,
     activity_series,
-    check_method,
+    check_activity_method,
 )
 from sitewatch.analysis.masks import L1C_SCALE, cloud_mask_from_classes, cloud_mask_l1c
 from sitewatch.db.models import Scene
@@ -142,7 +142,7 @@ def site_timeline(
     mask bands). ``method``: ``auto``, ``difference`` (one band), ``cva`` or ``irmad``; see
     :mod:`sitewatch.analysis.activity` for the method and the ``settings``.
     """
-    check_method(method)  # before any read: a typo should not cost a stack load
+    check_activity_method(method)  # before any read: a typo should not cost a stack load
     stack = load_site_stack(workspace, site_id, start, end, bands)
     band_names = [str(name) for name in stack.coords["band"].values]
     compared = [name for name in band_names if not _is_cloud_band(name)]
