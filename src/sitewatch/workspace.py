@@ -60,8 +60,8 @@ class Workspace:
     def session(self) -> Iterator[Session]:
         """A unit of work: committed if the block succeeds, rolled back if it raises.
 
-        ``session.info["workspace"]`` is this workspace, so that code handed only a session
-        (the ledger, which needs the keys folder and the workspace root) can find it.
+        Code handed only the session finds this workspace with :func:`workspace_of` (the
+        ledger needs the keys folder; triage writes chips under ``products/``).
         """
         session = self._sessions()
         session.info["workspace"] = self
@@ -185,3 +185,17 @@ def init_workspace(path: str | Path, *, name: str | None = None) -> Workspace:
 
 def _toml_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def workspace_of(session: Session) -> Workspace:
+    """The workspace a session belongs to (one made by :meth:`Workspace.session`).
+
+    The one calling convention for services: a function working inside the caller's
+    transaction takes the ``Session`` and, when it also needs files (keys, products),
+    asks for the workspace here; a function that reads or writes files and opens its own
+    short transactions (a site stack, a scan, an export) takes the ``Workspace``.
+    """
+    workspace = session.info.get("workspace")
+    if not isinstance(workspace, Workspace):
+        raise RuntimeError("this needs a session from Workspace.session()")
+    return workspace

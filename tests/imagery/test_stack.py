@@ -146,8 +146,8 @@ def test_site_outside_all_scenes_is_a_clear_error(paris: tuple[Workspace, Path])
     workspace, _ = paris
     with workspace.session() as session:
         add_point_site(session, "nowhere", 10.0, 10.0)
-        with pytest.raises(NotFoundError, match="no imagery covers site nowhere"):
-            load_site_stack(session, "nowhere")
+    with pytest.raises(NotFoundError, match="no imagery covers site nowhere"):
+        load_site_stack(workspace, "nowhere")
     with pytest.raises(NotFoundError, match="no site with id 'missing'"):
         load_site_stack(workspace, "missing")
 

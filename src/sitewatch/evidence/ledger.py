@@ -34,7 +34,7 @@ from sitewatch.evidence.files import (
     resolve_stored,
 )
 from sitewatch.evidence.keys import public_key_of, signing_key
-from sitewatch.workspace import Workspace
+from sitewatch.workspace import Workspace, workspace_of
 
 
 def record(
@@ -83,14 +83,6 @@ def record(
     session.add(entry)
     session.flush()
     return entry
-
-
-def workspace_of(session: Session) -> Workspace:
-    """The workspace a session belongs to (set by :meth:`Workspace.session`)."""
-    workspace = session.info.get("workspace")
-    if not isinstance(workspace, Workspace):
-        raise RuntimeError("ledger.record needs a session from Workspace.session()")
-    return workspace
 
 
 def entry_fields(entry: LedgerEntry) -> dict[str, Any]:

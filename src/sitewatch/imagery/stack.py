@@ -166,7 +166,7 @@ class ScenePlan:
 
 
 def load_site_stack(
-    workspace_or_session: Workspace | Session,
+    workspace: Workspace,
     site: Site | str,
     start: datetime | date | None = None,
     end: datetime | date | None = None,
@@ -197,13 +197,8 @@ def load_site_stack(
         limits.RESOLUTION_M.check(resolution, item="resolution")
     if buffer_m is not None:
         limits.BUFFER_M.check(buffer_m, item="buffer")
-    if isinstance(workspace_or_session, Workspace):
-        with workspace_or_session.session() as session:
-            site_id, aoi, plans, band_names = _plan(session, site, start, end, bands, buffer_m)
-    else:
-        site_id, aoi, plans, band_names = _plan(
-            workspace_or_session, site, start, end, bands, buffer_m
-        )
+    with workspace.session() as session:  # short: the files are read after it closes
+        site_id, aoi, plans, band_names = _plan(session, site, start, end, bands, buffer_m)
 
     utm = local_utm(aoi)
     aoi_utm = to_crs(aoi, WGS84, utm)

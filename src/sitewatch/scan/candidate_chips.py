@@ -34,6 +34,7 @@ from sitewatch.scan import quicklook
 from sitewatch.scan.composite import TileScene, tile_scene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject, tile_from_key
 from sitewatch.scan.tasks import TileTask, read_pair
+from sitewatch.workspace import workspace_of
 
 CHIP_NAMES = ("before", "after")
 
@@ -83,7 +84,7 @@ def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Can
     )
     before, after = read_pair(task, bands)
     picks = [bands.index(name) for name in true_colour_bands(bands)]
-    folder = session.info["workspace"].products / "scans" / scan.id / "chips"
+    folder = workspace_of(session).products / "scans" / scan.id / "chips"
     labels = (
         _window_label(scan.before_start, scan.before_end),
         _window_label(scan.after_start, scan.after_end),

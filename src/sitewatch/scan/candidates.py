@@ -38,6 +38,7 @@ from sitewatch.geo import buffer_metres, distance_metres, local_utm
 from sitewatch.scan.candidate_chips import ensure_chips
 from sitewatch.scan.grid import LONLAT_EPSG, reproject
 from sitewatch.text import check_text
+from sitewatch.workspace import workspace_of
 
 STATUSES = ("new", "promoted", "dismissed")
 # A candidate this close to a catalog site is that site (or its surroundings), not a new one.
@@ -364,7 +365,7 @@ def _chip_files(session: Session, candidate: Candidate) -> Sequence[Path]:
     then names no chips, and the ledger hashes the pictures that are there.
     """
     ensure_chips(session, [candidate])  # a candidate it cannot draw keeps what it has
-    root = Path(session.info["workspace"].root)
+    root = workspace_of(session).root
     paths = []
     for value in (candidate.chips or {}).values():
         path = Path(value)

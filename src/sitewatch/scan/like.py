@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from sitewatch.analysis.appearance import MIN_VALID_SHARE, appearance_features
 from sitewatch.errors import InputError
@@ -23,7 +22,7 @@ from sitewatch.workspace import Workspace
 
 
 def exemplar_features(
-    workspace_or_session: Workspace | Session,
+    workspace: Workspace,
     site_ids: Sequence[str],
     *,
     bands: Sequence[str] | None = None,
@@ -43,7 +42,7 @@ def exemplar_features(
     rows = []
     for site_id in dict.fromkeys(site_ids):
         stack = load_site_stack(
-            workspace_or_session,
+            workspace,
             site_id,
             end=end,
             bands=bands,

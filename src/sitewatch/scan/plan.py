@@ -57,6 +57,7 @@ from sitewatch.scan.tasks import (
     default_tile_score,
     threshold_for,
 )
+from sitewatch.workspace import workspace_of
 
 #: Default tile side, pixels (5.12 km at 10 m). Dask's guidance is tasks of 100 ms or more:
 #: each task costs the client and scheduler a fixed time, which on a 2-core machine is
@@ -247,7 +248,11 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     exemplars = None
     if request.like_sites:
         exemplars = like.exemplar_features(
-            session, request.like_sites, bands=bands, resolution=resolution, end=after[1]
+            workspace_of(session),
+            request.like_sites,
+            bands=bands,
+            resolution=resolution,
+            end=after[1],
         )
     settings = ScanSettings(
         band_names=tuple(bands),
