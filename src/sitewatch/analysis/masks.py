@@ -85,9 +85,9 @@ def cloud_mask_l1c(
       3.4 % -> 0.6 %; all pixels of the 42 scenes 2.4 % -> 1.7 %.
     - paris date 2, the only OSCD date with opaque cumulus: 37 % of the peer's cloud
       pixels flagged -> 97 % (the pixel test catches the cores, the widening the edges).
-    - cost over every 512 x 512 window of the 42 scenes: 15.5 ms per megapixel (4 ms a
-      window) against 2.9 for the pixel test alone; windows with fewer than
-      ``min_core_pixels`` thick pixels skip the labelling and cost what it did.
+    - cost: about five times the pixel test alone per megapixel (the figures are in
+      benchmarks/results/cloud_mask.json); windows with fewer than ``min_core_pixels``
+      thick pixels skip the labelling and cost what the pixel test did.
 
     What it still gets wrong: bright pale desert settlements (Dubai, Abu Dhabi, Las
     Vegas) form groups of hundreds of pixels with cores above 0.30 and are still flagged,

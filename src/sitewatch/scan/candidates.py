@@ -221,7 +221,7 @@ def flag_candidates_near(session: Session, site: Site) -> list[str]:
     measured, on the ground as the scan measures.
     """
     # The hull's buffer bounds the same candidates; buffering a large traced outline itself
-    # took GEOS 2 s (a 13 km2 object of the benchmark's dense change).
+    # costs GEOS a time that grows with its many vertices.
     reach = buffer_metres(site.geometry.convex_hull, KNOWN_WITHIN_M)
     west, south, east, north = reach.bounds
     nearby = select(Candidate).where(
