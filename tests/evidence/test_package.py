@@ -14,7 +14,8 @@ import pytest
 
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence import keys, ledger
-from sitewatch.evidence.package import export_package, verify_package
+from sitewatch.evidence.package import export_package
+from sitewatch.evidence.package_check import verify_package
 from sitewatch.workspace import Workspace
 from tests.evidence.forgery import (
     drop_entry,
@@ -77,7 +78,7 @@ def test_verifies_on_a_clean_machine_without_the_workspace(
     clean.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SITEWATCH_")}
     code = (
-        "import sys; from sitewatch.evidence.package import verify_package; "
+        "import sys; from sitewatch.evidence.package_check import verify_package; "
         "r = verify_package(sys.argv[1]); print(r.ok, r.entries); sys.exit(0 if r.ok else 1)"
     )
     done = subprocess.run(

@@ -13,7 +13,8 @@ from sitewatch.errors import ExitCode
 from sitewatch.evidence.audit import verify_workspace
 from sitewatch.evidence.head import read_expected_head, sign_head, write_head
 from sitewatch.evidence.ledger import Problem, list_entries, payload_value
-from sitewatch.evidence.package import export_package, verify_package
+from sitewatch.evidence.package import export_package
+from sitewatch.evidence.package_check import verify_package
 
 ledger_app = typer.Typer(help="The signed evidence ledger.", no_args_is_help=True)
 _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
