@@ -59,7 +59,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
-from sitewatch.catalog.aoi import site_area_of_interest
+from sitewatch.catalog.aoi import check_buffer, site_area_of_interest
+from sitewatch.catalog.sites import get_site
 from sitewatch.db.models import Scene, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.geo import WGS84, local_utm, to_crs
@@ -195,8 +196,7 @@ def load_site_stack(
     """
     if resolution is not None:
         limits.RESOLUTION_M.check(resolution, item="resolution")
-    if buffer_m is not None:
-        limits.BUFFER_M.check(buffer_m, item="buffer")
+    check_buffer(buffer_m)
     if isinstance(workspace_or_session, Workspace):
         with workspace_or_session.session() as session:
             site_id, aoi, plans, band_names = _plan(session, site, start, end, bands, buffer_m)
@@ -229,10 +229,7 @@ def _plan(
 ) -> tuple[str, BaseGeometry, list[ScenePlan], list[str]]:
     """Find the site and scenes, choose the bands and map them to files: all checks, no reads."""
     if isinstance(site, str):
-        found = session.get(Site, site)
-        if found is None:
-            raise NotFoundError(f"no site with id {site!r} in this workspace")
-        site = found
+        site = get_site(session, site)
     aoi = site_area_of_interest(site, buffer_m)
     start_at = _as_utc(start, end_of_day=False)
     end_at = _as_utc(end, end_of_day=True)

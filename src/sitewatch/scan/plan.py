@@ -10,8 +10,8 @@ The scan id is derived from everything that defines the result (area, dates, met
 parameters, grid), so running the same command again finds the same scan and continues
 it (:mod:`sitewatch.scan.runner`).
 
-The three input parsers (:func:`parse_window`, :func:`resolve_area`,
-:func:`read_area_file`) are here because planning is their only user today.
+The area is parsed by :func:`sitewatch.catalog.aoi.area_of`, the date windows by
+:func:`parse_window`.
 """
 
 from __future__ import annotations
@@ -22,15 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as day_time
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyogrio
 import shapely
-from pyogrio.errors import DataSourceError
-from pyproj import CRS
-from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -41,8 +35,7 @@ from sitewatch.analysis.methods import (
     check_change_method,
     default_bands,
 )
-from sitewatch.catalog.aoi import parse_area, site_area_of_interest
-from sitewatch.db.models import Site
+from sitewatch.catalog.aoi import area_of
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
@@ -65,7 +58,6 @@ from sitewatch.scan.tasks import (
 #: measures both tile sizes: benchmarks/results/scan_throughput.json).
 TILE_PIXELS = 512
 FALLBACK_RESOLUTION_M = 10.0
-AREA_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb")
 
 
 @dataclass(frozen=True)
@@ -156,44 +148,6 @@ def parse_window(text: str, option: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def resolve_area(session: Session, spec: str, buffer_m: float | None) -> BaseGeometry:
-    """The lon/lat polygon of ``country:ISO3``, ``bbox:W,S,E,N`` (or bare ``W,S,E,N``),
-    ``site:ID`` (grown by ``buffer_m``) or a GeoJSON/GeoPackage/... file."""
-    text = spec.strip()
-    if buffer_m is not None:
-        limits.BUFFER_M.check(buffer_m, item="--buffer")
-    if text.lower().startswith("site:"):
-        site_id = text[5:].strip()
-        site = session.get(Site, site_id)
-        if site is None:
-            raise InputError(f"no site with id {site_id!r} in this workspace", item="AOI")
-        return site_area_of_interest(site, buffer_m)
-    if text.lower().endswith(AREA_FILE_SUFFIXES) or Path(text).expanduser().is_file():
-        return read_area_file(Path(text).expanduser())
-    if text.count(",") == 3 and ":" not in text:
-        text = f"bbox:{text}"
-    return parse_area(text)
-
-
-def read_area_file(path: Path) -> BaseGeometry:
-    """The union of every geometry in a vector file, in lon/lat."""
-    try:
-        meta, _, geometries, _ = pyogrio.raw.read(path)
-    except (DataSourceError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read as a vector file: {exc}", source=path) from None
-    shapes = [geometry for geometry in wkb.loads(np.asarray(geometries, dtype=object)) if geometry]
-    shapes = [shape for shape in shapes if not shape.is_empty]
-    if not shapes:
-        raise InputError("holds no geometry", source=path)
-    area = shapely.union_all(shapes)
-    crs = meta.get("crs")
-    if crs and CRS.from_user_input(crs) != CRS.from_epsg(LONLAT_EPSG):
-        area = reproject(area, CRS.from_user_input(crs).to_epsg() or LONLAT_EPSG, LONLAT_EPSG)
-    if area.area == 0:
-        raise InputError("holds no polygon (points and lines have no area to scan)", source=path)
-    return area
-
-
 def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     """Every check and every database read a scan needs; nothing is written."""
     before = parse_window(request.before, "--before")
@@ -209,7 +163,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     if request.tile_score is not None:
         check_tile_score_name(request.tile_score)  # before any database read
     limits.AREA_M2.check(request.min_area_m2, item="--min-area")
-    area = resolve_area(session, request.aoi, request.buffer_m)
+    area = area_of(session, request.aoi, request.buffer_m)
     before_scenes = find_scenes(session, area, *before)
     after_scenes = find_scenes(session, area, *after)
     for scenes, option in ((before_scenes, "--before"), (after_scenes, "--after")):
