@@ -145,6 +145,9 @@ def test_an_unknown_site_is_not_found_exit_3_as_in_every_other_command(
         (["1,2,3"], "expected country:ISO3"),
         ([None, "--before", "2020-01-01/2019-01-01"], "--before"),
         ([None, "--after", "2020-13-01/2021-01-01"], "--after"),
+        # the window parser is imagery/dates.py's: years of the imagery era, both ends
+        ([None, "--before", "1066-01-01/1066-12-31"], "--before: '1066-01-01' is not a date"),
+        ([None, "--after", "../2021-01-01"], "--after: '../2021-01-01': a window needs both"),
         ([None, "--method", "nope"], "unknown change method"),
         ([None, "--tile-size", "105"], "tile size"),
         ([None, "--tile-score", "area"], "unknown tile score 'area'"),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
-from sitewatch.errors import InputError
+from sitewatch.imagery.dates import parse_date
 from sitewatch.verify.assessments import (
     ASSESSMENT_STATUSES,
     CONFIDENCES,
@@ -19,13 +17,6 @@ from sitewatch.verify.assessments import (
 )
 
 _JSON = typer.Option(False, "--json", help="Print JSON.")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item="--date") from None
 
 
 def assess(
@@ -49,7 +40,7 @@ def assess(
             add_assessment(
                 session,
                 site_id=site_id,
-                observed_on=_date(on),
+                observed_on=parse_date(on, "--date"),
                 status=status,
                 confidence=confidence,
                 analyst=analyst,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
-from sitewatch.errors import InputError
 from sitewatch.imagery.chips import write_site_chips
+from sitewatch.imagery.dates import parse_optional_date
 
 
 def chips(
@@ -28,7 +27,7 @@ def chips(
 
     All dates share one contrast stretch, so brightness differences between PNGs are real.
     """
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = parse_optional_date(start, "--from"), parse_optional_date(end, "--to")
     with workspace_from(ctx) as workspace:
         results = write_site_chips(workspace, site, out, start=first, end=last, buffer_m=buffer)
     if as_json:
@@ -59,12 +58,3 @@ def chips(
         f"{len(results)} date(s), {sample.width} x {sample.height} px, "
         f"PNG bands {'/'.join(sample.rgb_bands)}"
     )
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item=option) from None

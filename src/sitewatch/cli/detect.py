@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -16,6 +15,7 @@ from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.detect.runs import get_run, list_runs, run_record
 from sitewatch.detect.site import detect_site
 from sitewatch.errors import InputError
+from sitewatch.imagery.dates import parse_optional_date
 from sitewatch.text import escape_unsafe
 
 runs_app = typer.Typer(help="Stored change detection runs.", no_args_is_help=True)
@@ -54,15 +54,6 @@ def _bands(text: str | None) -> list[str] | None:
     if not names:
         raise InputError("names no band", item="--bands")
     return names
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item=option) from None
 
 
 def _print_summary(summary: dict, where: str) -> None:
@@ -125,8 +116,8 @@ def detect(
         result = detect_site(
             workspace,
             site,
-            before=_date(before, "--before"),
-            after=_date(after, "--after"),
+            before=parse_optional_date(before, "--before"),
+            after=parse_optional_date(after, "--after"),
             options=_options(method, threshold, min_area),
             bands=_bands(bands),
         )

@@ -41,7 +41,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -64,6 +64,7 @@ from sitewatch.catalog.sites import get_site
 from sitewatch.db.models import Scene, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.geo import WGS84, local_utm, to_crs
+from sitewatch.imagery.dates import day_bound
 from sitewatch.imagery.search import find_scenes
 from sitewatch.workspace import Workspace
 
@@ -231,8 +232,8 @@ def _plan(
     if isinstance(site, str):
         site = get_site(session, site)
     aoi = site_area_of_interest(site, buffer_m)
-    start_at = _as_utc(start, end_of_day=False)
-    end_at = _as_utc(end, end_of_day=True)
+    start_at = day_bound(start, end_of_day=False)
+    end_at = day_bound(end, end_of_day=True)
     if start_at is not None and end_at is not None and start_at > end_at:
         raise InputError(f"the start {start_at:%Y-%m-%d} is after the end {end_at:%Y-%m-%d}")
     scenes = find_scenes(session, aoi, start_at, end_at)
@@ -244,16 +245,6 @@ def _plan(
     band_names = choose_bands(scenes, bands)
     plans = [scene_plan(scene, band_names) for scene in scenes]
     return site.id, aoi, plans, band_names
-
-
-def _as_utc(value: datetime | date | None, *, end_of_day: bool) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time.max if end_of_day else time.min)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _period(start: datetime | None, end: datetime | None) -> str:

@@ -11,7 +11,7 @@ parameters, grid), so running the same command again finds the same scan and con
 it (:mod:`sitewatch.scan.runner`).
 
 The area is parsed by :func:`sitewatch.catalog.aoi.area_of`, the date windows by
-:func:`parse_window`.
+:func:`sitewatch.imagery.dates.parse_window`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from datetime import time as day_time
+from datetime import datetime
 from typing import Any
 
 import shapely
@@ -37,6 +36,7 @@ from sitewatch.analysis.methods import (
 )
 from sitewatch.catalog.aoi import area_of
 from sitewatch.errors import InputError, NotFoundError
+from sitewatch.imagery.dates import parse_window
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
 from sitewatch.scan import like
@@ -124,28 +124,6 @@ class ScanPlan:
             shapely.prepare(projected)
             self._footprints[key] = projected
         return self._footprints[key]
-
-
-def parse_window(text: str, option: str) -> tuple[datetime, datetime]:
-    """``START/END`` (ISO dates, both days included) as aware UTC datetimes."""
-    start_text, separator, end_text = text.partition("/")
-    if not separator:
-        raise InputError(
-            f"expected START/END, e.g. 2019-01-01/2019-06-30, got {text!r}", item=option
-        )
-    try:
-        start = datetime.fromisoformat(start_text.strip())
-        end = datetime.fromisoformat(end_text.strip())
-    except ValueError:
-        raise InputError(
-            f"not a date range {text!r}; use YYYY-MM-DD/YYYY-MM-DD", item=option
-        ) from None
-    if len(end_text.strip()) == 10:
-        end = datetime.combine(end.date(), day_time.max)
-    start, end = (value if value.tzinfo else value.replace(tzinfo=UTC) for value in (start, end))
-    if start > end:
-        raise InputError(f"starts {start:%Y-%m-%d}, after its end {end:%Y-%m-%d}", item=option)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
