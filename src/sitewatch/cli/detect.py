@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sitewatch import limits
 from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.detect.pair import detect_pair as run_pair
@@ -42,8 +41,6 @@ _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
 def _options(method: str, threshold: float | None, min_area: float | None) -> DetectionOptions:
-    if threshold is not None:
-        limits.THRESHOLD.check(threshold, item="--threshold")
     return DetectionOptions(method=method, threshold=threshold, min_area=min_area)
 
 

@@ -32,10 +32,11 @@ from sitewatch.analysis.methods import (
     DEFAULT_SCAN_METHOD,
     SCAN_MIN_AREA_M2,
     check_change_method,
+    check_scan_threshold,
     default_bands,
 )
 from sitewatch.catalog.aoi import area_of
-from sitewatch.errors import InputError, NotFoundError
+from sitewatch.errors import NotFoundError
 from sitewatch.imagery.dates import parse_window
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
@@ -132,12 +133,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     after = parse_window(request.after, "--after")
     check_change_method(request.method)
     if request.threshold is not None:
-        limits.THRESHOLD.check(request.threshold, item="--threshold")
-        if request.threshold in (limits.THRESHOLD.low, limits.THRESHOLD.high):
-            # cva/irmad turn it into a chi-square quantile, infinite at 0 and 1.
-            raise InputError(
-                f"must be strictly between 0 and 1, got {request.threshold}", item="--threshold"
-            )
+        check_scan_threshold(request.threshold)
     if request.tile_score is not None:
         check_tile_score_name(request.tile_score)  # before any database read
     limits.AREA_M2.check(request.min_area_m2, item="--min-area")
