@@ -149,6 +149,7 @@ def test_an_unknown_site_is_not_found_exit_3_as_in_every_other_command(
         ([None, "--before", "1066-01-01/1066-12-31"], "--before: '1066-01-01' is not a date"),
         ([None, "--after", "../2021-01-01"], "--after: '../2021-01-01': a window needs both"),
         ([None, "--method", "nope"], "unknown change method"),
+        ([None, "--bands", " , "], "--bands: names no band"),
         ([None, "--threshold", "1"], "--threshold: must be strictly between 0 and 1"),
         ([None, "--tile-size", "105"], "tile size"),
         ([None, "--tile-score", "area"], "unknown tile score 'area'"),

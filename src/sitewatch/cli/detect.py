@@ -13,8 +13,8 @@ from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.detect.runs import get_run, list_runs, run_record
 from sitewatch.detect.site import detect_site
-from sitewatch.errors import InputError
 from sitewatch.imagery.dates import parse_optional_date
+from sitewatch.imagery.stack import parse_bands
 from sitewatch.text import escape_unsafe
 
 runs_app = typer.Typer(help="Stored change detection runs.", no_args_is_help=True)
@@ -42,15 +42,6 @@ _JSON = typer.Option(False, "--json", help="Print the result as JSON.")
 
 def _options(method: str, threshold: float | None, min_area: float | None) -> DetectionOptions:
     return DetectionOptions(method=method, threshold=threshold, min_area=min_area)
-
-
-def _bands(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise InputError("names no band", item="--bands")
-    return names
 
 
 def _print_summary(summary: dict, where: str) -> None:
@@ -84,7 +75,7 @@ def detect_pair(
         after,
         out,
         options=_options(method, threshold, min_area),
-        bands=_bands(bands),
+        bands=parse_bands(bands),
         notify=lambda line: typer.echo(escape_unsafe(line), err=True),
     )
     if as_json:
@@ -116,7 +107,7 @@ def detect(
             before=parse_optional_date(before, "--before"),
             after=parse_optional_date(after, "--after"),
             options=_options(method, threshold, min_area),
-            bands=_bands(bands),
+            bands=parse_bands(bands),
         )
     if as_json:
         print_json(

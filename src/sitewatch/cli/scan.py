@@ -12,6 +12,7 @@ from rich.table import Table
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2
 from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
 from sitewatch.errors import InputError
+from sitewatch.imagery.stack import parse_bands
 from sitewatch.scan import store
 from sitewatch.scan.cluster import dask_client
 from sitewatch.scan.plan import ScanRequest
@@ -88,7 +89,7 @@ def scan(
         min_area_m2=min_area,
         resolution_m=resolution,
         tile_size_m=tile_size,
-        bands=tuple(name.strip() for name in bands.split(",") if name.strip()) if bands else None,
+        bands=tuple(chosen) if (chosen := parse_bands(bands)) else None,
         like_sites=tuple(like),
     )
     with workspace_from(ctx) as workspace:

@@ -11,6 +11,7 @@ from rich.table import Table
 from sitewatch.analysis.activity import ActivityRecord, ActivitySettings
 from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.imagery.dates import parse_datetime_option
+from sitewatch.imagery.stack import parse_bands
 from sitewatch.timeline.service import default_output_dir, site_timeline, write_timeline
 
 
@@ -47,11 +48,10 @@ def timeline(
     """
     first = parse_datetime_option(start, "--from") if start else None
     last = parse_datetime_option(end, "--to", end_of_day=True) if end else None
-    chosen = [name.strip() for text in bands or [] for name in text.split(",") if name.strip()]
     settings = ActivitySettings(min_change=min_change)
     with workspace_from(ctx) as workspace:
         result = site_timeline(
-            workspace, site, first, last, chosen or None, method=method, settings=settings
+            workspace, site, first, last, parse_bands(bands), method=method, settings=settings
         )
         files = write_timeline(result, out or default_output_dir(workspace, result.site_id))
     if as_json:

@@ -263,6 +263,21 @@ def _scene_bands(scene: Scene) -> list[str]:
     return [band for asset in scene.assets for band in asset.bands]
 
 
+def parse_bands(given: str | Sequence[str] | None, option: str = "--bands") -> list[str] | None:
+    """Band names from ``B02,B03`` or repeated values each comma-separated; None when not
+    given (the caller's default bands). Given but naming no band is an error rather than
+    a silent fall back to the defaults."""
+    if given is None:
+        return None
+    texts = [given] if isinstance(given, str) else list(given)
+    if not texts:
+        return None
+    names = [name.strip() for text in texts for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError("names no band", item=option)
+    return names
+
+
 def choose_bands(scenes: list[Scene], requested: Sequence[str] | None) -> list[str]:
     """The bands to read: ``requested`` (each checked against every scene), else the bands
     all ``scenes`` share, in the first scene's order.
