@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.imagery.dates import parse_date
 from sitewatch.verify.assessments import (
     ASSESSMENT_STATUSES,
@@ -16,7 +17,7 @@ from sitewatch.verify.assessments import (
     list_assessments,
 )
 
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_JSON = json_option("Print JSON.")
 
 
 def assess(

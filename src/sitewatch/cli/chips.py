@@ -8,6 +8,13 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import (
+    buffer_option,
+    from_option,
+    json_option,
+    out_folder_option,
+    to_option,
+)
 from sitewatch.imagery.chips import write_site_chips
 from sitewatch.imagery.dates import parse_optional_date
 
@@ -15,13 +22,13 @@ from sitewatch.imagery.dates import parse_optional_date
 def chips(
     ctx: typer.Context,
     site: str = typer.Argument(..., help="Site id."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the chips to."),
-    start: str | None = typer.Option(None, "--from", help="First date, YYYY-MM-DD (inclusive)."),
-    end: str | None = typer.Option(None, "--to", help="Last date, YYYY-MM-DD (inclusive)."),
-    buffer: float | None = typer.Option(
-        None, "--buffer", help="Metres around the site (default: its coordinate uncertainty)."
+    out: Path = out_folder_option("Folder to write the chips to."),
+    start: str | None = from_option("First date, YYYY-MM-DD (inclusive)."),
+    end: str | None = to_option("Last date, YYYY-MM-DD (inclusive)."),
+    buffer: float | None = buffer_option(
+        "Metres around the site (default: its coordinate uncertainty)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON."),
+    as_json: bool = json_option("Print the written files as JSON."),
 ) -> None:
     """Write a dated true-colour PNG and a Cloud-Optimised GeoTIFF per date of a site.
 

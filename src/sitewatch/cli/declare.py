@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.verify.store import (
     declaration_record,
     get_declaration,
@@ -19,7 +20,7 @@ declare_app = typer.Typer(
     help="Declarations: import a state's declared facilities (JSON or CSV), list, show.",
     no_args_is_help=True,
 )
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_JSON = json_option("Print JSON.")
 
 
 @declare_app.command("import")

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import bands_option, json_option, out_folder_option, threshold_option
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.detect.runs import get_run, list_runs, run_record
@@ -25,19 +26,15 @@ _METHOD = typer.Option(
     "-m",
     help="Change method: irmad, cva, or siamese when installed.",
 )
-_THRESHOLD = typer.Option(
-    None, "--threshold", help="Fixed score threshold in [0, 1] (default: automatic)."
-)
+_THRESHOLD = threshold_option("Fixed score threshold in [0, 1] (default: automatic).")
 _MIN_AREA = typer.Option(
     None,
     "--min-area",
     help="Minimum mapping unit: m2 (default 500), or pixels for non-georeferenced pairs "
     "(default 20).",
 )
-_BANDS = typer.Option(
-    None, "--bands", help="Comma-separated band names (default: B02,B03,B04,B08 for S2)."
-)
-_JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+_BANDS = bands_option("Comma-separated band names (default: B02,B03,B04,B08 for S2).")
+_JSON = json_option("Print the result as JSON.")
 
 
 def _options(method: str, threshold: float | None, min_area: float | None) -> DetectionOptions:
@@ -61,7 +58,7 @@ def _print_summary(summary: dict, where: str) -> None:
 def detect_pair(
     before: Path = typer.Argument(..., help="BEFORE scene: a raster file or a per-band folder."),
     after: Path = typer.Argument(..., help="AFTER scene: a raster file or a per-band folder."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the four products."),
+    out: Path = out_folder_option("Folder for the four products."),
     method: str = _METHOD,
     threshold: float | None = _THRESHOLD,
     min_area: float | None = _MIN_AREA,

@@ -35,6 +35,7 @@ from sitewatch.catalog.sites import (
     to_record,
 )
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.errors import InputError
 
 app = typer.Typer(
@@ -59,7 +60,7 @@ SOURCE_TITLE = typer.Option(None, "--source-title", help="Title of a published s
 SOURCE_URL = typer.Option(None, "--source-url", help="URL of the source.")
 SOURCE_DATE = typer.Option(None, "--source-date", help="Source date: YYYY, YYYY-MM or YYYY-MM-DD.")
 NOTES = typer.Option(None, "--notes", help="Free-text notes.")
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+JSON = json_option("Print JSON instead of a table.")
 
 
 def _geometry(lat: float | None, lon: float | None, wkt: str | None) -> BaseGeometry | None:
