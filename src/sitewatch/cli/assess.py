@@ -13,7 +13,7 @@ from sitewatch.verify.assessments import (
     CONFIDENCES,
     ENV_ANALYST,
     add_assessment,
-    assessment_record,
+    assessment_to_dict,
     list_assessments,
 )
 
@@ -37,7 +37,7 @@ def assess(
 ) -> None:
     """Record an analyst's assessment of a site on a date, signed in the ledger."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        record = assessment_record(
+        record = assessment_to_dict(
             add_assessment(
                 session,
                 site_id=site_id,
@@ -66,7 +66,7 @@ def assessments(
 ) -> None:
     """A site's assessments in date order."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        records = [assessment_record(a) for a in list_assessments(session, site_id)]
+        records = [assessment_to_dict(a) for a in list_assessments(session, site_id)]
     if as_json:
         print_json(records)
         return

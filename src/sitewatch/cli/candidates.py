@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sitewatch.catalog.records import CATEGORIES, record_to_dict
+from sitewatch.catalog.records import CATEGORIES
 from sitewatch.catalog.sites import to_record
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
 from sitewatch.cli.options import json_option, limit_option
@@ -157,7 +157,7 @@ def promote(
         )
         record = to_record(site)
     if as_json:
-        print_json(record_to_dict(record))
+        print_json(record.as_dict())
         return
     console.print(f"promoted {candidate_id} to site {record.id}", highlight=False)
 

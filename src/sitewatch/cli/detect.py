@@ -12,7 +12,7 @@ from sitewatch.cli.common import console, print_json, workspace_from
 from sitewatch.cli.options import bands_option, json_option, out_folder_option, threshold_option
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DetectionOptions
-from sitewatch.detect.runs import get_run, list_runs, run_record
+from sitewatch.detect.runs import get_run, list_runs, run_to_dict
 from sitewatch.detect.site import detect_site
 from sitewatch.imagery.dates import parse_optional_date
 from sitewatch.imagery.stack import parse_bands
@@ -134,7 +134,7 @@ def runs_list(
 ) -> None:
     """Stored detection runs, newest first."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        records = [run_record(run) for run in list_runs(session, site)]
+        records = [run_to_dict(run) for run in list_runs(session, site)]
     if as_json:
         print_json(records)
         return
@@ -162,7 +162,7 @@ def runs_show(
 ) -> None:
     """One run: summary, products and lineage."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        record = run_record(get_run(session, run_id), with_lineage=True)
+        record = run_to_dict(get_run(session, run_id), with_lineage=True)
     if as_json:
         print_json(record)
         return

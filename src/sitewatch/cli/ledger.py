@@ -84,7 +84,7 @@ def ledger_verify(
     with workspace_from(ctx, read_only=True) as workspace:
         report = verify_workspace(workspace, check_files=not skip_files, expect_head=expected)
     if as_json:
-        print_json(report.to_dict())
+        print_json(report.as_dict())
     elif report.ok:
         published = (
             f"; published head {report.expected_head['hash']} found" if report.expected_head else ""
@@ -178,7 +178,7 @@ def ledger_verify_package(
             err=True,
         )
     if as_json:
-        print_json(report.to_dict())
+        print_json(report.as_dict())
     elif report.ok:
         console.print(
             f"package ok: site {report.site_id}, {report.entries} entries, "

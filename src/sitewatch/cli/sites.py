@@ -20,7 +20,6 @@ from sitewatch.catalog.records import (
     SiteRecord,
     SourceRecord,
     located,
-    record_to_dict,
 )
 from sitewatch.catalog.reference import load_reference, reference_names
 from sitewatch.catalog.sites import (
@@ -199,7 +198,7 @@ def list_(
     with workspace_from(ctx) as workspace, workspace.session() as session:
         records = [to_record(s) for s in list_sites(session, category=category, country=country)]
     if as_json:
-        print_json([record_to_dict(r) for r in records])
+        print_json([r.as_dict() for r in records])
         return
     table = Table()
     add_whole_column(table, "id", [r.id for r in records])
@@ -231,7 +230,7 @@ def show(
     with workspace_from(ctx) as workspace, workspace.session() as session:
         record = to_record(get_site(session, site_id))
     if as_json:
-        print_json(record_to_dict(record))
+        print_json(record.as_dict())
         return
     location = "not located"
     if record.geometry is not None:
