@@ -122,3 +122,23 @@ def test_identical_dates_show_no_change(name: str) -> None:
     before, _, _ = pair_with_block()
     result = get_method(name).score(before, before.copy())
     assert result.score.max() < 0.5
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.5, 1.0])
+def test_a_detection_threshold_is_any_probability(threshold: float) -> None:
+    assert methods.check_detection_threshold(threshold) == threshold
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0])
+def test_a_scan_threshold_is_strictly_inside_because_significance_is_infinite_at_1(
+    threshold: float,
+) -> None:
+    with pytest.raises(InputError, match=r"^--threshold: must be strictly between 0 and 1"):
+        methods.check_scan_threshold(threshold)
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5, float("nan")])
+def test_both_thresholds_refuse_what_is_no_probability(threshold: float) -> None:
+    for check in (methods.check_detection_threshold, methods.check_scan_threshold):
+        with pytest.raises(InputError, match=r"^--threshold: .* is out of range"):
+            check(threshold)

@@ -53,6 +53,7 @@ def test_short_commands_load_no_database_raster_or_cluster_code() -> None:
     probe = (
         "import sys\n"
         "from sitewatch.cli.main import app\n"
+        "import sitewatch.cli.options\n"  # shared by the commands: must stay as light
         "from typer.testing import CliRunner\n"
         "for args in (['--version'], ['--help']):\n"
         "    assert CliRunner().invoke(app, args).exit_code == 0\n"

@@ -59,3 +59,9 @@ def test_tiled_run_equals_one_tile_run(tmp_path: Path, method: str) -> None:
 def test_unknown_method_is_the_registry_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown change method 'nosuch'"):
         run_detection(_source(), DetectionOptions(method="nosuch"), tmp_path)
+
+
+def test_the_service_refuses_a_threshold_that_is_no_probability() -> None:
+    """The range lived only in cli/detect.py; the web routes build the same options."""
+    with pytest.raises(InputError, match=r"^--threshold: 1\.5 is out of range"):
+        DetectionOptions(threshold=1.5)

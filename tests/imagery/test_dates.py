@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from sitewatch.errors import InputError
 from sitewatch.imagery.dates import (
     datetime_from_name,
+    day_bound,
+    parse_date,
     parse_datetime_option,
     parse_interval,
     parse_timestamp,
+    parse_window,
 )
 
 
@@ -56,3 +59,39 @@ def test_interval_with_open_end_and_whole_last_day() -> None:
     assert parse_interval("../2017-01-01T00:00:00Z", "--datetime")[0] is None
     with pytest.raises(InputError, match="start is after the end"):
         parse_interval("2018-01-01/2017-01-01", "--datetime")
+
+
+def test_a_window_has_both_ends_and_includes_its_last_day() -> None:
+    start, end = parse_window(" 2019-01-01 / 2019-06-30 ", "--before")
+    assert start == datetime(2019, 1, 1, tzinfo=UTC)
+    assert end == datetime.combine(date(2019, 6, 30), time.max, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2019-01-01", "expected START/END"),
+        ("../2019-06-30", "needs both a start and an end"),
+        ("2019-06-30/2019-01-01", "the start is after the end"),
+        ("1066-01-01/1066-12-31", "is not a date or time"),
+    ],
+)
+def test_a_bad_window_names_the_option(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as raised:
+        parse_window(text, "--after")
+    assert str(raised.value).startswith("--after: ")
+
+
+def test_a_calendar_date_names_the_option() -> None:
+    assert parse_date("2017-11-07", "--date") == date(2017, 11, 7)
+    with pytest.raises(InputError, match=r"^--to: not a date '7/11/2017'; use YYYY-MM-DD$"):
+        parse_date("7/11/2017", "--to")
+
+
+def test_a_day_bound_is_the_whole_utc_day() -> None:
+    assert day_bound(date(2017, 11, 7), end_of_day=False) == datetime(2017, 11, 7, tzinfo=UTC)
+    assert day_bound(date(2017, 11, 7), end_of_day=True).time() == time.max
+    assert day_bound(datetime(2017, 11, 7, 12), end_of_day=True) == datetime(
+        2017, 11, 7, 12, tzinfo=UTC
+    )
+    assert day_bound(None, end_of_day=True) is None

@@ -23,7 +23,7 @@ from sitewatch.db.models import Scene
 from sitewatch.demo.synthetic import write_synthetic_pair
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.geo import WGS84, to_crs
-from sitewatch.imagery.stack import gdal_path, load_site_stack
+from sitewatch.imagery.stack import gdal_path, load_site_stack, parse_bands
 from sitewatch.workspace import Workspace
 from tests.conftest import shared_data
 from tests.imagery.scene_rows import (
@@ -337,3 +337,11 @@ def test_remote_href_is_read_by_range_requests(workspace: Workspace, tmp_path: P
     local = load_site_stack(workspace, "small-site")
     np.testing.assert_array_equal(remote.values, local.values)
     assert 0 < handler.bytes_sent < big.stat().st_size / 10
+
+
+def test_band_lists_one_parser_for_every_command() -> None:
+    assert parse_bands(None) is None and parse_bands([]) is None
+    assert parse_bands(" B02, B03 ,,B04") == ["B02", "B03", "B04"]
+    assert parse_bands(["B02,B03", "B08"]) == ["B02", "B03", "B08"]
+    with pytest.raises(InputError, match=r"^--bands: names no band$"):
+        parse_bands(" , ")

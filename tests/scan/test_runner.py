@@ -120,16 +120,37 @@ def test_interrupted_scan_resumes_without_redoing_tiles(
     assert {key: rows[key] for key in first} == first
 
 
+@pytest.mark.parametrize("aoi", ["site:missing", "site:Missing"])
+def test_an_unknown_site_is_not_found_exit_3_as_in_every_other_command(
+    scan_workspace: Workspace, aoi: str
+) -> None:
+    """The scan used to call a missing site bad input (exit 2) where imagery, stacks, chips
+    and detect say not found (exit 3); the one area parser (catalog/aoi.py) says not found."""
+    result = CliRunner().invoke(
+        app,
+        ["--workspace", str(scan_workspace.root), "scan", aoi,
+         "--before", synthetic.BEFORE, "--after", synthetic.AFTER],
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert result.output.strip().splitlines() == [f"error: no site with id {aoi[5:]!r}"]
+    with scan_workspace.session() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
         (["country:XXX"], "no outline shipped"),
         (["nowhere"], "expected country:ISO3"),
-        (["site:missing"], "no site with id 'missing'"),
         (["1,2,3"], "expected country:ISO3"),
         ([None, "--before", "2020-01-01/2019-01-01"], "--before"),
         ([None, "--after", "2020-13-01/2021-01-01"], "--after"),
+        # the window parser is imagery/dates.py's: years of the imagery era, both ends
+        ([None, "--before", "1066-01-01/1066-12-31"], "--before: '1066-01-01' is not a date"),
+        ([None, "--after", "../2021-01-01"], "--after: '../2021-01-01': a window needs both"),
         ([None, "--method", "nope"], "unknown change method"),
+        ([None, "--bands", " , "], "--bands: names no band"),
+        ([None, "--threshold", "1"], "--threshold: must be strictly between 0 and 1"),
         ([None, "--tile-size", "105"], "tile size"),
         ([None, "--tile-score", "area"], "unknown tile score 'area'"),
         ([None, "--method", "irmad", "--tile-score", "ranker"], "fitted on cva"),

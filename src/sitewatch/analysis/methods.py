@@ -33,6 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from scipy import linalg, stats
 
+from sitewatch import limits
 from sitewatch.analysis.arrays import image_pair, joint_valid, sample_pixels, subsample_indices
 from sitewatch.analysis.irmad import SAMPLE_SIZE, fit_irmad
 from sitewatch.analysis.scores import ChangeScore, LinearChiSquare, score_pixels
@@ -302,6 +303,24 @@ DETECT_MIN_PIXELS = 20
 SCAN_MIN_AREA_M2 = 1000.0
 
 _VISIBLE = frozenset({*VISIBLE_BANDS, "blue", "green", "red"})
+
+
+def check_detection_threshold(threshold: float) -> float:
+    """A detection run's fixed ``--threshold``: a cut on the change score, which is a
+    probability, so anything in [0, 1] means something (0 keeps every compared pixel, 1
+    none)."""
+    return limits.THRESHOLD.check(threshold, item="--threshold")
+
+
+def check_scan_threshold(threshold: float) -> float:
+    """A scan's ``--threshold``: strictly between 0 and 1, unlike a detection run's
+    (:func:`check_detection_threshold`). The scan ranks tiles and candidates in significance
+    units, ``-log10(1 - score)`` (the statistical methods' chi-square quantile), which is
+    infinite at 1, and a cut at 0 would make every pixel of a country a candidate."""
+    check_detection_threshold(threshold)
+    if threshold in (limits.THRESHOLD.low, limits.THRESHOLD.high):
+        raise InputError(f"must be strictly between 0 and 1, got {threshold}", item="--threshold")
+    return threshold
 
 
 def default_bands(available: list[str], method: str) -> list[str]:

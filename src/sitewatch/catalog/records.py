@@ -190,6 +190,12 @@ class SiteRecord:
     notes: str = ""
     sources: list[SourceRecord] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: geometry as a GeoJSON mapping, sources as dicts."""
+        data = asdict(self)
+        data["geometry"] = None if self.geometry is None else mapping(self.geometry)
+        return data
+
     def __post_init__(self) -> None:
         self.name = (self.name or "").strip()
         if not self.name:
@@ -264,13 +270,6 @@ def _uncertainty(value: Any) -> float | None:
     except (TypeError, ValueError, OverflowError):
         raise InputError(f"{value!r} is not a number of metres", item="uncertainty_m") from None
     return limits.UNCERTAINTY_M.check(metres, item="uncertainty_m")
-
-
-def record_to_dict(record: SiteRecord) -> dict[str, Any]:
-    """Plain JSON-ready data: geometry as a GeoJSON mapping, sources as dicts."""
-    data = asdict(record)
-    data["geometry"] = None if record.geometry is None else mapping(record.geometry)
-    return data
 
 
 @contextmanager

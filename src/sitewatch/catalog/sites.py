@@ -21,7 +21,6 @@ from sitewatch.catalog.records import (
     SiteRecord,
     SourceRecord,
     normalise_category,
-    record_to_dict,
     slugify,
 )
 from sitewatch.db.models import Site, SiteSource
@@ -88,7 +87,7 @@ def add_site(session: Session, record: SiteRecord) -> Site:
     site = from_record(record)
     session.add(site)
     _flush(session, f"site {record.id!r} was added by someone else meanwhile; try again")
-    _record_change(session, "site.add", record.id, {"site": record_to_dict(record)})
+    _record_change(session, "site.add", record.id, {"site": record.as_dict()})
     return site
 
 
@@ -152,7 +151,7 @@ def edit_site(session: Session, site_id: str, **changes: Any) -> Site:
         session,
         "site.edit",
         site_id,
-        {"before": record_to_dict(before), "after": record_to_dict(record)},
+        {"before": before.as_dict(), "after": record.as_dict()},
     )
     return site
 
@@ -163,7 +162,7 @@ def remove_site(session: Session, site_id: str) -> SiteRecord:
     record = to_record(site)
     session.delete(site)
     session.flush()
-    _record_change(session, "site.remove", site_id, {"site": record_to_dict(record)})
+    _record_change(session, "site.remove", site_id, {"site": record.as_dict()})
     return record
 
 
@@ -228,7 +227,7 @@ def import_sites(
     origin = _import_origin(source)
     for record in records:
         if record.id in actions:
-            payload = {"action": actions[record.id], "site": record_to_dict(record), **origin}
+            payload = {"action": actions[record.id], "site": record.as_dict(), **origin}
             _record_change(session, "site.import", record.id, payload)
     return result
 

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
-from sitewatch.errors import InputError
+from sitewatch.cli.options import json_option
+from sitewatch.imagery.dates import parse_date
 from sitewatch.verify.assessments import (
     ASSESSMENT_STATUSES,
     CONFIDENCES,
     ENV_ANALYST,
     add_assessment,
-    assessment_record,
+    assessment_to_dict,
     list_assessments,
 )
 
-_JSON = typer.Option(False, "--json", help="Print JSON.")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item="--date") from None
+_JSON = json_option("Print JSON.")
 
 
 def assess(
@@ -45,11 +37,11 @@ def assess(
 ) -> None:
     """Record an analyst's assessment of a site on a date, signed in the ledger."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        record = assessment_record(
+        record = assessment_to_dict(
             add_assessment(
                 session,
                 site_id=site_id,
-                observed_on=_date(on),
+                observed_on=parse_date(on, "--date"),
                 status=status,
                 confidence=confidence,
                 analyst=analyst,
@@ -74,7 +66,7 @@ def assessments(
 ) -> None:
     """A site's assessments in date order."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        records = [assessment_record(a) for a in list_assessments(session, site_id)]
+        records = [assessment_to_dict(a) for a in list_assessments(session, site_id)]
     if as_json:
         print_json(records)
         return

@@ -7,9 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sitewatch.catalog.records import CATEGORIES, record_to_dict
+from sitewatch.catalog.records import CATEGORIES
 from sitewatch.catalog.sites import to_record
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
+from sitewatch.cli.options import json_option, limit_option
 from sitewatch.scan.candidates import (
     STATUSES,
     candidate_to_dict,
@@ -26,7 +27,7 @@ candidates_app = typer.Typer(
 )
 
 CANDIDATE = typer.Argument(..., metavar="CANDIDATE", help="Id of the candidate.")
-JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
+JSON = json_option("Print JSON instead of text.")
 
 
 @candidates_app.command("list")
@@ -37,7 +38,7 @@ def list_(
     include_known: bool = typer.Option(
         False, "--include-known", help="Also list candidates near a site already in the catalog."
     ),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many."),
+    limit: int | None = limit_option("At most this many."),
     as_json: bool = JSON,
 ) -> None:
     """List candidates, highest score first (by default: new ones not near a known site).
@@ -86,7 +87,7 @@ def list_(
 def chips(
     ctx: typer.Context,
     scan: str | None = typer.Option(None, "--scan", help="Only candidates of this scan."),
-    limit: int = typer.Option(20, "--limit", help="The best this many (by score)."),
+    limit: int = limit_option("The best this many (by score).", default=20),
     include_known: bool = typer.Option(
         False, "--include-known", help="Also candidates near a site already in the catalog."
     ),
@@ -156,7 +157,7 @@ def promote(
         )
         record = to_record(site)
     if as_json:
-        print_json(record_to_dict(record))
+        print_json(record.as_dict())
         return
     console.print(f"promoted {candidate_id} to site {record.id}", highlight=False)
 

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
-from sitewatch.errors import InputError
+from sitewatch.cli.options import (
+    buffer_option,
+    from_option,
+    json_option,
+    out_folder_option,
+    to_option,
+)
 from sitewatch.imagery.chips import write_site_chips
+from sitewatch.imagery.dates import parse_optional_date
 
 
 def chips(
     ctx: typer.Context,
     site: str = typer.Argument(..., help="Site id."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the chips to."),
-    start: str | None = typer.Option(None, "--from", help="First date, YYYY-MM-DD (inclusive)."),
-    end: str | None = typer.Option(None, "--to", help="Last date, YYYY-MM-DD (inclusive)."),
-    buffer: float | None = typer.Option(
-        None, "--buffer", help="Metres around the site (default: its coordinate uncertainty)."
+    out: Path = out_folder_option("Folder to write the chips to."),
+    start: str | None = from_option("First date, YYYY-MM-DD (inclusive)."),
+    end: str | None = to_option("Last date, YYYY-MM-DD (inclusive)."),
+    buffer: float | None = buffer_option(
+        "Metres around the site (default: its coordinate uncertainty)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON."),
+    as_json: bool = json_option("Print the written files as JSON."),
 ) -> None:
     """Write a dated true-colour PNG and a Cloud-Optimised GeoTIFF per date of a site.
 
     All dates share one contrast stretch, so brightness differences between PNGs are real.
     """
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = parse_optional_date(start, "--from"), parse_optional_date(end, "--to")
     with workspace_from(ctx) as workspace:
         results = write_site_chips(workspace, site, out, start=first, end=last, buffer_m=buffer)
     if as_json:
@@ -59,12 +65,3 @@ def chips(
         f"{len(results)} date(s), {sample.width} x {sample.height} px, "
         f"PNG bands {'/'.join(sample.rgb_bands)}"
     )
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item=option) from None

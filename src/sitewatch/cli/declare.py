@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.verify.store import (
-    declaration_record,
+    declaration_to_dict,
     get_declaration,
     import_declaration,
     list_declarations,
@@ -19,7 +20,7 @@ declare_app = typer.Typer(
     help="Declarations: import a state's declared facilities (JSON or CSV), list, show.",
     no_args_is_help=True,
 )
-_JSON = typer.Option(False, "--json", help="Print JSON.")
+_JSON = json_option("Print JSON.")
 
 
 @declare_app.command("import")
@@ -31,7 +32,7 @@ def import_command(
     """Validate and store a declaration; any error names the item and field, nothing is kept."""
     with workspace_from(ctx) as workspace:
         declaration = import_declaration(workspace, file)
-        record = declaration_record(declaration, with_items=False)
+        record = declaration_to_dict(declaration, with_items=False)
     if as_json:
         print_json(record)
         return
@@ -46,7 +47,7 @@ def import_command(
 def list_command(ctx: typer.Context, as_json: bool = _JSON) -> None:
     """Imported declarations by date."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        records = [declaration_record(d, with_items=False) for d in list_declarations(session)]
+        records = [declaration_to_dict(d, with_items=False) for d in list_declarations(session)]
     if as_json:
         print_json(records)
         return
@@ -66,7 +67,7 @@ def show_command(
 ) -> None:
     """One declaration and its items."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        record = declaration_record(get_declaration(session, declaration_id))
+        record = declaration_to_dict(get_declaration(session, declaration_id))
     if as_json:
         print_json(record)
         return

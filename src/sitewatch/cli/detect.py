@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from sitewatch import limits
 from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import bands_option, json_option, out_folder_option, threshold_option
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DetectionOptions
-from sitewatch.detect.runs import get_run, list_runs, run_record
+from sitewatch.detect.runs import get_run, list_runs, run_to_dict
 from sitewatch.detect.site import detect_site
-from sitewatch.errors import InputError
+from sitewatch.imagery.dates import parse_optional_date
+from sitewatch.imagery.stack import parse_bands
 from sitewatch.text import escape_unsafe
 
 runs_app = typer.Typer(help="Stored change detection runs.", no_args_is_help=True)
@@ -26,43 +26,19 @@ _METHOD = typer.Option(
     "-m",
     help="Change method: irmad, cva, or siamese when installed.",
 )
-_THRESHOLD = typer.Option(
-    None, "--threshold", help="Fixed score threshold in [0, 1] (default: automatic)."
-)
+_THRESHOLD = threshold_option("Fixed score threshold in [0, 1] (default: automatic).")
 _MIN_AREA = typer.Option(
     None,
     "--min-area",
     help="Minimum mapping unit: m2 (default 500), or pixels for non-georeferenced pairs "
     "(default 20).",
 )
-_BANDS = typer.Option(
-    None, "--bands", help="Comma-separated band names (default: B02,B03,B04,B08 for S2)."
-)
-_JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+_BANDS = bands_option("Comma-separated band names (default: B02,B03,B04,B08 for S2).")
+_JSON = json_option("Print the result as JSON.")
 
 
 def _options(method: str, threshold: float | None, min_area: float | None) -> DetectionOptions:
-    if threshold is not None:
-        limits.THRESHOLD.check(threshold, item="--threshold")
     return DetectionOptions(method=method, threshold=threshold, min_area=min_area)
-
-
-def _bands(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise InputError("names no band", item="--bands")
-    return names
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item=option) from None
 
 
 def _print_summary(summary: dict, where: str) -> None:
@@ -82,7 +58,7 @@ def _print_summary(summary: dict, where: str) -> None:
 def detect_pair(
     before: Path = typer.Argument(..., help="BEFORE scene: a raster file or a per-band folder."),
     after: Path = typer.Argument(..., help="AFTER scene: a raster file or a per-band folder."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the four products."),
+    out: Path = out_folder_option("Folder for the four products."),
     method: str = _METHOD,
     threshold: float | None = _THRESHOLD,
     min_area: float | None = _MIN_AREA,
@@ -96,7 +72,7 @@ def detect_pair(
         after,
         out,
         options=_options(method, threshold, min_area),
-        bands=_bands(bands),
+        bands=parse_bands(bands),
         notify=lambda line: typer.echo(escape_unsafe(line), err=True),
     )
     if as_json:
@@ -125,10 +101,10 @@ def detect(
         result = detect_site(
             workspace,
             site,
-            before=_date(before, "--before"),
-            after=_date(after, "--after"),
+            before=parse_optional_date(before, "--before"),
+            after=parse_optional_date(after, "--after"),
             options=_options(method, threshold, min_area),
-            bands=_bands(bands),
+            bands=parse_bands(bands),
         )
     if as_json:
         print_json(
@@ -158,7 +134,7 @@ def runs_list(
 ) -> None:
     """Stored detection runs, newest first."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        records = [run_record(run) for run in list_runs(session, site)]
+        records = [run_to_dict(run) for run in list_runs(session, site)]
     if as_json:
         print_json(records)
         return
@@ -186,7 +162,7 @@ def runs_show(
 ) -> None:
     """One run: summary, products and lineage."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        record = run_record(get_run(session, run_id), with_lineage=True)
+        record = run_to_dict(get_run(session, run_id), with_lineage=True)
     if as_json:
         print_json(record)
         return

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import buffer_option, from_option, json_option, limit_option, to_option
 from sitewatch.imagery.drafts import AddOutcome
 from sitewatch.imagery.ingest import add_scenes
 from sitewatch.imagery.scenes import get_scene, list_scenes, scene_details, scene_summary
@@ -35,7 +36,7 @@ def add(
     platform: str | None = typer.Option(
         None, "--platform", help="Platform, e.g. sentinel-2a (default: from tags or file names)."
     ),
-    as_json: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    as_json: bool = json_option(_JSON_HELP),
 ) -> None:
     """Catalogue scenes from local files; all PATHs are checked before anything is written."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
@@ -57,8 +58,8 @@ def add_stac_command(
     collections: list[str] | None = typer.Option(
         None, "--collection", help="Only items of this collection (repeatable)."
     ),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many items."),
-    as_json: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    limit: int | None = limit_option("At most this many items."),
+    as_json: bool = json_option(_JSON_HELP),
 ) -> None:
     """Import items from a STAC API or static catalog; remote assets are not downloaded."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
@@ -78,13 +79,13 @@ def add_stac_command(
 def list_command(
     ctx: typer.Context,
     site: str | None = typer.Option(None, "--site", help="Only scenes covering this site."),
-    start: str | None = typer.Option(None, "--from", help="Acquired on or after (ISO 8601)."),
-    end: str | None = typer.Option(None, "--to", help="Acquired on or before (a date: that day)."),
+    start: str | None = from_option("Acquired on or after (ISO 8601)."),
+    end: str | None = to_option("Acquired on or before (a date: that day)."),
     bbox: str | None = typer.Option(None, "--bbox", help=_BBOX_HELP),
-    buffer: float | None = typer.Option(
-        None, "--buffer", help="Radius in metres around a point site (default: its uncertainty)."
+    buffer: float | None = buffer_option(
+        "Radius in metres around a point site (default: its uncertainty)."
     ),
-    as_json: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    as_json: bool = json_option(_JSON_HELP),
 ) -> None:
     """Scenes by acquisition date, optionally those covering a site or box in a period."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
@@ -125,7 +126,7 @@ def list_command(
 def show(
     ctx: typer.Context,
     scene_id: str = typer.Argument(..., metavar="SCENE", help="Scene id."),
-    as_json: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    as_json: bool = json_option(_JSON_HELP),
 ) -> None:
     """Everything catalogued about one scene: metadata, files and hashes."""
     with workspace_from(ctx) as workspace, workspace.session() as session:

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.evidence.keys import create_key, keys_dir, list_analysts
 
 keys_app = typer.Typer(help="Analysts' Ed25519 signing keys.", no_args_is_help=True)
@@ -15,7 +16,7 @@ keys_app = typer.Typer(help="Analysts' Ed25519 signing keys.", no_args_is_help=T
 def keys_create(
     ctx: typer.Context,
     name: str = typer.Option(..., "--name", help="Analyst name (letters, digits, . _ -)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: bool = json_option("Print the result as JSON."),
 ) -> None:
     """Create an analyst: a key pair, the private half in the workspace's keys/ folder."""
     with workspace_from(ctx) as workspace:
@@ -31,7 +32,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(
     ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print the analysts as JSON."),
+    as_json: bool = json_option("Print the analysts as JSON."),
 ) -> None:
     """Registered analysts and their public key fingerprints."""
     with workspace_from(ctx) as workspace:

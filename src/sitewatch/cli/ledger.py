@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import json_option, limit_option
 from sitewatch.errors import ExitCode
 from sitewatch.evidence.audit import verify_workspace
 from sitewatch.evidence.head import read_expected_head, sign_head, write_head
@@ -17,14 +18,14 @@ from sitewatch.evidence.package import export_package
 from sitewatch.evidence.package_check import verify_package
 
 ledger_app = typer.Typer(help="The signed evidence ledger.", no_args_is_help=True)
-_JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+_JSON = json_option("Print the result as JSON.")
 
 
 @ledger_app.command("list")
 def ledger_list(
     ctx: typer.Context,
     site: str | None = typer.Option(None, "--site", help="Only entries about this site."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many entries."),
+    limit: int | None = limit_option("At most this many entries."),
     as_json: bool = _JSON,
 ) -> None:
     """Entries in chain order: seq, time, kind, site, subject, author."""
@@ -84,7 +85,7 @@ def ledger_verify(
     with workspace_from(ctx, read_only=True) as workspace:
         report = verify_workspace(workspace, check_files=not skip_files, expect_head=expected)
     if as_json:
-        print_json(report.to_dict())
+        print_json(report.as_dict())
     elif report.ok:
         published = (
             f"; published head {report.expected_head['hash']} found" if report.expected_head else ""
@@ -178,7 +179,7 @@ def ledger_verify_package(
             err=True,
         )
     if as_json:
-        print_json(report.to_dict())
+        print_json(report.as_dict())
     elif report.ok:
         console.print(
             f"package ok: site {report.site_id}, {report.entries} entries, "

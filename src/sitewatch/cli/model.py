@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sitewatch.analysis.siamese import WEIGHT_BANDS, models_dir
 from sitewatch.cli.common import SitewatchGroup, console, print_json
+from sitewatch.cli.options import json_option
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.ml.oscd import VALIDATION_CITIES
 
@@ -72,7 +73,7 @@ def evaluate(
     ),
     data: Path | None = typer.Option(None, "--data", help=_DATA_HELP),
     threads: int = typer.Option(1, "--threads", min=1, help="onnxruntime threads."),
-    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    as_json: bool = json_option("Print the metrics as JSON."),
 ) -> None:
     """Precision, recall, F1 and IoU of the change class per city and pooled (no torch)."""
     from sitewatch.ml.evaluation import evaluate_weights

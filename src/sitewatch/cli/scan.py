@@ -11,7 +11,9 @@ from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2
 from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
+from sitewatch.cli.options import bands_option, buffer_option, json_option, threshold_option
 from sitewatch.errors import InputError
+from sitewatch.imagery.stack import parse_bands
 from sitewatch.scan import store
 from sitewatch.scan.cluster import dask_client
 from sitewatch.scan.plan import ScanRequest
@@ -36,11 +38,9 @@ def scan(
     method: str = typer.Option(
         DEFAULT_SCAN_METHOD, "--method", "-m", help="Change method: cva, irmad, siamese."
     ),
-    buffer: float | None = typer.Option(None, "--buffer", help="Metres around a site:ID area."),
-    threshold: float | None = typer.Option(
-        None,
-        "--threshold",
-        help="Score above which a pixel changed, 0-1 (default: the method's own: 0.9999 "
+    buffer: float | None = buffer_option("Metres around a site:ID area."),
+    threshold: float | None = threshold_option(
+        "Score above which a pixel changed, 0-1 (default: the method's own: 0.9999 "
         "chi-square significance for cva/irmad, the model card's for siamese).",
     ),
     tile_score: str | None = typer.Option(
@@ -56,9 +56,7 @@ def scan(
     tile_size: float | None = typer.Option(
         None, "--tile-size", help="Tile side in metres (default: 512 pixels, 5.12 km at 10 m)."
     ),
-    bands: str | None = typer.Option(
-        None, "--bands", help="Comma-separated bands (default: B02,B03,B04,B08 for S2)."
-    ),
+    bands: str | None = bands_option("Comma-separated bands (default: B02,B03,B04,B08 for S2)."),
     like: list[str] = typer.Option(
         [], "--like", help="Exemplar site id: rank tiles by resemblance to it (repeatable)."
     ),
@@ -68,7 +66,7 @@ def scan(
     workers: int | None = typer.Option(
         None, "--workers", help="Local worker processes (default: the CPU count)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    json_out: bool = json_option("Print the outcome as JSON."),
 ) -> None:
     """Scan an area for change between two date windows, tile by tile on Dask.
 
@@ -88,7 +86,7 @@ def scan(
         min_area_m2=min_area,
         resolution_m=resolution,
         tile_size_m=tile_size,
-        bands=tuple(name.strip() for name in bands.split(",") if name.strip()) if bands else None,
+        bands=tuple(chosen) if (chosen := parse_bands(bands)) else None,
         like_sites=tuple(like),
     )
     with workspace_from(ctx) as workspace:
@@ -147,7 +145,7 @@ def scan(
 
 def scans(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print the scans as JSON."),
+    json_out: bool = json_option("Print the scans as JSON."),
 ) -> None:
     """List the scans of this workspace, newest first."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
@@ -183,7 +181,7 @@ def scan_tiles(
         "--by",
         help=f"Rank by: {', '.join(TILE_ORDERS)} (change score, or likeness to --like sites).",
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the tiles as JSON."),
+    json_out: bool = json_option("Print the tiles as JSON."),
 ) -> None:
     """List a scan's scored tiles, best first by change score or by likeness to exemplars."""
     with workspace_from(ctx) as workspace:

@@ -20,7 +20,6 @@ from sitewatch.catalog.records import (
     SiteRecord,
     SourceRecord,
     located,
-    record_to_dict,
 )
 from sitewatch.catalog.reference import load_reference, reference_names
 from sitewatch.catalog.sites import (
@@ -35,6 +34,7 @@ from sitewatch.catalog.sites import (
     to_record,
 )
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.errors import InputError
 
 app = typer.Typer(
@@ -59,7 +59,7 @@ SOURCE_TITLE = typer.Option(None, "--source-title", help="Title of a published s
 SOURCE_URL = typer.Option(None, "--source-url", help="URL of the source.")
 SOURCE_DATE = typer.Option(None, "--source-date", help="Source date: YYYY, YYYY-MM or YYYY-MM-DD.")
 NOTES = typer.Option(None, "--notes", help="Free-text notes.")
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+JSON = json_option("Print JSON instead of a table.")
 
 
 def _geometry(lat: float | None, lon: float | None, wkt: str | None) -> BaseGeometry | None:
@@ -198,7 +198,7 @@ def list_(
     with workspace_from(ctx) as workspace, workspace.session() as session:
         records = [to_record(s) for s in list_sites(session, category=category, country=country)]
     if as_json:
-        print_json([record_to_dict(r) for r in records])
+        print_json([r.as_dict() for r in records])
         return
     table = Table()
     add_whole_column(table, "id", [r.id for r in records])
@@ -230,7 +230,7 @@ def show(
     with workspace_from(ctx) as workspace, workspace.session() as session:
         record = to_record(get_site(session, site_id))
     if as_json:
-        print_json(record_to_dict(record))
+        print_json(record.as_dict())
         return
     location = "not located"
     if record.geometry is not None:

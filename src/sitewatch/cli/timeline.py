@@ -10,19 +10,19 @@ from rich.table import Table
 
 from sitewatch.analysis.activity import ActivityRecord, ActivitySettings
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import bands_option, from_option, json_option, to_option
 from sitewatch.imagery.dates import parse_datetime_option
+from sitewatch.imagery.stack import parse_bands
 from sitewatch.timeline.service import default_output_dir, site_timeline, write_timeline
 
 
 def timeline(
     ctx: typer.Context,
     site: str = typer.Argument(..., help="Site id."),
-    start: str | None = typer.Option(None, "--from", help="First date, YYYY-MM-DD (inclusive)."),
-    end: str | None = typer.Option(None, "--to", help="Last date, YYYY-MM-DD (inclusive)."),
-    bands: list[str] | None = typer.Option(
-        None,
-        "--bands",
-        help="Bands to compare, repeated or comma-separated (default: all but cloud masks).",
+    start: str | None = from_option("First date, YYYY-MM-DD (inclusive)."),
+    end: str | None = to_option("Last date, YYYY-MM-DD (inclusive)."),
+    bands: list[str] | None = bands_option(
+        "Bands to compare, repeated or comma-separated (default: all but cloud masks)."
     ),
     method: str = typer.Option(
         "auto", "--method", help="auto, difference (one band, e.g. NDVI), cva or irmad."
@@ -38,7 +38,7 @@ def timeline(
         "-o",
         help="Folder for the CSV, JSON and PNG (default: products/timeline/SITE).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print records and lineage as JSON."),
+    as_json: bool = json_option("Print records and lineage as JSON."),
 ) -> None:
     """Activity per date: the share of the site that changed since the previous usable date.
 
@@ -47,11 +47,10 @@ def timeline(
     """
     first = parse_datetime_option(start, "--from") if start else None
     last = parse_datetime_option(end, "--to", end_of_day=True) if end else None
-    chosen = [name.strip() for text in bands or [] for name in text.split(",") if name.strip()]
     settings = ActivitySettings(min_change=min_change)
     with workspace_from(ctx) as workspace:
         result = site_timeline(
-            workspace, site, first, last, chosen or None, method=method, settings=settings
+            workspace, site, first, last, parse_bands(bands), method=method, settings=settings
         )
         files = write_timeline(result, out or default_output_dir(workspace, result.site_id))
     if as_json:

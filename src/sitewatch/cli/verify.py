@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.options import json_option
 from sitewatch.errors import ExitCode
 from sitewatch.verify.rules import Verdict, VerifyParameters
 from sitewatch.verify.service import verify_declaration
@@ -53,7 +54,7 @@ def verify(
         "--min-change-m2",
         help="A detection run shows activity from this changed area (m2).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as a JSON list."),
+    as_json: bool = json_option("Print the verdicts as a JSON list."),
 ) -> None:
     """Check a declaration against the catalog, assessments and detection runs.
 

@@ -60,6 +60,7 @@ from sitewatch.analysis.methods import (
     SampleFittedMethod,
     WindowedMethod,
     build_method,
+    check_detection_threshold,
 )
 from sitewatch.analysis.scores import score_pixels
 from sitewatch.detect.object_table import ObjectTable
@@ -83,6 +84,10 @@ class DetectionOptions:
     closing: int = 1
     tile_size: int = 1024
     in_memory_pixels: int = 16_000_000
+
+    def __post_init__(self) -> None:
+        if self.threshold is not None:
+            check_detection_threshold(self.threshold)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -79,16 +79,6 @@ def input_files(paths: list[Path]) -> list[dict[str, str]]:
     return [{"path": str(path), "sha256": sha256_file(path)} for path in unique]
 
 
-def grid_dict(grid: Grid) -> dict[str, Any]:
-    return {
-        "width": grid.width,
-        "height": grid.height,
-        "crs": grid.crs.to_string() if grid.crs is not None else None,
-        "transform": list(grid.transform)[:6] if grid.transform is not None else None,
-        "pixel_size_m": grid.pixel_size_m,
-    }
-
-
 def write_products(
     folder: Path, result: DetectionResult, grid: Grid, lineage: dict[str, Any]
 ) -> dict[str, Any]:
@@ -116,7 +106,7 @@ def write_products(
         "threshold": {"value": result.threshold, "rule": result.threshold_rule},
         "min_mapping_unit_pixels": result.min_pixels,
         **lineage,
-        "grid": grid_dict(grid),
+        "grid": grid.as_dict(),
         "steps": steps,
         "summary": result.summary,
         "products": {"score": SCORE_FILE, "mask": MASK_FILE, "objects": OBJECTS_FILE},

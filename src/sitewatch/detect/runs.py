@@ -50,7 +50,7 @@ def get_run(session: Session, run_id: str) -> DetectionRun:
     return run
 
 
-def run_record(run: DetectionRun, *, with_lineage: bool = False) -> dict[str, Any]:
+def run_to_dict(run: DetectionRun, *, with_lineage: bool = False) -> dict[str, Any]:
     """A run as plain data for JSON output."""
     record: dict[str, Any] = {
         "id": run.id,

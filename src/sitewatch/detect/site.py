@@ -49,6 +49,7 @@ from sitewatch.detect.sources import ArrayPair, Grid
 from sitewatch.errors import InputError
 from sitewatch.evidence import ledger
 from sitewatch.imagery import sentinel2
+from sitewatch.imagery.dates import day_bound
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import load_site_stack
 from sitewatch.workspace import Workspace
@@ -73,8 +74,8 @@ def _pick_scenes(
 ) -> tuple[Scene, Scene, list[str]]:
     with workspace.session() as session:
         site = get_site(session, site_id)
-        start = datetime.combine(before, datetime.min.time(), UTC) if before else None
-        end = datetime.combine(after, datetime.max.time(), UTC) if after else None
+        start = day_bound(before, end_of_day=False)
+        end = day_bound(after, end_of_day=True)
         scenes = find_scenes(session, site_area_of_interest(site), start, end)
         if len(scenes) < 2:
             raise InputError(

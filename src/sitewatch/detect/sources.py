@@ -75,6 +75,15 @@ class Grid:
     def georeferenced(self) -> bool:
         return self.crs is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "crs": self.crs.to_string() if self.crs is not None else None,
+            "transform": list(self.transform)[:6] if self.transform is not None else None,
+            "pixel_size_m": self.pixel_size_m,
+        }
+
 
 def open_tiled(
     path: Path, grid: Grid, dtype: str, nodata: float | None

@@ -171,7 +171,7 @@ class LedgerReport(CheckReport):
     expected_head: dict[str, Any] | None = None  # the published head checked against
     readable: bool = True  # False when the database could not be read to the end
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "entries": self.entries,

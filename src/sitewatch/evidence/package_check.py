@@ -59,7 +59,7 @@ class PackageReport(CheckReport):
     keys_pinned: bool = False
     untrusted_keys: dict[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "site_id": self.site_id,

@@ -18,12 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sitewatch.catalog.records import record_to_dict
 from sitewatch.catalog.sites import to_record
 from sitewatch.db.models import Assessment, LedgerEntry, Site
 from sitewatch.evidence.canonical import canonical_json
 from sitewatch.evidence.ledger import Problem, payload_value
-from sitewatch.verify.assessments import assessment_record
+from sitewatch.verify.assessments import assessment_to_dict
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ _SITES = _Vouched(
     table="sites",
     kinds=("site.add", "site.edit", "site.import", "site.remove"),
     rows=lambda session: {
-        site.id: record_to_dict(to_record(site)) for site in session.scalars(select(Site))
+        site.id: to_record(site).as_dict() for site in session.scalars(select(Site))
     },
     content=_site_content,
 )
@@ -62,7 +61,7 @@ _ASSESSMENTS = _Vouched(
     table="assessments",
     kinds=("assessment",),
     rows=lambda session: {
-        row.id: assessment_record(row) for row in session.scalars(select(Assessment))
+        row.id: assessment_to_dict(row) for row in session.scalars(select(Assessment))
     },
     content=lambda _kind, payload: payload,
     follows_site=True,

@@ -2,6 +2,16 @@
 
 Everything returned is timezone-aware UTC: a time without a zone is taken as UTC, which is
 how satellite products state acquisition times.
+
+The one vocabulary for dates given as options (as pystac's ``str_to_datetime``), used by
+the CLI and the web routes alike, each error naming the option:
+
+- :func:`parse_date`: a calendar date (``--date``, detect's ``--before``/``--after``).
+- :func:`parse_datetime_option`: a date or a time; a bare date as an end means that whole day.
+- :func:`parse_interval`: ``START/END`` with open ends (``../2017-12-31``), or one date.
+- :func:`parse_window`: ``START/END`` with both ends (a scan's ``--before``/``--after``).
+- :func:`day_bound`: a ``date`` or ``datetime`` a caller passed, as the UTC instant it
+  starts (or ends) a period at.
 """
 
 from __future__ import annotations
@@ -58,6 +68,28 @@ def parse_datetime_option(text: str, option: str, *, end_of_day: bool = False) -
     return moment
 
 
+def parse_date(text: str, option: str) -> date:
+    """A calendar date ``YYYY-MM-DD`` given as ``option``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"not a date {text!r}; use YYYY-MM-DD", item=option) from None
+
+
+def parse_optional_date(text: str | None, option: str) -> date | None:
+    """:func:`parse_date`, or None for an option left out."""
+    return None if text is None else parse_date(text, option)
+
+
+def day_bound(value: datetime | date | None, *, end_of_day: bool) -> datetime | None:
+    """``value`` as an aware UTC instant; a ``date`` is its first (or, as an end, its last)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time.max if end_of_day else time.min, tzinfo=UTC)
+    return as_utc(value)
+
+
 def parse_interval(text: str, option: str) -> tuple[datetime | None, datetime | None]:
     """A STAC-style ``START/END`` interval (``..`` or empty for an open end), or one date."""
     if "/" not in text:
@@ -65,13 +97,29 @@ def parse_interval(text: str, option: str) -> tuple[datetime | None, datetime | 
             parse_datetime_option(text, option),
             parse_datetime_option(text, option, end_of_day=True),
         )
-    start_text, _, end_text = text.partition("/")
+    start_text, _, end_text = (part.strip() for part in text.partition("/"))
     start = None if start_text in ("", "..") else parse_datetime_option(start_text, option)
     end = (
         None if end_text in ("", "..") else parse_datetime_option(end_text, option, end_of_day=True)
     )
     if start is not None and end is not None and start > end:
         raise InputError(f"{text!r}: the start is after the end", item=option)
+    return start, end
+
+
+def parse_window(text: str, option: str) -> tuple[datetime, datetime]:
+    """``START/END`` with both ends (a bare date as END includes that day), in UTC.
+
+    A scan compares two closed windows: an open end would make its id depend on the
+    scenes present when it ran, so both ends are required here.
+    """
+    if "/" not in text:
+        raise InputError(
+            f"expected START/END, e.g. 2019-01-01/2019-06-30, got {text!r}", item=option
+        )
+    start, end = parse_interval(text.strip(), option)
+    if start is None or end is None:
+        raise InputError(f"{text!r}: a window needs both a start and an end", item=option)
     return start, end
 
 

@@ -61,20 +61,20 @@ def add_scenes(
     if platform is not None:
         check_text(platform, "--platform")
     described = [describe_scene(path, acquired=acquired, platform=platform) for path in paths]
-    return store_drafts(session, [fingerprint(draft) for draft in described])
+    return store_drafts(session, [hash_scene(draft) for draft in described])
 
 
 def inspect_scene(
     path: Path, *, acquired: datetime | None = None, platform: str | None = None
 ) -> SceneDraft:
     """The complete draft of the scene at ``path`` (described and hashed), not yet stored."""
-    return fingerprint(describe_scene(path, acquired=acquired, platform=platform))
+    return hash_scene(describe_scene(path, acquired=acquired, platform=platform))
 
 
 def describe_scene(
     path: Path, *, acquired: datetime | None = None, platform: str | None = None
 ) -> SceneDraft:
-    """Metadata of the scene at ``path`` from headers only; its id is set by :func:`fingerprint`."""
+    """Metadata of the scene at ``path`` from headers only; its id is set by :func:`hash_scene`."""
     path = existing_input(path)
     in_folder = path.is_dir()
     probes = [probe_raster(file) for file in _scene_files(path)]
@@ -104,7 +104,7 @@ def describe_scene(
     )
 
 
-def fingerprint(draft: SceneDraft) -> SceneDraft:
+def hash_scene(draft: SceneDraft) -> SceneDraft:
     """Hash every file, derive the content id and build the STAC item of a described scene."""
     for asset in draft.assets:
         file = Path(asset.href)

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, selectinload
 
+from sitewatch.catalog.aoi import filter_area
 from sitewatch.db.models import Scene
 from sitewatch.errors import InputError, NotFoundError
-from sitewatch.imagery.areas import filter_area
 from sitewatch.imagery.dates import parse_datetime_option
 from sitewatch.imagery.search import find_scenes
 

@@ -41,11 +41,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
+from sitewatch.catalog.aoi import filter_area
 from sitewatch.catalog.formats.files import find_unrepresentable
 from sitewatch.errors import ConflictError, InputError, NotFoundError
 from sitewatch.files import existing_input, sha256_file
 from sitewatch.imagery import sentinel2
-from sitewatch.imagery.areas import filter_area
 from sitewatch.imagery.dates import as_utc, parse_interval
 from sitewatch.imagery.drafts import AddOutcome, AssetDraft, SceneDraft, store_drafts
 from sitewatch.imagery.hashing import sha256_from_multihash, sha256_multihash

@@ -41,7 +41,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -59,10 +59,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
-from sitewatch.catalog.aoi import site_area_of_interest
+from sitewatch.catalog.aoi import check_buffer, site_area_of_interest
+from sitewatch.catalog.sites import get_site
 from sitewatch.db.models import Scene, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.geo import WGS84, local_utm, to_crs
+from sitewatch.imagery.dates import day_bound
 from sitewatch.imagery.search import find_scenes
 from sitewatch.workspace import Workspace
 
@@ -195,8 +197,7 @@ def load_site_stack(
     """
     if resolution is not None:
         limits.RESOLUTION_M.check(resolution, item="resolution")
-    if buffer_m is not None:
-        limits.BUFFER_M.check(buffer_m, item="buffer")
+    check_buffer(buffer_m)
     with workspace.session() as session:  # short: the files are read after it closes
         site_id, aoi, plans, band_names = _plan(session, site, start, end, bands, buffer_m)
 
@@ -224,13 +225,10 @@ def _plan(
 ) -> tuple[str, BaseGeometry, list[ScenePlan], list[str]]:
     """Find the site and scenes, choose the bands and map them to files: all checks, no reads."""
     if isinstance(site, str):
-        found = session.get(Site, site)
-        if found is None:
-            raise NotFoundError(f"no site with id {site!r} in this workspace")
-        site = found
+        site = get_site(session, site)
     aoi = site_area_of_interest(site, buffer_m)
-    start_at = _as_utc(start, end_of_day=False)
-    end_at = _as_utc(end, end_of_day=True)
+    start_at = day_bound(start, end_of_day=False)
+    end_at = day_bound(end, end_of_day=True)
     if start_at is not None and end_at is not None and start_at > end_at:
         raise InputError(f"the start {start_at:%Y-%m-%d} is after the end {end_at:%Y-%m-%d}")
     scenes = find_scenes(session, aoi, start_at, end_at)
@@ -242,16 +240,6 @@ def _plan(
     band_names = choose_bands(scenes, bands)
     plans = [scene_plan(scene, band_names) for scene in scenes]
     return site.id, aoi, plans, band_names
-
-
-def _as_utc(value: datetime | date | None, *, end_of_day: bool) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time.max if end_of_day else time.min)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _period(start: datetime | None, end: datetime | None) -> str:
@@ -268,6 +256,21 @@ def _period(start: datetime | None, end: datetime | None) -> str:
 def _scene_bands(scene: Scene) -> list[str]:
     """The bands a scene can deliver: those named by its assets, in asset order."""
     return [band for asset in scene.assets for band in asset.bands]
+
+
+def parse_bands(given: str | Sequence[str] | None, option: str = "--bands") -> list[str] | None:
+    """Band names from ``B02,B03`` or repeated values each comma-separated; None when not
+    given (the caller's default bands). Given but naming no band is an error rather than
+    a silent fall back to the defaults."""
+    if given is None:
+        return None
+    texts = [given] if isinstance(given, str) else list(given)
+    if not texts:
+        return None
+    names = [name.strip() for text in texts for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError("names no band", item=option)
+    return names
 
 
 def choose_bands(scenes: list[Scene], requested: Sequence[str] | None) -> list[str]:

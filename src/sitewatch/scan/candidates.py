@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
-from sitewatch.catalog.records import SiteRecord, SourceRecord, record_to_dict
+from sitewatch.catalog.records import SiteRecord, SourceRecord
 from sitewatch.catalog.sites import add_site, to_record
 from sitewatch.db.models import Candidate, Scan, Site
 from sitewatch.errors import ConflictError, InputError, NotFoundError
@@ -198,7 +198,7 @@ def promote_candidate(
         payload={
             "candidate": provenance,
             "previous_status": previous,
-            "site": record_to_dict(to_record(site)),
+            "site": to_record(site).as_dict(),
             "now_known": now_known,
         },
         files=chips,

@@ -10,8 +10,8 @@ The scan id is derived from everything that defines the result (area, dates, met
 parameters, grid), so running the same command again finds the same scan and continues
 it (:mod:`sitewatch.scan.runner`).
 
-The three input parsers (:func:`parse_window`, :func:`resolve_area`,
-:func:`read_area_file`) are here because planning is their only user today.
+The area is parsed by :func:`sitewatch.catalog.aoi.area_of`, the date windows by
+:func:`sitewatch.imagery.dates.parse_window`.
 """
 
 from __future__ import annotations
@@ -20,17 +20,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from datetime import time as day_time
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-import numpy as np
-import pyogrio
 import shapely
-from pyogrio.errors import DataSourceError
-from pyproj import CRS
-from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -39,11 +32,12 @@ from sitewatch.analysis.methods import (
     DEFAULT_SCAN_METHOD,
     SCAN_MIN_AREA_M2,
     check_change_method,
+    check_scan_threshold,
     default_bands,
 )
-from sitewatch.catalog.aoi import parse_area, site_area_of_interest
-from sitewatch.db.models import Site
-from sitewatch.errors import InputError, NotFoundError
+from sitewatch.catalog.aoi import area_of
+from sitewatch.errors import NotFoundError
+from sitewatch.imagery.dates import parse_window
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
 from sitewatch.scan import like
@@ -66,7 +60,6 @@ from sitewatch.workspace import workspace_of
 #: measures both tile sizes: benchmarks/results/scan_throughput.json).
 TILE_PIXELS = 512
 FALLBACK_RESOLUTION_M = 10.0
-AREA_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb")
 
 
 @dataclass(frozen=True)
@@ -135,82 +128,17 @@ class ScanPlan:
         return self._footprints[key]
 
 
-def parse_window(text: str, option: str) -> tuple[datetime, datetime]:
-    """``START/END`` (ISO dates, both days included) as aware UTC datetimes."""
-    start_text, separator, end_text = text.partition("/")
-    if not separator:
-        raise InputError(
-            f"expected START/END, e.g. 2019-01-01/2019-06-30, got {text!r}", item=option
-        )
-    try:
-        start = datetime.fromisoformat(start_text.strip())
-        end = datetime.fromisoformat(end_text.strip())
-    except ValueError:
-        raise InputError(
-            f"not a date range {text!r}; use YYYY-MM-DD/YYYY-MM-DD", item=option
-        ) from None
-    if len(end_text.strip()) == 10:
-        end = datetime.combine(end.date(), day_time.max)
-    start, end = (value if value.tzinfo else value.replace(tzinfo=UTC) for value in (start, end))
-    if start > end:
-        raise InputError(f"starts {start:%Y-%m-%d}, after its end {end:%Y-%m-%d}", item=option)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def resolve_area(session: Session, spec: str, buffer_m: float | None) -> BaseGeometry:
-    """The lon/lat polygon of ``country:ISO3``, ``bbox:W,S,E,N`` (or bare ``W,S,E,N``),
-    ``site:ID`` (grown by ``buffer_m``) or a GeoJSON/GeoPackage/... file."""
-    text = spec.strip()
-    if buffer_m is not None:
-        limits.BUFFER_M.check(buffer_m, item="--buffer")
-    if text.lower().startswith("site:"):
-        site_id = text[5:].strip()
-        site = session.get(Site, site_id)
-        if site is None:
-            raise InputError(f"no site with id {site_id!r} in this workspace", item="AOI")
-        return site_area_of_interest(site, buffer_m)
-    if text.lower().endswith(AREA_FILE_SUFFIXES) or Path(text).expanduser().is_file():
-        return read_area_file(Path(text).expanduser())
-    if text.count(",") == 3 and ":" not in text:
-        text = f"bbox:{text}"
-    return parse_area(text)
-
-
-def read_area_file(path: Path) -> BaseGeometry:
-    """The union of every geometry in a vector file, in lon/lat."""
-    try:
-        meta, _, geometries, _ = pyogrio.raw.read(path)
-    except (DataSourceError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read as a vector file: {exc}", source=path) from None
-    shapes = [geometry for geometry in wkb.loads(np.asarray(geometries, dtype=object)) if geometry]
-    shapes = [shape for shape in shapes if not shape.is_empty]
-    if not shapes:
-        raise InputError("holds no geometry", source=path)
-    area = shapely.union_all(shapes)
-    crs = meta.get("crs")
-    if crs and CRS.from_user_input(crs) != CRS.from_epsg(LONLAT_EPSG):
-        area = reproject(area, CRS.from_user_input(crs).to_epsg() or LONLAT_EPSG, LONLAT_EPSG)
-    if area.area == 0:
-        raise InputError("holds no polygon (points and lines have no area to scan)", source=path)
-    return area
-
-
 def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     """Every check and every database read a scan needs; nothing is written."""
     before = parse_window(request.before, "--before")
     after = parse_window(request.after, "--after")
     check_change_method(request.method)
     if request.threshold is not None:
-        limits.THRESHOLD.check(request.threshold, item="--threshold")
-        if request.threshold in (limits.THRESHOLD.low, limits.THRESHOLD.high):
-            # cva/irmad turn it into a chi-square quantile, infinite at 0 and 1.
-            raise InputError(
-                f"must be strictly between 0 and 1, got {request.threshold}", item="--threshold"
-            )
+        check_scan_threshold(request.threshold)
     if request.tile_score is not None:
         check_tile_score_name(request.tile_score)  # before any database read
     limits.AREA_M2.check(request.min_area_m2, item="--min-area")
-    area = resolve_area(session, request.aoi, request.buffer_m)
+    area = area_of(session, request.aoi, request.buffer_m)
     before_scenes = find_scenes(session, area, *before)
     after_scenes = find_scenes(session, area, *after)
     for scenes, option in ((before_scenes, "--before"), (after_scenes, "--after")):

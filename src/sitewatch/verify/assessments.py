@@ -89,7 +89,7 @@ def add_assessment(
     ledger.record(
         session,
         kind="assessment",
-        payload=assessment_record(assessment),
+        payload=assessment_to_dict(assessment),
         site_id=site.id,
         subject_id=assessment.id,
         author=name,
@@ -132,7 +132,7 @@ def list_assessments(session: Session, site_id: str | None = None) -> list[Asses
     return list(session.scalars(query))
 
 
-def assessment_record(assessment: Assessment) -> dict[str, Any]:
+def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
     """An assessment as plain data (JSON output and the ledger payload)."""
     return {
         "id": assessment.id,

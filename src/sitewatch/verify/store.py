@@ -148,7 +148,7 @@ def find_by_hash(session: Session, sha256: str) -> Declaration | None:
     return session.scalar(select(Declaration).where(Declaration.source_sha256 == sha256))
 
 
-def item_record(item: DeclarationItem) -> dict[str, Any]:
+def item_to_dict(item: DeclarationItem) -> dict[str, Any]:
     """An item as plain data, with the same keys as the declaration format."""
     record: dict[str, Any] = {
         "index": item.position,
@@ -166,7 +166,7 @@ def item_record(item: DeclarationItem) -> dict[str, Any]:
     return record
 
 
-def declaration_record(declaration: Declaration, *, with_items: bool = True) -> dict[str, Any]:
+def declaration_to_dict(declaration: Declaration, *, with_items: bool = True) -> dict[str, Any]:
     """A declaration as plain data for JSON output."""
     record: dict[str, Any] = {
         "id": declaration.id,
@@ -179,5 +179,5 @@ def declaration_record(declaration: Declaration, *, with_items: bool = True) -> 
         "item_count": len(declaration.items),
     }
     if with_items:
-        record["items"] = [item_record(item) for item in declaration.items]
+        record["items"] = [item_to_dict(item) for item in declaration.items]
     return record

@@ -70,7 +70,7 @@ def test_writer_leaves_no_temporary_file_and_keeps_old_file_on_failure(
     write_sites(records, target)
     before = target.read_bytes()
 
-    with pytest.raises(TypeError):  # the writer fails half way through
+    with pytest.raises(AttributeError):  # the writer fails half way through
         write_sites([*records, "not a record"], target)  # type: ignore[list-item]
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.geojson"]

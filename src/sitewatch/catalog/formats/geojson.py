@@ -18,13 +18,13 @@ from shapely.geometry.base import BaseGeometry
 
 from sitewatch.catalog.formats.fields import record_from_properties
 from sitewatch.catalog.formats.files import decode_text, parse_json, read_bytes
-from sitewatch.catalog.records import SiteRecord, located, record_to_dict
+from sitewatch.catalog.records import SiteRecord, located
 from sitewatch.errors import InputError
 
 
 def feature(record: SiteRecord) -> dict[str, Any]:
     """The GeoJSON Feature of one site."""
-    properties = record_to_dict(record)
+    properties = record.as_dict()
     geometry = properties.pop("geometry")
     return {"type": "Feature", "id": record.id, "geometry": geometry, "properties": properties}
 
