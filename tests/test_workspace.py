@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.db.engine import current_revision, head_revision
+from sitewatch.db.engine import current_revision
+from sitewatch.db.migrate import head_revision
 from sitewatch.errors import WorkspaceError
 from sitewatch.workspace import init_workspace, open_workspace
 

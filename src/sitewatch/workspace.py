@@ -24,7 +24,6 @@ from sitewatch.db.engine import (
     check_schema,
     create_db_engine,
     create_read_only_engine,
-    upgrade_database,
 )
 from sitewatch.errors import WorkspaceError
 
@@ -178,6 +177,10 @@ def init_workspace(path: str | Path, *, name: str | None = None) -> Workspace:
             f'url = "sqlite:///{DEFAULT_DB_FILE}"\n',
             encoding="utf-8",
         )
+    # Imported here: only creating or upgrading a workspace needs Alembic, whose import
+    # every other command (opening a workspace) would pay on start-up.
+    from sitewatch.db.migrate import upgrade_database
+
     workspace = open_workspace(root, check=False)
     upgrade_database(workspace.engine)
     return workspace

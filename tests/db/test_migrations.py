@@ -9,7 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from sitewatch.db.engine import _alembic_config, current_revision, head_revision, upgrade_database
+from sitewatch.db.engine import current_revision, shipped_revision
+from sitewatch.db.migrate import _alembic_config, head_revision, upgrade_database
 from sitewatch.db.models import Base
 
 
@@ -27,3 +28,8 @@ def test_every_migration_downgrades_to_an_empty_schema(tmp_path: Path) -> None:
     command.downgrade(_alembic_config(engine), "base")
     assert current_revision(engine) is None
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_the_revision_named_by_the_files_is_alembics_head() -> None:
+    """Opening a workspace trusts the migration files' names instead of importing Alembic."""
+    assert shipped_revision() == head_revision()

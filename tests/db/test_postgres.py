@@ -12,7 +12,8 @@ from sitewatch.catalog.aoi import site_area_of_interest
 from sitewatch.catalog.records import SiteRecord
 from sitewatch.catalog.reference import load_reference
 from sitewatch.catalog.sites import add_site, get_site, import_sites, list_sites
-from sitewatch.db.engine import current_revision, head_revision
+from sitewatch.db.engine import current_revision
+from sitewatch.db.migrate import head_revision
 from sitewatch.imagery.ingest import add_scenes
 from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import load_site_stack

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from sitewatch.cli.common import CliState, console, workspace_from
-from sitewatch.db.engine import current_revision, upgrade_database
+from sitewatch.db.engine import current_revision
+from sitewatch.db.migrate import upgrade_database
 from sitewatch.workspace import init_workspace, open_workspace
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

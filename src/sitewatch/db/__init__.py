@@ -6,7 +6,7 @@ bounding box in four float columns: the box gives both backends the same indexed
 pre-filter, and shapely does the exact test. Backend-specific code stays in this package.
 """
 
-from sitewatch.db.engine import create_db_engine, upgrade_database
+from sitewatch.db.engine import create_db_engine
 from sitewatch.db.models import Base, Scene, SceneAsset, Site, SiteSource
 
 __all__ = [
@@ -16,5 +16,4 @@ __all__ = [
     "Site",
     "SiteSource",
     "create_db_engine",
-    "upgrade_database",
 ]

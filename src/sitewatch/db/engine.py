@@ -1,23 +1,20 @@
 """Engine creation and schema migrations.
 
 SQLite gets WAL journaling (readers never block the writer), foreign keys and a busy
-timeout so that several sitewatch processes can share one workspace. Migrations are
-Alembic revisions shipped inside the package, run programmatically: no alembic.ini.
+timeout so that several sitewatch processes can share one workspace. Running migrations
+is :mod:`sitewatch.db.migrate`'s (Alembic); opening a workspace only reads the revision.
 """
 
 from __future__ import annotations
 
 import errno
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -27,6 +24,8 @@ from sitewatch.errors import ENVIRONMENT_ERRNOS, EnvironmentProblem, WorkspaceEr
 _POSTGRES_INSUFFICIENT_RESOURCES = "53"
 
 WAL_SUFFIX = "-wal"
+#: Where Alembic records the schema's revision (its default table name).
+VERSION_TABLE = "alembic_version"
 
 
 def create_db_engine(url: str) -> Engine:
@@ -98,19 +97,21 @@ def database_environment_problem(error: DBAPIError) -> EnvironmentProblem | None
     return EnvironmentProblem(f"{reason}; nothing of this command was committed", source="database")
 
 
-def _alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", "sitewatch.db:migrations")
-    config.attributes["engine"] = engine
-    return config
+#: The migrations shipped in the package, named ``NNNN_what.py`` with NNNN their revision.
+_VERSIONS = Path(__file__).parent / "migrations" / "versions"
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
-def head_revision() -> str:
-    """The newest migration shipped with this version of sitewatch."""
-    script = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://")))
-    head = script.get_current_head()
-    assert head is not None, "the package ships no migrations"
-    return head
+def shipped_revision() -> str:
+    """The newest migration shipped with this version of sitewatch, from the file names.
+
+    Every command checks the schema on opening a workspace; asking Alembic would import it
+    (a third of a second) for a name the files already give. ``tests/db/test_migrations.py``
+    checks this is Alembic's own head (:func:`sitewatch.db.migrate.head_revision`).
+    """
+    revisions = [m[1] for f in _VERSIONS.iterdir() if (m := _REVISION_FILE.match(f.name))]
+    assert revisions, "the package ships no migrations"
+    return max(revisions)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -122,7 +123,9 @@ def current_revision(engine: Engine) -> str | None:
     """
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return None
+            return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
     except DBAPIError as error:
         if database_environment_problem(error) is not None:
             raise
@@ -131,18 +134,10 @@ def current_revision(engine: Engine) -> str | None:
         raise WorkspaceError(f"{where}: the database cannot be read ({reason})") from None
 
 
-def upgrade_database(engine: Engine, revision: str = "head") -> str:
-    """Bring the schema to ``revision`` (default: the newest) and return it."""
-    command.upgrade(_alembic_config(engine), revision)
-    current = current_revision(engine)
-    assert current is not None
-    return current
-
-
 def check_schema(engine: Engine) -> None:
     """Refuse to work on a database whose schema is not the one this code expects."""
     current = current_revision(engine)
-    head = head_revision()
+    head = shipped_revision()
     if current is None:
         where = engine.url.render_as_string(hide_password=True)
         raise WorkspaceError(
