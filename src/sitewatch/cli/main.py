@@ -103,6 +103,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "users": LazyCommand(
         "sitewatch.cli.users", "users_app", "Web users of 'sitewatch serve': add, list, remove."
     ),
+    "serve": LazyCommand(
+        "sitewatch.cli.serve",
+        "serve",
+        "Serve the web workbench and its JSON API (docs at /api/docs) until Ctrl-C.",
+    ),
     "init": LazyCommand(
         "sitewatch.cli.workspace",
         "init",
