@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from sitewatch.db.models import Assessment, LedgerEntry, User
+from sitewatch.evidence.audit import verify_workspace
 from sitewatch.workspace import open_workspace
 from tests.web.conftest import PASSWORD, Workbench
 
@@ -29,6 +30,13 @@ ASSESSMENT = {"date": "2023-05-01", "status": "active", "confidence": "high", "n
 def _assessments(bench: Workbench) -> list[Assessment]:
     with open_workspace(bench.root) as workspace, workspace.session() as session:
         return list(session.scalars(select(Assessment)))
+
+
+def _assert_ledger_checks_out(bench: Workbench) -> None:
+    """What the web wrote passes the auditor's check (chain, signatures, tables)."""
+    with open_workspace(bench.root, read_only=True) as workspace:
+        report = verify_workspace(workspace)
+    assert report.ok, report.problems
 
 
 @pytest.mark.parametrize("path", READS)
@@ -106,6 +114,7 @@ def test_analyst_records_an_assessment_signed_with_their_own_key(bench: Workbenc
     listed = client.get("/api/sites/sino-ri").json()["assessments"]
     assert [(a["analyst"], a["note"]) for a in listed] == [("alice", "seen")]
     assert client.get("/api/users").status_code == 403  # an analyst manages no users
+    _assert_ledger_checks_out(bench)
 
 
 def test_analyst_without_a_key_on_the_server_is_refused_and_nothing_is_written(
@@ -158,6 +167,7 @@ def test_admin_manages_users_and_each_change_is_in_the_ledger(bench: Workbench) 
         ("user.remove", "carol"),
     ]
     assert all('"by":"ada"' in e.payload and "argon2" not in e.payload for e in entries)
+    _assert_ledger_checks_out(bench)
 
 
 def test_admin_errors_are_statuses_with_the_reason(bench: Workbench) -> None:
