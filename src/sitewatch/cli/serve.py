@@ -30,7 +30,8 @@ def serve(
     state = ctx.find_object(CliState)
     app = create_app(find_workspace_root(state.workspace if state else None))
     listening = _listen(host, port)
-    console.print(f"sitewatch serving on http://{host}:{port}/ (Ctrl-C stops)")
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+    console.print(f"sitewatch serving on http://{shown}:{port}/ (Ctrl-C stops)")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[listening])
 

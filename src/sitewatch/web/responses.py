@@ -27,4 +27,4 @@ class SafeJSONResponse(JSONResponse):
         text = json.dumps(content, ensure_ascii=False, allow_nan=False, default=str)
         for character, escape in _HTML_ACTIVE.items():
             text = text.replace(character, escape)
-        return text.encode("utf-8", "surrogateescape")
+        return text.encode("utf-8")
