@@ -51,6 +51,9 @@ def test_the_layers_hold() -> None:
         ("verify/rules.py", "import sitewatch.cli.common", "nothing imports it"),
         ("evidence/chain.py", "import sitewatch.imagery.hashing", "sit below imagery"),
         ("text.py", "import sitewatch.catalog.records", "the bottom layer"),
+        ("verify/store.py", "import sitewatch.web.app", "the web is a top layer"),
+        ("auth/users.py", "import fastapi", "services hold no web framework"),
+        ("web/app.py", "import sitewatch.cli.common", "nothing imports it"),
     ],
 )
 def test_a_forbidden_import_breaks_the_contract(

@@ -78,6 +78,20 @@ class VerificationFailed(SitewatchError):
     exit_code = ExitCode.VERIFICATION_FAILED
 
 
+class AccessDenied(SitewatchError):
+    """The signed-in user's role does not allow the request (the web answers 403).
+
+    Raised by the service layer (:mod:`sitewatch.auth`), so the rule of who may do what
+    lives in one place whatever the presentation; a command would exit 2 like bad input.
+    """
+
+    exit_code = ExitCode.INPUT
+
+
+class LoginRefused(AccessDenied):
+    """A wrong name or password, or a locked account (the web answers 401)."""
+
+
 #: The OS errors a user can act on (free space, write access), with the words for them.
 ENVIRONMENT_ERRNOS = {
     errno.ENOSPC: "no space left on the device",

@@ -146,3 +146,22 @@ MAX_DECLARED_BYTES_PER_FILE_BYTE = 5_000
 #: Below this many declared bytes (1 GiB) the ratio is not checked: a small raster cannot
 #: exhaust memory, and a small constant test image legitimately compresses very well.
 SPARSE_CHECK_BYTES = 2**30
+
+#: Rows skipped before a page of a listing (``offset`` of the web API): any catalog of
+#: this era, far below SQLite's 64-bit integers (a larger value overflows the query).
+ROW_OFFSET = Bound(0, 1_000_000_000)
+
+#: Rows of one page of the web API when the client names none: a screenful, fast to send.
+DEFAULT_PAGE_ROWS = 100
+
+#: Characters of a web user's password: 10 at least (the lockout bounds guessing online,
+#: not offline cracking of a stolen hash), 1024 at most (argon2 hashes any length, but a
+#: megabyte password is an attempt to spend the server's time, not a password).
+PASSWORD_CHARS = Bound(10, 1024, "characters")
+
+#: Bytes of one request body to ``sitewatch serve`` (64 KiB): an assessment or a login is
+#: a few hundred bytes; a larger body is refused (413) before it is read into memory.
+MAX_REQUEST_BYTES = 64 * 1024
+
+#: TCP ports ``sitewatch serve --port`` may listen on (0 would pick one the user is not told).
+TCP_PORT = Bound(1, 65_535)

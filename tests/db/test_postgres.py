@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from shapely.geometry import Point
 from sqlalchemy import inspect
 
@@ -56,3 +57,35 @@ def test_imagery_and_stack_on_postgres(tmp_path: Path, postgres_url: str) -> Non
         stack = load_site_stack(workspace, "paris", bands=["B04", "B08"])
         assert stack.shape[:2] == (2, 2)
         assert str(stack.rio.crs) == "EPSG:32631"
+
+
+def test_users_sessions_and_lockout_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    """Migration 0005 and the user service on PostgreSQL: lockout counts survive the
+    refused sign-in, and removing a user removes their sessions (ON DELETE CASCADE)."""
+    from sitewatch.auth.sessions import open_session, resolve_session
+    from sitewatch.auth.users import MAX_FAILED_LOGINS, add_user, authenticate, remove_user
+    from sitewatch.db.models import User, WebSession
+    from sitewatch.errors import LoginRefused
+
+    with init_workspace(tmp_path / "ws") as workspace:
+        assert {"users", "web_sessions"} <= set(inspect(workspace.engine).get_table_names())
+        with workspace.session() as session:
+            add_user(session, "vera", "viewer", "correct horse battery")
+        user = authenticate(workspace, "vera", "correct horse battery")
+        with workspace.session() as session:
+            token = open_session(session, user).token
+        with workspace.session() as session:
+            signed_in = resolve_session(session, token)
+            assert signed_in is not None and signed_in.role == "viewer"
+        for _ in range(MAX_FAILED_LOGINS):
+            with pytest.raises(LoginRefused, match="wrong name or password"):
+                authenticate(workspace, "vera", "a wrong guess!")
+        with pytest.raises(LoginRefused, match="locked"):
+            authenticate(workspace, "vera", "correct horse battery")
+        with workspace.session() as session:
+            locked = session.get(User, "vera")
+            assert locked is not None and locked.locked_until is not None
+            remove_user(session, "vera")
+        with workspace.session() as session:
+            assert session.query(WebSession).count() == 0
+            assert resolve_session(session, token) is None

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sitewatch import limits
 from sitewatch.catalog.records import (
     SiteRecord,
     SourceRecord,
@@ -124,15 +125,35 @@ def _suggestion(session: Session, text: str) -> str:
 
 
 def list_sites(
-    session: Session, category: str | None = None, country: str | None = None
+    session: Session,
+    category: str | None = None,
+    country: str | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Site]:
-    """Sites ordered by id, optionally of one category and/or country (ISO3)."""
-    query = select(Site).order_by(Site.id)
+    """Sites ordered by id, optionally of one category and/or country (ISO3), optionally
+    one page of them (``limit`` rows after ``offset``, both bounded by :mod:`limits`)."""
+    query = _filtered(select(Site).order_by(Site.id), category, country)
+    if limit is not None:
+        query = query.limit(limits.ROW_LIMIT.check(limit, item="limit"))
+    if offset:
+        query = query.offset(limits.ROW_OFFSET.check(offset, item="offset"))
+    return list(session.scalars(query))
+
+
+def count_sites(session: Session, category: str | None = None, country: str | None = None) -> int:
+    """How many sites :func:`list_sites` would list without a page."""
+    query = _filtered(select(func.count()).select_from(Site), category, country)
+    return int(session.scalar(query) or 0)
+
+
+def _filtered(query: Select[Any], category: str | None, country: str | None) -> Select[Any]:
     if category:
         query = query.where(Site.category == normalise_category(category))
     if country:
         query = query.where(Site.country == country.strip().upper())
-    return list(session.scalars(query))
+    return query
 
 
 def edit_site(session: Session, site_id: str, **changes: Any) -> Site:

@@ -13,7 +13,7 @@ from sitewatch.cli.options import json_option, limit_option
 from sitewatch.errors import ExitCode
 from sitewatch.evidence.audit import verify_workspace
 from sitewatch.evidence.head import read_expected_head, sign_head, write_head
-from sitewatch.evidence.ledger import Problem, list_entries, payload_value
+from sitewatch.evidence.ledger import Problem, entry_summary, list_entries
 from sitewatch.evidence.package import export_package
 from sitewatch.evidence.package_check import verify_package
 
@@ -30,20 +30,7 @@ def ledger_list(
 ) -> None:
     """Entries in chain order: seq, time, kind, site, subject, author."""
     with workspace_from(ctx, read_only=True) as workspace, workspace.session() as session:
-        rows = [
-            {
-                "seq": entry.seq,
-                "created_at": entry.created_at.isoformat(),
-                "kind": entry.kind,
-                "site_id": entry.site_id,
-                "subject_id": entry.subject_id,
-                "author": entry.author,
-                "files": len(entry.files or []),
-                "entry_hash": entry.entry_hash,
-                "payload": payload_value(entry.payload),
-            }
-            for entry in list_entries(session, site_id=site, limit=limit)
-        ]
+        rows = [entry_summary(entry) for entry in list_entries(session, site_id=site, limit=limit)]
     if as_json:
         print_json(rows)
         return

@@ -100,6 +100,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check a declaration against the catalog, assessments and detection runs.",
     ),
     "ledger": LazyCommand("sitewatch.cli.ledger", "ledger_app", "The signed evidence ledger."),
+    "users": LazyCommand(
+        "sitewatch.cli.users", "users_app", "Web users of 'sitewatch serve': add, list, remove."
+    ),
+    "serve": LazyCommand(
+        "sitewatch.cli.serve",
+        "serve",
+        "Serve the web workbench and its JSON API (docs at /api/docs) until Ctrl-C.",
+    ),
     "init": LazyCommand(
         "sitewatch.cli.workspace",
         "init",

@@ -365,3 +365,34 @@ class Candidate(BBoxMixin, Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     promoted_site_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    """A person who signs in to ``sitewatch serve``: a role and an argon2 password hash.
+
+    ``failed_logins`` and ``locked_until`` bound password guessing (see
+    :mod:`sitewatch.auth.users`). A web user is not a signer: an analyst signs the ledger
+    with the key of the same name in ``analysts`` and ``keys/`` (see :mod:`sitewatch.auth`).
+    """
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie token (never the token) and its
+    CSRF token, until ``expires_at``. Removing the user removes their sessions."""
+
+    __tablename__ = "web_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

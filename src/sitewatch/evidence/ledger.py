@@ -103,15 +103,37 @@ def entry_fields(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def list_entries(
-    session: Session, *, site_id: str | None = None, limit: int | None = None
+    session: Session,
+    *,
+    site_id: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[LedgerEntry]:
-    """Entries in chain order, optionally only those about one site."""
+    """Entries in chain order, optionally only those about one site, optionally a page."""
     query = select(LedgerEntry).order_by(LedgerEntry.seq)
     if site_id is not None:
         query = query.where(LedgerEntry.site_id == site_id)
     if limit is not None:
         query = query.limit(limits.ROW_LIMIT.check(limit, item="--limit"))
+    if offset:
+        query = query.offset(limits.ROW_OFFSET.check(offset, item="offset"))
     return list(session.scalars(query))
+
+
+def entry_summary(entry: LedgerEntry) -> dict[str, Any]:
+    """What a listing shows of an entry: its place, kind, subject, author, hash, payload."""
+    return {
+        "seq": entry.seq,
+        "created_at": entry.created_at.isoformat(),
+        "kind": entry.kind,
+        "site_id": entry.site_id,
+        "subject_id": entry.subject_id,
+        "author": entry.author,
+        "files": len(entry.files or []),
+        "prev_hash": entry.prev_hash,
+        "entry_hash": entry.entry_hash,
+        "payload": payload_value(entry.payload),
+    }
 
 
 def payload_value(payload: Any) -> Any:

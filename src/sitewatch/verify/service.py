@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -94,6 +95,30 @@ def verify_declaration(
         subject_id=verification.id,
     )
     return VerificationResult(verification.id, declaration.id, verdicts, summary)
+
+
+def list_verifications(session: Session, declaration_id: str) -> list[Verification]:
+    """The stored verifications of a declaration, newest first (NotFoundError if unknown)."""
+    declaration = get_declaration(session, declaration_id)
+    return list(
+        session.scalars(
+            select(Verification)
+            .where(Verification.declaration_id == declaration.id)
+            .order_by(Verification.created_at.desc(), Verification.id.desc())
+        )
+    )
+
+
+def verification_record(verification: Verification) -> dict[str, Any]:
+    """A stored verification as plain data: its verdicts as they were given."""
+    return {
+        "id": verification.id,
+        "declaration_id": verification.declaration_id,
+        "created_at": verification.created_at.isoformat(),
+        "parameters": verification.parameters,
+        "summary": verification.summary,
+        "verdicts": verification.verdicts,
+    }
 
 
 def _declared_item(row: DeclarationItem) -> DeclaredItem:

@@ -1,0 +1,59 @@
+"""``sitewatch serve``: the analysts' web workbench on this workspace.
+
+The socket is bound here, before uvicorn starts, so that a port in use or an unknown
+host is one ``error:`` line with its exit code (7, 2) rather than uvicorn's log and exit 1.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import typer
+import uvicorn
+
+from sitewatch.cli.common import CliState, console
+from sitewatch.errors import EnvironmentProblem, InputError
+from sitewatch.limits import TCP_PORT
+from sitewatch.web.app import create_app
+from sitewatch.workspace import find_workspace_root
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."
+    ),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+) -> None:
+    """Serve the web workbench and its JSON API (docs at /api/docs) until Ctrl-C."""
+    TCP_PORT.check(port, item="--port")
+    state = ctx.find_object(CliState)
+    app = create_app(find_workspace_root(state.workspace if state else None))
+    listening = _listen(host, port)
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+    console.print(f"sitewatch serving on http://{shown}:{port}/ (Ctrl-C stops)")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or the reason it cannot be."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except socket.gaierror as error:
+        raise InputError(
+            f"not an address of this machine: {error.strerror}", item="--host"
+        ) from None
+    listening = socket.socket(family, kind, protocol)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(128)
+    except OSError as error:
+        listening.close()
+        raise EnvironmentProblem(
+            f"cannot listen on {host}:{port}: {error.strerror}", source="--port"
+        ) from None
+    return listening
