@@ -109,7 +109,7 @@ def list_verifications(session: Session, declaration_id: str) -> list[Verificati
     )
 
 
-def verification_record(verification: Verification) -> dict[str, Any]:
+def verification_to_dict(verification: Verification) -> dict[str, Any]:
     """A stored verification as plain data: its verdicts as they were given."""
     return {
         "id": verification.id,

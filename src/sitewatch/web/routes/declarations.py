@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from sitewatch.auth.users import SignedIn
-from sitewatch.verify.service import list_verifications, verification_record
-from sitewatch.verify.store import declaration_record, get_declaration, list_declarations
+from sitewatch.verify.service import list_verifications, verification_to_dict
+from sitewatch.verify.store import declaration_to_dict, get_declaration, list_declarations
 from sitewatch.web.security import signed_in, workspace
 
 router = APIRouter(prefix="/api/declarations", tags=["declarations"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/declarations", tags=["declarations"])
 def declarations(request: Request, _user: SignedIn = Depends(signed_in)) -> list[dict[str, Any]]:
     """Imported declarations by date (without their items)."""
     with workspace(request).session() as session:
-        return [declaration_record(d, with_items=False) for d in list_declarations(session)]
+        return [declaration_to_dict(d, with_items=False) for d in list_declarations(session)]
 
 
 @router.get("/{declaration_id}")
@@ -27,7 +27,7 @@ def declaration(
 ) -> dict[str, Any]:
     """One declaration with its items."""
     with workspace(request).session() as session:
-        return declaration_record(get_declaration(session, declaration_id))
+        return declaration_to_dict(get_declaration(session, declaration_id))
 
 
 @router.get("/{declaration_id}/verdicts")
@@ -39,6 +39,6 @@ def verdicts(
         return {
             "declaration_id": declaration_id,
             "verifications": [
-                verification_record(v) for v in list_verifications(session, declaration_id)
+                verification_to_dict(v) for v in list_verifications(session, declaration_id)
             ],
         }

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from sitewatch.auth.users import SignedIn
-from sitewatch.catalog.records import record_to_dict
 from sitewatch.catalog.sites import count_sites, list_sites, to_record
 from sitewatch.limits import DEFAULT_PAGE_ROWS
 from sitewatch.web.pages import render
@@ -27,7 +26,7 @@ def health() -> dict[str, str]:
 def home(request: Request, user: SignedIn = Depends(signed_in_page)) -> Response:
     """Who is signed in, and the first page of the catalog."""
     with workspace(request).session() as session:
-        sites = [record_to_dict(to_record(s)) for s in list_sites(session, limit=DEFAULT_PAGE_ROWS)]
+        sites = [to_record(s).as_dict() for s in list_sites(session, limit=DEFAULT_PAGE_ROWS)]
         total = count_sites(session)
     return render("home.html", user=user, sites=sites, total=total)
 

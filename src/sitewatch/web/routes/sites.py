@@ -10,12 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from sitewatch.auth.signing import record_assessment_as
 from sitewatch.auth.users import SignedIn
-from sitewatch.catalog.records import record_to_dict
 from sitewatch.catalog.sites import count_sites, get_site, list_sites, to_record
 from sitewatch.evidence.ledger import entry_summary, list_entries
 from sitewatch.imagery.scenes import list_scenes, scene_summary
 from sitewatch.limits import DEFAULT_PAGE_ROWS
-from sitewatch.verify.assessments import assessment_record, list_assessments
+from sitewatch.verify.assessments import assessment_to_dict, list_assessments
 from sitewatch.web.security import csrf_checked, json_body, signed_in, workspace
 
 router = APIRouter(prefix="/api/sites", tags=["sites"])
@@ -37,7 +36,7 @@ def sites(
             "total": count_sites(session, category, country),
             "limit": limit,
             "offset": offset,
-            "items": [record_to_dict(to_record(site)) for site in page],
+            "items": [to_record(site).as_dict() for site in page],
         }
 
 
@@ -48,9 +47,9 @@ def site(request: Request, site_id: str, _user: SignedIn = Depends(signed_in)) -
     with workspace(request).session() as session:
         record = to_record(get_site(session, site_id))
         return {
-            "site": record_to_dict(record),
+            "site": record.as_dict(),
             "scenes": [scene_summary(scene) for scene in list_scenes(session, site_id=site_id)],
-            "assessments": [assessment_record(a) for a in list_assessments(session, site_id)],
+            "assessments": [assessment_to_dict(a) for a in list_assessments(session, site_id)],
             "ledger": [entry_summary(e) for e in list_entries(session, site_id=site_id)],
         }
 
@@ -86,4 +85,4 @@ def assess(
             evidence=assessment.evidence,
             note=assessment.note,
         )
-        return assessment_record(stored)
+        return assessment_to_dict(stored)
