@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from sitewatch import limits
+from sitewatch.catalog.formats.files import read_bytes
 from sitewatch.errors import InputError
 from sitewatch.text import check_text
 
@@ -31,17 +32,7 @@ def check_password(password: str, *, item: str = "password") -> str:
 
 def read_password_file(path: Path) -> str:
     """The password on the first line of ``path`` (its line break dropped), checked."""
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(_MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("file not found", source=path) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a file", source=path) from None
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", source=path) from None
-    if len(data) > _MAX_FILE_BYTES:
-        raise InputError(f"larger than {_MAX_FILE_BYTES} bytes: not a password file", source=path)
+    data = read_bytes(path, limit=_MAX_FILE_BYTES, what="password file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

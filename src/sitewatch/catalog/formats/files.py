@@ -12,16 +12,24 @@ from sitewatch.errors import InputError
 from sitewatch.text import has_lone_surrogate
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, or an InputError naming it (missing, a folder, unreadable)."""
+def read_bytes(path: Path, *, limit: int | None = None, what: str = "file") -> bytes:
+    """The file's bytes, or an InputError naming it (missing, a folder, unreadable).
+
+    With ``limit``, a file larger than ``limit`` bytes is refused unread beyond it (a
+    password file, say, must not be a disk image).
+    """
     try:
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read() if limit is None else stream.read(limit + 1)
     except FileNotFoundError:
         raise InputError("file not found", source=path) from None
     except IsADirectoryError:
         raise InputError("is a folder, not a file", source=path) from None
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", source=path) from None
+    if limit is not None and len(data) > limit:
+        raise InputError(f"larger than {limit} bytes: not a {what}", source=path)
+    return data
 
 
 def decode_text(data: bytes, path: Path) -> str:
