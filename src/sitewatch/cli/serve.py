@@ -6,7 +6,9 @@ host is one ``error:`` line with its exit code (7, 2) rather than uvicorn's log 
 
 from __future__ import annotations
 
+import signal
 import socket
+from types import FrameType
 
 import typer
 import uvicorn
@@ -32,8 +34,28 @@ def serve(
     listening = _listen(host, port)
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
     console.print(f"sitewatch serving on http://{shown}:{port}/ (Ctrl-C stops)")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = _Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[listening])
+    if signal.SIGINT in server.stopped_by:
+        raise KeyboardInterrupt  # exit 130 like every command, whatever the race below
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, remembering which signals stopped it.
+
+    uvicorn re-raises a captured Ctrl-C once it has shut down, but from inside the event
+    loop, where Python's asyncio runner may swallow it when the serving task is already
+    finishing (seen as exit 0 on a loaded machine); the recorded signal makes the exit
+    code not depend on that timing.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stopped_by: list[int] = []
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.stopped_by.append(sig)
+        super().handle_exit(sig, frame)
 
 
 def _listen(host: str, port: int) -> socket.socket:
