@@ -140,9 +140,14 @@ def _internal(error: BaseException) -> BaseException:
     return typer.Exit(ExitCode.INTERNAL)
 
 
+def say_on_stderr(line: str) -> None:
+    """One line on stderr, inert: what it quotes (names from a package, a file) is escaped."""
+    typer.echo(escape_unsafe(line), err=True)
+
+
 def fail(message: str, code: int) -> None:
     """Print ``error: MESSAGE`` as one plain line on stderr and exit with ``code``."""
-    typer.echo(f"error: {escape_unsafe(message)}", err=True)
+    say_on_stderr(f"error: {message}")
     raise typer.Exit(code) from None
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
-from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.common import console, print_json, say_on_stderr, workspace_from
 from sitewatch.cli.options import bands_option, json_option, out_folder_option, threshold_option
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DetectionOptions
@@ -16,7 +16,6 @@ from sitewatch.detect.runs import get_run, list_runs, run_to_dict
 from sitewatch.detect.site import detect_site
 from sitewatch.imagery.dates import parse_optional_date
 from sitewatch.imagery.stack import parse_bands
-from sitewatch.text import escape_unsafe
 
 runs_app = typer.Typer(help="Stored change detection runs.", no_args_is_help=True)
 
@@ -73,7 +72,7 @@ def detect_pair(
         out,
         options=_options(method, threshold, min_area),
         bands=parse_bands(bands),
-        notify=lambda line: typer.echo(escape_unsafe(line), err=True),
+        notify=say_on_stderr,
     )
     if as_json:
         print_json({"out": str(result.out), **result.run})

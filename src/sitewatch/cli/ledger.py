@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sitewatch.cli.common import console, print_json, workspace_from
+from sitewatch.cli.common import console, print_json, say_on_stderr, workspace_from
 from sitewatch.cli.options import json_option, limit_option
 from sitewatch.errors import ExitCode
 from sitewatch.evidence.audit import verify_workspace
@@ -157,13 +157,12 @@ def ledger_verify_package(
     files, chain links, and (with --trust) whose keys signed it."""
     report = verify_package(package, trusted=trust)
     if not report.keys_pinned and report.ok:
-        typer.echo(
+        say_on_stderr(
             "warning: keys not pinned: "
             + ", ".join(f"{name} {value}" for name, value in sorted(report.untrusted_keys.items()))
             + " are the package's own keys; anyone can sign a package with keys of these "
             "names. Compare them with fingerprints published by their owners and pass each "
-            "as --trust.",
-            err=True,
+            "as --trust."
         )
     if as_json:
         print_json(report.as_dict())
@@ -187,6 +186,6 @@ def ledger_verify_package(
 
 def _print_problems(problems: list[Problem]) -> None:
     """The first bad entry as the usual one-line error, then how many more there are."""
-    typer.echo(f"error: {problems[0]}", err=True)
+    say_on_stderr(f"error: {problems[0]}")
     if len(problems) > 1:
-        typer.echo(f"({len(problems) - 1} more problems after it)", err=True)
+        say_on_stderr(f"({len(problems) - 1} more problems after it)")
