@@ -19,8 +19,8 @@ demo: setup
 	$(BIN)/sitewatch demo demo-workspace
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/lint-imports   # the layers: contracts in pyproject.toml [tool.importlinter]
 
 test: lint

@@ -62,3 +62,20 @@ def country_outline(iso3: str) -> BaseGeometry:
     filename, feature_id = OUTLINES[code]
     features = json.loads(_data_text(filename))["features"]
     return next(shape(f["geometry"]) for f in features if str(f["id"]) == feature_id)
+
+
+@cache
+def outline_collection() -> dict[str, object]:
+    """Every shipped outline as one GeoJSON FeatureCollection (``iso3`` and ``name`` in
+    each feature's properties): the base layer of the workbench's maps, which have no
+    other background offline."""
+    features = []
+    for code, (filename, feature_id) in OUTLINES.items():
+        found = next(
+            f for f in json.loads(_data_text(filename))["features"] if str(f["id"]) == feature_id
+        )
+        properties = {"iso3": code, "name": found["properties"].get("name", code)}
+        features.append(
+            {"type": "Feature", "properties": properties, "geometry": found["geometry"]}
+        )
+    return {"type": "FeatureCollection", "features": features}

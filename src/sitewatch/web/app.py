@@ -15,7 +15,16 @@ from sitewatch.limits import MAX_REQUEST_BYTES
 from sitewatch.web.errors import install_error_handlers
 from sitewatch.web.middleware import GuardRequests
 from sitewatch.web.responses import SafeJSONResponse
-from sitewatch.web.routes import auth, declarations, home, ledger, scenes, sites, users
+from sitewatch.web.routes import (
+    auth,
+    declarations,
+    home,
+    ledger,
+    reference,
+    scenes,
+    sites,
+    users,
+)
 from sitewatch.workspace import open_workspace
 
 
@@ -42,7 +51,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     app.state.workspace = workspace
     install_error_handlers(app)
     app.add_middleware(GuardRequests, max_bytes=MAX_REQUEST_BYTES)
-    for area in (home, auth, sites, scenes, declarations, ledger, users):
+    for area in (home, auth, reference, sites, scenes, declarations, ledger, users):
         app.include_router(area.router)
     static = files("sitewatch.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
