@@ -163,5 +163,6 @@ PASSWORD_CHARS = Bound(10, 1024, "characters")
 #: a few hundred bytes; a larger body is refused (413) before it is read into memory.
 MAX_REQUEST_BYTES = 64 * 1024
 
-#: TCP ports ``sitewatch serve --port`` may listen on (0 would pick one the user is not told).
-TCP_PORT = Bound(1, 65_535)
+#: TCP ports ``sitewatch serve --port`` may listen on; 0 asks the system for a free one,
+#: which the printed URL then names (how tests and benchmarks start servers without races).
+TCP_PORT = Bound(0, 65_535)

@@ -25,7 +25,7 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."
     ),
-    port: int = typer.Option(8000, "--port", help="TCP port."),
+    port: int = typer.Option(8000, "--port", help="TCP port (0: any free port, printed)."),
 ) -> None:
     """Serve the web workbench and its JSON API (docs at /api/docs) until Ctrl-C."""
     TCP_PORT.check(port, item="--port")
@@ -33,7 +33,8 @@ def serve(
     app = create_app(find_workspace_root(state.workspace if state else None))
     listening = _listen(host, port)
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
-    console.print(f"sitewatch serving on http://{shown}:{port}/ (Ctrl-C stops)")
+    bound_port = listening.getsockname()[1]
+    console.print(f"sitewatch serving on http://{shown}:{bound_port}/ (Ctrl-C stops)")
     server = _Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[listening])
     if signal.SIGINT in server.stopped_by:
