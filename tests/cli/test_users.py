@@ -97,3 +97,26 @@ def test_a_mistyped_confirmation_is_asked_again(cli: RunCli) -> None:
     result = _prompted(cli, "add", "vera", "--role", "viewer", typed=typed)
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert "do not match" in result.output  # type: ignore[attr-defined]
+
+
+def test_set_changes_the_role_unlocks_and_takes_a_new_password(cli: RunCli, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(PASSWORD + "\n", encoding="utf-8")
+    assert (
+        cli("users", "add", "vera", "--role", "viewer", "--password-file", str(secret)).exit_code
+        == 0
+    )
+    result = cli("users", "set", "vera", "--role", "analyst", "--unlock")
+    assert result.exit_code == 0 and result.output == "updated user 'vera' (analyst)\n"
+    changed = _prompted(cli, "set", "vera", "--password", typed="another passphrase\n" * 2)
+    assert changed.exit_code == 0, changed.output  # type: ignore[attr-defined]
+    with open_workspace(cli.root) as workspace, workspace.session() as session:  # type: ignore[attr-defined]
+        user = session.get(User, "vera")
+        assert user is not None and user.role == "analyst"
+        assert password_matches(user.password_hash, "another passphrase")
+    assert _ledger_kinds(cli)[-2:] == [("user.change", "vera"), ("user.change", "vera")]
+    nothing = cli("users", "set", "vera")
+    assert nothing.exit_code == ExitCode.INPUT and nothing.output.startswith(
+        "error: name: nothing to change"
+    )
+    assert cli("users", "set", "nobody", "--unlock").exit_code == ExitCode.NOT_FOUND

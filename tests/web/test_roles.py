@@ -185,3 +185,56 @@ def test_admin_errors_are_statuses_with_the_reason(bench: Workbench) -> None:
         assert answer.status_code == status and words in answer.json()["error"], answer.text
     assert client.delete("/api/users/nobody", headers=header).status_code == 404
     assert bench.ledger_count() == before
+
+
+def test_admin_changes_a_role_unlocks_and_resets_a_password(bench: Workbench) -> None:
+    before = bench.ledger_count()
+    admin, csrf = bench.signed_in("ada")
+    header = {"x-csrf-token": csrf}
+    vera, _ = bench.signed_in("vera")
+    promoted = admin.patch("/api/users/vera", json={"role": "analyst"}, headers=header)
+    assert promoted.status_code == 200 and promoted.json()["role"] == "analyst"
+    assert vera.get("/api/me").json()["role"] == "analyst"  # at her next request
+    for _ in range(5):
+        bench.client().post("/api/login", json={"name": "bob", "password": "wrong password!"})
+    assert (
+        bench.client().post("/api/login", json={"name": "bob", "password": PASSWORD}).status_code
+        == 401
+    )
+    assert admin.patch("/api/users/bob", json={"unlock": True}, headers=header).status_code == 200
+    bench.signed_in("bob")  # the right password works again at once
+    new_password = "a brand new passphrase"
+    reset = admin.patch("/api/users/vera", json={"password": new_password}, headers=header)
+    assert reset.status_code == 200
+    assert vera.get("/api/me").status_code == 401  # a reset ends her sessions
+    signed = bench.client().post("/api/login", json={"name": "vera", "password": new_password})
+    assert signed.status_code == 200
+    with open_workspace(bench.root) as workspace, workspace.session() as session:
+        entries = list(session.scalars(select(LedgerEntry).where(LedgerEntry.seq > before)))
+    changes = [e for e in entries if e.kind == "user.change"]
+    assert [e.subject_id for e in changes] == ["vera", "bob", "vera"]
+    assert all('"by":"ada"' in e.payload and "argon2" not in e.payload for e in changes)
+    assert new_password not in " ".join(e.payload for e in entries)
+    _assert_ledger_checks_out(bench)
+
+
+def test_only_admins_change_users_and_bad_changes_write_nothing(bench: Workbench) -> None:
+    before = bench.ledger_count()
+    analyst, csrf = bench.signed_in("alice")
+    refused = analyst.patch(
+        "/api/users/vera", json={"role": "admin"}, headers={"x-csrf-token": csrf}
+    )
+    assert refused.status_code == 403
+    admin, csrf = bench.signed_in("ada")
+    header = {"x-csrf-token": csrf}
+    for name, body, status in (
+        ("vera", {"role": "root"}, 400),
+        ("vera", {}, 400),
+        ("vera", {"password": "short"}, 400),
+        ("vera", {"role": "admin", "extra": 1}, 400),
+        ("nobody", {"role": "viewer"}, 404),
+    ):
+        answer = admin.patch(f"/api/users/{name}", json=body, headers=header)
+        assert answer.status_code == status, (body, answer.text)
+    assert admin.patch("/api/users/vera", json={"role": "admin"}).status_code == 403  # no CSRF
+    assert bench.ledger_count() == before

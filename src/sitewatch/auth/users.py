@@ -1,4 +1,4 @@
-"""Web users: add, list, remove (each recorded in the ledger), roles, and signing in.
+"""Web users: add, list, change, remove (each recorded in the ledger), roles, signing in.
 
 Signing in is bounded: after ``MAX_FAILED_LOGINS`` wrong passwords in a row an account is
 locked for ``LOCKOUT``, during which even the right password is refused; the count starts
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from sitewatch.auth.passwords import (
     needs_rehash,
     password_matches,
 )
-from sitewatch.db.models import User
+from sitewatch.db.models import User, WebSession
 from sitewatch.errors import AccessDenied, ConflictError, InputError, LoginRefused, NotFoundError
 from sitewatch.evidence import ledger
 from sitewatch.evidence.keys import WORKSPACE_SIGNER, check_name
@@ -110,6 +110,40 @@ def remove_user(session: Session, name: str, *, by: str | None = None) -> User:
         kind="user.remove",
         payload={"name": name, "role": user.role, "by": by},
         subject_id=name,
+    )
+    return user
+
+
+def update_user(
+    session: Session,
+    name: str,
+    *,
+    role: str | None = None,
+    password: str | None = None,
+    unlock: bool = False,
+    by: str | None = None,
+) -> User:
+    """Change a user's role and/or password, or lift a lockout (one ledger entry, without
+    the hash). A new password ends the user's sessions, as a reset after a leak must;
+    a new role applies to open sessions at their next request."""
+    user = get_user(session, name)
+    if role is None and password is None and not unlock:
+        raise InputError("nothing to change: give a role, a password or unlock", item="name")
+    changes: dict[str, Any] = {}
+    if role is not None:
+        user.role = changes["role"] = check_role(role)
+    if password is not None:
+        check_password(password)
+        user.password_hash = hash_password(password)
+        session.execute(delete(WebSession).where(WebSession.user_name == name))
+        changes["password"] = "changed"
+    if unlock or password is not None:
+        user.failed_logins = 0
+        user.locked_until = None
+        changes["unlocked"] = True
+    session.flush()
+    ledger.record(
+        session, kind="user.change", payload={"name": name, **changes, "by": by}, subject_id=name
     )
     return user
 

@@ -8,11 +8,18 @@ import typer
 from rich.table import Table
 
 from sitewatch.auth.passwords import check_password, read_password_file
-from sitewatch.auth.users import ROLES, add_user, list_users, remove_user, user_record
+from sitewatch.auth.users import (
+    ROLES,
+    add_user,
+    list_users,
+    remove_user,
+    update_user,
+    user_record,
+)
 from sitewatch.cli.common import console, print_json, workspace_from
 
 users_app = typer.Typer(
-    help="Web users of 'sitewatch serve': add, list, remove.", no_args_is_help=True
+    help="Web users of 'sitewatch serve': add, list, set, remove.", no_args_is_help=True
 )
 
 
@@ -64,6 +71,28 @@ def users_list(
             (record["locked_until"] or "")[:19],
         )
     console.print(table)
+
+
+@users_app.command("set")
+def users_set(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    role: str | None = typer.Option(None, "--role", help=" | ".join(ROLES)),
+    new_password: bool = typer.Option(
+        False, "--password", help="Set a new password, asked twice (ends their sessions)."
+    ),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="Set the new password from this file's first line."
+    ),
+    unlock: bool = typer.Option(False, "--unlock", help="Lift a lockout after wrong passwords."),
+) -> None:
+    """Change a user's role or password, or unlock them (one ledger entry)."""
+    password = _password(password_file) if new_password or password_file else None
+    with workspace_from(ctx) as workspace, workspace.session() as session:
+        record = user_record(
+            update_user(session, name, role=role, password=password, unlock=unlock)
+        )
+    console.print(f"updated user {record['name']!r} ({record['role']})")
 
 
 @users_app.command("remove")

@@ -7,7 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from sitewatch.auth.users import SignedIn, add_user, list_users, remove_user, user_record
+from sitewatch.auth.users import (
+    SignedIn,
+    add_user,
+    list_users,
+    remove_user,
+    update_user,
+    user_record,
+)
 from sitewatch.web.security import json_body, needs_role, reads_as, workspace
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -38,6 +45,34 @@ def add(
     """Add a user (recorded in the ledger, naming the admin who did it)."""
     with workspace(request).session() as session:
         return user_record(add_user(session, new.name, new.role, new.password, by=admin.name))
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = None
+    password: str | None = None
+    unlock: bool = False
+
+
+@router.patch("/{name}", dependencies=[Depends(json_body)])
+def change(
+    request: Request,
+    name: str,
+    wanted: UserChange,
+    admin: SignedIn = Depends(needs_role("admin", _MANAGE)),
+) -> dict[str, Any]:
+    """Change a user's role or password, or lift a lockout (recorded in the ledger)."""
+    with workspace(request).session() as session:
+        changed = update_user(
+            session,
+            name,
+            role=wanted.role,
+            password=wanted.password,
+            unlock=wanted.unlock,
+            by=admin.name,
+        )
+        return user_record(changed)
 
 
 @router.delete("/{name}")
