@@ -207,3 +207,20 @@ def test_hostile_assessment_fields_are_refused_and_nothing_written(bench: Workbe
         == 404
     )
     assert bench.ledger_count() == before and _assessments(bench) == []
+
+
+def test_a_bug_is_a_bare_500_with_the_security_headers(bench: Workbench, caplog) -> None:
+    """An exception no handler knows (here from a route added for the test) answers 500
+    without the traceback, still with the browser's security headers, and is logged."""
+    client = bench.client()
+
+    def broken() -> None:
+        raise RuntimeError("secret detail of the bug")
+
+    client.app.add_api_route("/api/broken", broken)  # type: ignore[attr-defined]
+    answer = client.get("/api/broken")
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error (see the server log)"}
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "secret detail" in caplog.text and "secret detail" not in answer.text

@@ -1,6 +1,10 @@
-"""Two guards around every request: a bounded body and the browser's security headers."""
+"""Three guards around every request: a bounded body, the browser's security headers, and
+a bug answered as a bare 500 (with those headers, the traceback only in the server log)."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,10 +28,14 @@ def _too_large(max_bytes: int) -> SafeJSONResponse:
     )
 
 
+_LOG = logging.getLogger("sitewatch.web")
+
+
 class GuardRequests:
     """Refuse a body over ``max_bytes`` (413) before it is read into memory: at once when
     its Content-Length says so, else as soon as the chunks received pass the bound; add
-    :data:`SECURITY_HEADERS` to every response."""
+    :data:`SECURITY_HEADERS` to every response; answer an unexpected exception with a 500
+    that says nothing of the code (Starlette's own answer to it would lack the headers)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -37,12 +45,19 @@ class GuardRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _with_headers(send)
+        send, started = _with_headers(send)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await _too_large(self.max_bytes)(scope, receive, send)
             return
-        await self.app(scope, self._bounded(receive), send)
+        try:
+            await self.app(scope, self._bounded(receive), send)
+        except Exception:
+            _LOG.exception("%s %s failed", scope.get("method"), scope.get("path"))
+            if started():
+                raise  # part of the answer is out: only closing the connection is left
+            answer = SafeJSONResponse({"error": "internal error (see the server log)"}, 500)
+            await answer(scope, receive, send)
 
     def _bounded(self, receive: Receive) -> Receive:
         received = 0
@@ -61,9 +76,14 @@ class GuardRequests:
         return bounded_receive
 
 
-def _with_headers(send: Send) -> Send:
+def _with_headers(send: Send) -> tuple[Send, Callable[[], bool]]:
+    """``send`` adding the security headers, and whether a response has been started."""
+    started = False
+
     async def send_with_headers(message: Message) -> None:
+        nonlocal started
         if message["type"] == "http.response.start":
+            started = True
             present = {name.lower() for name, _ in message.get("headers", [])}
             extra = [
                 (name.encode(), value.encode())
@@ -73,4 +93,4 @@ def _with_headers(send: Send) -> Send:
             message = {**message, "headers": [*message.get("headers", []), *extra]}
         await send(message)
 
-    return send_with_headers
+    return send_with_headers, lambda: started
