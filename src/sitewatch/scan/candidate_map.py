@@ -57,15 +57,18 @@ def candidates_in_view(
     *,
     scan_id: str | None = None,
     min_score: float | None = None,
-    max_points: int = limits.MAP_POINTS,
+    max_points: int | None = None,
 ) -> CandidateView:
     """The candidates whose centroid is in ``bbox`` (W, S, E, N from
     :func:`catalog.aoi.parse_bbox`), of one scan and at least ``min_score`` when given,
-    as points or clusters for a map at ``zoom`` (see the module's description)."""
+    as points or clusters for a map at ``zoom`` (see the module's description);
+    ``max_points`` is :data:`limits.MAP_POINTS` unless given."""
     limits.MAP_ZOOM.check(zoom, item="zoom")
     if min_score is not None:
         limits.THRESHOLD.check(min_score, item="min_score")
-    limits.ROW_LIMIT.check(max_points, item="max_points")
+    max_points = limits.ROW_LIMIT.check(
+        limits.MAP_POINTS if max_points is None else max_points, item="max_points"
+    )
     if scan_id is not None and session.get(Scan, scan_id) is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
     conditions = _conditions(bbox, scan_id, min_score)
