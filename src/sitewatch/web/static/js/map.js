@@ -18,9 +18,9 @@
     other: "#636363",
   };
   // A verdict ring: red for a finding (the server says which), green when the site checks
-  // out, amber for the rest (not observed, dismantlement unverified...).
+  // out, grey for the rest (not observed, dismantlement unverified...).
   const VERDICT_GOOD = ["consistent", "dismantlement-verified"];
-  const RING = { finding: "#e31a1c", good: "#33a02c", other: "#ffb000" };
+  const RING = { finding: "#e31a1c", good: "#33a02c", other: "#8c8c8c" };
   const LAYER_NAMES = {
     sites: "Sites",
     uncertainty: "Uncertainty circles",
@@ -118,7 +118,7 @@
       el("br"),
       site.category + " | " + site.status + " | " + (site.declared ? "declared" : "undeclared"),
       site.verdict ? el("div", {}, "latest verdict: " + site.verdict) : null,
-      el("a", { href: "/sites/" + encodeURIComponent(site.id) }, "open site " + site.id)
+      el("div", {}, el("a", { href: "/sites/" + encodeURIComponent(site.id) }, "open site " + site.id))
     );
   }
 
@@ -130,8 +130,7 @@
       el("strong", {}, "candidate " + c.id),
       el("br"),
       "score " + c.score + " | " + Math.round(c.area_m2) + " m\u00b2 | " + c.status + (c.known ? " | near a known site" : ""),
-      el("br"),
-      el("a", { href: triage }, "triage in scan " + c.scan_id)
+      el("div", {}, el("a", { href: triage }, "triage in scan " + c.scan_id))
     );
   }
 
@@ -144,9 +143,10 @@
       const ring = verdictRing(site);
       const at = [site.lat, site.lon];
       if (ring) {
-        L.circleMarker(at, { radius: 11, color: ring, weight: 3, fill: false, interactive: false }).addTo(state.layers.sites);
+        L.circleMarker(at, { pane: "sites", radius: 11, color: ring, weight: 3, fill: false, interactive: false }).addTo(state.layers.sites);
       }
       L.circleMarker(at, {
+        pane: "sites",
         radius: 7,
         color: colour,
         weight: site.declared ? 1 : 3,
@@ -271,7 +271,7 @@
       box.append(row(dot(null, RING.finding, true), "finding (undeclared, contradicted)"));
       box.append(row(dot(null, RING.good, true), "consistent / dismantlement verified"));
       box.append(row(dot(null, RING.other, true), "other verdict"));
-      box.append(el("h4", {}, "Candidates by score"));
+      box.append(el("h4", {}, "Candidates by score (cluster: best)"));
       for (const s of [0.25, 0.5, 0.75, 1]) box.append(row(dot(scoreColour(s), "#333"), "score " + s));
       box.append(el("h4", {}, "Scenes by date"));
       box.append(row(dot(dateColour(0, 0, 1), dateColour(0, 0, 1)), "older"));
@@ -287,6 +287,9 @@
     const form = document.getElementById("map-choices");
     for (const name of ["scan", "run", "from", "to"]) form.elements[name].value = view[name];
     const map = await sw.baseMap(document.getElementById("map"), { center: [view.lat, view.lon], zoom: view.z });
+    // Sites above the candidate clusters (DOM markers in the marker pane, z-index 600),
+    // below popups (700): a site is never hidden under a cluster.
+    map.createPane("sites").style.zIndex = 650;
     const state = { map: map, layers: {}, tickets: {}, notes: {}, choices: {} };
     for (const name of ["scan", "run", "from", "to"]) state.choices[name] = form.elements[name].value;
     const overlays = {};
