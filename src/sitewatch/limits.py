@@ -166,3 +166,24 @@ MAX_REQUEST_BYTES = 64 * 1024
 #: TCP ports ``sitewatch serve --port`` may listen on; 0 asks the system for a free one,
 #: which the printed URL then names (how tests and benchmarks start servers without races).
 TCP_PORT = Bound(0, 65_535)
+
+#: Candidates the map draws one by one (``/api/map/candidates``). A viewport holding more
+#: is answered with grid clusters (count, scores, centre) until the zoom reaches
+#: :data:`MAP_POINTS_FROM_ZOOM`; then the best-scored points up to this many, said to be
+#: truncated. 2,000 canvas markers draw in well under a second; 100,000 do not.
+MAP_POINTS = 2_000
+
+#: The zoom (Leaflet/web-mercator levels, 0 = the world in one 256 px tile) from which the
+#: map always gets points: at 14 a viewport is a few km across, a city district.
+MAP_POINTS_FROM_ZOOM = 14
+
+#: Zoom levels the map API accepts (Leaflet's own range for a 256 px tile map).
+MAP_ZOOM = Bound(0, 22)
+
+#: Grid cells per 256 px tile side when candidates are clustered: one cell is 64 px on
+#: screen, about a marker's size and gap.
+MAP_CELLS_PER_TILE = 4
+
+#: Scene footprints one map answer draws, newest first; a viewport of many years of
+#: imagery is narrowed by the date range rather than drawn as an opaque mass.
+MAP_SCENES = 500

@@ -148,6 +148,36 @@ def count_sites(session: Session, category: str | None = None, country: str | No
     return int(session.scalar(query) or 0)
 
 
+def sites_in_bbox(session: Session, bbox: tuple[float, float, float, float]) -> list[Site]:
+    """Located sites whose bounds meet the lon/lat box ``bbox`` (W, S, E, N, as
+    :func:`catalog.aoi.parse_bbox` gives it), ordered by id: the map's viewport, read
+    on the indexed bbox columns. A catalog holds hundreds of sites, so no page."""
+    west, south, east, north = bbox
+    query = (
+        select(Site)
+        .where(Site.max_lon >= west, Site.min_lon <= east)
+        .where(Site.max_lat >= south, Site.min_lat <= north)
+        .order_by(Site.id)
+    )
+    return list(session.scalars(query))
+
+
+def site_marker_to_dict(site: Site) -> dict[str, Any]:
+    """What a map marker needs of a located site: its point (inside a polygon site),
+    name, kind and radius; text as :func:`to_record` shows it (no sources read)."""
+    point = site.geometry.representative_point()
+    return {
+        "id": site.id,
+        "name": escape_unsafe(site.name),
+        "category": site.category,
+        "status": site.status,
+        "declared": site.declared,
+        "uncertainty_m": site.uncertainty_m,
+        "lon": round(point.x, 6),
+        "lat": round(point.y, 6),
+    }
+
+
 def _filtered(query: Select[Any], category: str | None, country: str | None) -> Select[Any]:
     if category:
         query = query.where(Site.category == normalise_category(category))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shapely.geometry import mapping
 from sqlalchemy.orm import Session, selectinload
 
 from sitewatch.catalog.aoi import filter_area
@@ -78,4 +79,13 @@ def scene_details(scene: Scene) -> dict[str, Any]:
             for asset in scene.assets
         ],
         "stac_item": scene.stac_item,
+    }
+
+
+def scene_footprint_feature(scene: Scene) -> dict[str, Any]:
+    """The scene as a GeoJSON Feature: its footprint (lon/lat) and its summary."""
+    return {
+        "type": "Feature",
+        "geometry": mapping(scene.footprint),
+        "properties": scene_summary(scene),
     }

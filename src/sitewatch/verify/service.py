@@ -109,6 +109,23 @@ def list_verifications(session: Session, declaration_id: str) -> list[Verificati
     )
 
 
+def latest_site_verdicts(session: Session, site_ids: Iterable[str]) -> dict[str, str]:
+    """Each site's verdict in the newest verification that names it (sites no verification
+    names are left out): what the map shows beside declared/undeclared."""
+    wanted, found = set(site_ids), {}
+    newest_first = select(Verification.verdicts).order_by(
+        Verification.created_at.desc(), Verification.id.desc()
+    )
+    for verdicts in session.scalars(newest_first):
+        for verdict in verdicts:
+            site_id = verdict.get("site_id")
+            if site_id in wanted and site_id not in found:
+                found[site_id] = verdict["verdict"]
+        if len(found) == len(wanted):
+            break
+    return found
+
+
 def verification_to_dict(verification: Verification) -> dict[str, Any]:
     """A stored verification as plain data: its verdicts as they were given."""
     return {
