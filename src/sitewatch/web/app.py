@@ -20,7 +20,9 @@ from sitewatch.web.routes import (
     declarations,
     home,
     ledger,
+    pages,
     reference,
+    runs,
     scenes,
     sites,
     users,
@@ -51,7 +53,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     app.state.workspace = workspace
     install_error_handlers(app)
     app.add_middleware(GuardRequests, max_bytes=MAX_REQUEST_BYTES)
-    for area in (home, auth, reference, sites, scenes, declarations, ledger, users):
+    for area in (home, auth, reference, sites, scenes, runs, declarations, ledger, users, pages):
         app.include_router(area.router)
     static = files("sitewatch.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
