@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -36,6 +37,13 @@ def _is_analyst(user: SignedIn) -> bool:
     return ROLES.index(user.role) >= ROLES.index("analyst")
 
 
+def _web_links(site: dict[str, Any]) -> None:
+    """Mark each source whose address a browser may follow (``link``): web addresses only,
+    never ``javascript:`` or ``data:`` from an imported catalog."""
+    for source in site["sources"]:
+        source["link"] = urlsplit(source["url"] or "").scheme.lower() in ("http", "https")
+
+
 def _latest_image(scenes: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The newest scene's date and its age in whole days, said plainly on the page."""
     if not scenes:
@@ -50,6 +58,7 @@ def site_page(request: Request, site_id: str, user: SignedIn = Depends(signed_in
     assessments (with a form for analysts), verdicts, ledger and the evidence package."""
     with workspace(request).session() as session:
         site = to_record(get_site(session, site_id)).as_dict()
+        _web_links(site)
         scenes = [scene_summary(scene) for scene in list_scenes(session, site_id=site_id)]
         runs = [run_to_dict(run) for run in list_runs(session, site_id)]
         assessments = [assessment_to_dict(a) for a in list_assessments(session, site_id)]
