@@ -338,10 +338,13 @@
       try {
         const a = await api(sitePath + "/assessments", { method: "POST", body: body });
         const table = document.getElementById("assessment-table");
-        table.tBodies[0].prepend(el("tr", { id: "ev-" + a.id, class: "new" },
+        const row = el("tr", { id: "ev-" + a.id, class: "new" },
           el("td", {}, a.date), el("td", {}, a.status), el("td", {}, a.confidence),
           el("td", {}, a.analyst), el("td", {}, a.evidence.join(", ")), el("td", {}, a.note),
-          el("td", { class: "id" }, a.id)));
+          el("td", { class: "id" }, a.id));
+        // in date order, as the server lists them: before the first row observed later
+        const later = Array.from(table.tBodies[0].rows).find((r) => r.cells[0].textContent > a.date);
+        table.tBodies[0].insertBefore(row, later || null);
         table.hidden = false;
         document.getElementById("no-assessment").hidden = true;
         status.textContent = "Recorded and signed as " + a.analyst + " (" + a.id + ").";
