@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from sitewatch.auth.users import ROLES, SignedIn
+from sitewatch.auth.users import SignedIn, has_role
 from sitewatch.catalog.sites import get_site, to_record
 from sitewatch.detect.runs import list_runs, run_to_dict
 from sitewatch.evidence.ledger import entry_summary, list_entries
@@ -31,10 +31,6 @@ from sitewatch.web.pages import render
 from sitewatch.web.security import signed_in_page, workspace
 
 router = APIRouter(include_in_schema=False)
-
-
-def _is_analyst(user: SignedIn) -> bool:
-    return ROLES.index(user.role) >= ROLES.index("analyst")
 
 
 def _web_links(site: dict[str, Any]) -> None:
@@ -77,7 +73,7 @@ def site_page(request: Request, site_id: str, user: SignedIn = Depends(signed_in
         assessments=assessments,
         verdicts=verdicts,
         ledger=ledger,
-        can_assess=_is_analyst(user),
+        can_assess=has_role(user, "analyst"),
         statuses=ASSESSMENT_STATUSES,
         confidences=CONFIDENCES,
     )

@@ -55,7 +55,8 @@
       maxNativeZoom: info.maxzoom,
       minNativeZoom: info.minzoom,
       maxZoom: Math.max(info.maxzoom + 3, 18),
-      attribution: info.attribution || "",
+      // Leaflet writes attributions as HTML: give it the text escaped, never markup
+      attribution: el("span", {}, info.attribution || "").innerHTML,
     });
   }
 
