@@ -228,11 +228,18 @@
     await (state.mode === "swipe" ? showSwipe() : showSide());
     const missing = [state.before, state.after].filter((id) => imagery.get(id) instanceof Error);
     const status = document.getElementById("compare-status");
-    status.textContent = missing.length
-      ? "Imagery not available for " + missing.map((id) => scenes.get(id).datetime.slice(0, 10)).join(" and ") +
-        " (the server has no tiles for it); the outlines are still shown."
-      : "";
-    if (state.before === state.after) status.textContent += " Before and after are the same scene.";
+    const notes = [];
+    if (missing.length) {
+      notes.push("Imagery not available for " +
+        missing.map((id) => scenes.get(id).datetime.slice(0, 10)).join(" and ") +
+        " (the server serves no tiles of " + (missing.length > 1 ? "them" : "it") +
+        "); the outlines are still shown.");
+    }
+    if (state.before === state.after) notes.push("Before and after are the same scene.");
+    else if (scenes.get(state.before).datetime > scenes.get(state.after).datetime) {
+      notes.push("The before image is later than the after image.");
+    }
+    status.textContent = notes.join(" ");
     writeUrl();
     markReady("compare");
   }
