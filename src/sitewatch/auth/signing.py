@@ -30,6 +30,16 @@ def check_signer(session: Session, user: SignedIn) -> None:
         ) from None
 
 
+def holds_key(session: Session, user: SignedIn) -> bool:
+    """Whether the server can sign as ``user`` (see :func:`check_signer`): a page offers
+    the signed actions only then."""
+    try:
+        check_signer(session, user)
+    except ConflictError:
+        return False
+    return True
+
+
 def record_assessment_as(
     session: Session,
     user: SignedIn,

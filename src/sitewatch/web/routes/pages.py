@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from sitewatch.auth.signing import holds_key
 from sitewatch.auth.users import SignedIn, has_role
 from sitewatch.catalog.sites import get_site, to_record
 from sitewatch.detect.runs import list_runs, run_to_dict
@@ -60,6 +61,8 @@ def site_page(request: Request, site_id: str, user: SignedIn = Depends(signed_in
         assessments = [assessment_to_dict(a) for a in list_assessments(session, site_id)]
         verdicts = site_verdicts(session, site_id)
         ledger = [entry_summary(entry) for entry in list_entries(session, site_id=site_id)]
+        analyst = has_role(user, "analyst")
+        can_sign = analyst and holds_key(session, user)
     scene_dates = {scene["id"]: scene["datetime"][:10] for scene in scenes}
     return render(
         "site.html",
@@ -73,7 +76,8 @@ def site_page(request: Request, site_id: str, user: SignedIn = Depends(signed_in
         assessments=assessments,
         verdicts=verdicts,
         ledger=ledger,
-        can_assess=has_role(user, "analyst"),
+        can_sign=can_sign,
+        needs_key=analyst and not can_sign,
         statuses=ASSESSMENT_STATUSES,
         confidences=CONFIDENCES,
     )
