@@ -17,6 +17,7 @@ from sitewatch.auth.users import add_user
 from sitewatch.catalog.records import SiteRecord
 from sitewatch.catalog.sites import add_site
 from sitewatch.db.models import LedgerEntry
+from sitewatch.demo.runner import DemoResult, run_demo
 from sitewatch.evidence.keys import create_key
 from sitewatch.verify.service import verify_declaration
 from sitewatch.verify.store import import_declaration
@@ -77,8 +78,41 @@ def _filled_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def bench(_filled_workspace: Path, tmp_path: Path) -> Iterator[Workbench]:
+    yield from _workbench(_filled_workspace, tmp_path)
+
+
+@dataclass
+class DemoBench(Workbench):
+    """A workbench over the demo's workspace: a site with two scenes (with files), a run
+    with change objects, a declaration with verdicts; the same users as :func:`bench`."""
+
+    demo: DemoResult
+
+
+@pytest.fixture(scope="session")
+def _demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]:
+    """``sitewatch demo`` once per test session (about 16 s), with the users added."""
+    result = run_demo(tmp_path_factory.mktemp("web-demo") / "ws")
+    with open_workspace(result.workspace) as workspace:
+        with workspace.session() as session:
+            for name, role in USERS.items():
+                add_user(session, name, role, PASSWORD)
+        create_key(workspace, "alice")
+    return result.workspace, result
+
+
+@pytest.fixture
+def demo_bench(_demo_workspace: tuple[Path, DemoResult], tmp_path: Path) -> Iterator[DemoBench]:
+    source, result = _demo_workspace
+    for plain in _workbench(source, tmp_path):
+        yield DemoBench(plain.root, plain.client, result)
+
+
+def _workbench(source: Path, tmp_path: Path) -> Iterator[Workbench]:
+    """A copy of the workspace ``source`` (so what one test writes no other sees) served
+    by apps made on demand, closed afterwards."""
     root = tmp_path / "ws"
-    shutil.copytree(_filled_workspace, root)
+    shutil.copytree(source, root)
     apps = []
 
     def client() -> TestClient:

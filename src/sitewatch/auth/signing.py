@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from sitewatch.auth.users import SignedIn, require_role
+from sitewatch.catalog.sites import get_site
 from sitewatch.db.models import Assessment
 from sitewatch.errors import ConflictError, SitewatchError
 from sitewatch.evidence.keys import signing_key
+from sitewatch.evidence.package import ExportSummary, export_package
 from sitewatch.verify.assessments import add_assessment
-from sitewatch.workspace import workspace_of
+from sitewatch.workspace import Workspace, workspace_of
 
 
 def check_signer(session: Session, user: SignedIn) -> None:
@@ -25,6 +28,16 @@ def check_signer(session: Session, user: SignedIn) -> None:
             f"user {user.name!r} has no usable signing key on this server ({error}); an admin "
             f"of the server runs 'sitewatch keys create --name {user.name}'"
         ) from None
+
+
+def holds_key(session: Session, user: SignedIn) -> bool:
+    """Whether the server can sign as ``user`` (see :func:`check_signer`): a page offers
+    the signed actions only then."""
+    try:
+        check_signer(session, user)
+    except ConflictError:
+        return False
+    return True
 
 
 def record_assessment_as(
@@ -51,3 +64,17 @@ def record_assessment_as(
         evidence=evidence,
         note=note,
     )
+
+
+def export_package_as(
+    workspace: Workspace, user: SignedIn, site_id: str, out: Path
+) -> ExportSummary:
+    """The evidence package of ``site_id`` written to ``out``, its manifest signed with
+    ``user``'s own key: the exporter vouches for the package, so only an analyst whose
+    key this server holds may export (a viewer signs nothing). Nothing is written to the
+    workspace: the workspace's own key is never created for a web export."""
+    require_role(user, "analyst", "exporting an evidence package")
+    with workspace.session() as session:
+        get_site(session, site_id)
+        check_signer(session, user)
+    return export_package(workspace, site_id, out, author=user.name)

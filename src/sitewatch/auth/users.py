@@ -52,9 +52,14 @@ def check_role(role: str) -> str:
     return normalised
 
 
+def has_role(user: SignedIn, needed: str) -> bool:
+    """Whether ``user``'s role ranks at least ``needed`` (a page shows a form only then)."""
+    return ROLES.index(user.role) >= ROLES.index(needed)
+
+
 def require_role(user: SignedIn, needed: str, action: str) -> None:
     """AccessDenied unless ``user``'s role ranks at least ``needed``."""
-    if ROLES.index(user.role) < ROLES.index(needed):
+    if not has_role(user, needed):
         raise AccessDenied(f"{action} needs the role {needed}; {user.name!r} is a {user.role}")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sitewatch.analysis.objects import ChangeObject
+from sitewatch.analysis.objects import ChangeObject, feature_properties
 from sitewatch.db.models import ChangeObjectRow, DetectionRun
 from sitewatch.errors import NotFoundError
 
@@ -66,3 +67,34 @@ def run_to_dict(run: DetectionRun, *, with_lineage: bool = False) -> dict[str, A
     if with_lineage:
         record["lineage"] = run.lineage
     return record
+
+
+def objects_to_geojson(run: DetectionRun) -> dict[str, Any]:
+    """The run's change objects as a GeoJSON FeatureCollection (EPSG:4326), ids as the
+    run file numbers them (from 1), properties as :func:`feature_properties` names them."""
+    return {
+        "type": "FeatureCollection",
+        "run_id": run.id,
+        "features": [
+            {
+                "type": "Feature",
+                "id": row.position,
+                "geometry": mapping(row.geometry),
+                "properties": feature_properties(_as_object(row)),
+            }
+            for row in run.objects
+        ],
+    }
+
+
+def _as_object(row: ChangeObjectRow) -> ChangeObject:
+    return ChangeObject(
+        geometry=row.geometry,
+        area_m2=row.area_m2,
+        centroid_lon=row.centroid_lon,
+        centroid_lat=row.centroid_lat,
+        mean_score=row.mean_score,
+        max_score=row.max_score,
+        direction=row.direction,
+        pixel_count=row.pixel_count,
+    )

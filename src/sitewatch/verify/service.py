@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from shapely.geometry import mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -136,6 +137,55 @@ def verification_to_dict(verification: Verification) -> dict[str, Any]:
         "summary": verification.summary,
         "verdicts": verification.verdicts,
     }
+
+
+def site_verdicts(session: Session, site_id: str) -> list[dict[str, Any]]:
+    """The verdicts about ``site_id`` in the newest verification of each declaration (an
+    older one is superseded by the next ``verify``), each with its declaration and
+    verification ids."""
+    newest: dict[str, Verification] = {}
+    for verification in session.scalars(
+        select(Verification).order_by(Verification.created_at.desc(), Verification.id.desc())
+    ):
+        newest.setdefault(verification.declaration_id, verification)
+    return [
+        {
+            "declaration_id": verification.declaration_id,
+            "verification_id": verification.id,
+            "verified_at": verification.created_at.isoformat(),
+            **verdict,
+        }
+        for verification in newest.values()
+        for verdict in verification.verdicts
+        if verdict.get("site_id") == site_id
+    ]
+
+
+def verdict_map(session: Session, declaration_id: str) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection for a map of the newest verification's verdicts: each
+    declared item at its position and each catalog site with its geometry, both carrying
+    the verdict given on them (``kind``: ``item`` or ``site``)."""
+    declaration = get_declaration(session, declaration_id)
+    verifications = list_verifications(session, declaration_id)
+    verdicts = verifications[0].verdicts if verifications else []
+    items = {item.position: item for item in declaration.items}
+    site_ids = {v["site_id"] for v in verdicts if v.get("site_id")}
+    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    features: list[dict[str, Any]] = []
+    for number, verdict in enumerate(verdicts):
+        common = {"verdict": verdict["verdict"], "row": number}
+        item = items.get(verdict.get("item_index"))  # type: ignore[arg-type]
+        if item is not None and item.lon is not None and item.lat is not None:
+            point = {"type": "Point", "coordinates": [item.lon, item.lat]}
+            properties = {**common, "kind": "item", "name": item.name, "index": item.position}
+            features.append({"type": "Feature", "geometry": point, "properties": properties})
+        site = sites.get(verdict.get("site_id") or "")
+        if site is not None and site.geometry is not None:
+            properties = {**common, "kind": "site", "name": site.name, "site_id": site.id}
+            features.append(
+                {"type": "Feature", "geometry": mapping(site.geometry), "properties": properties}
+            )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _declared_item(row: DeclarationItem) -> DeclaredItem:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from sitewatch.auth.users import SignedIn
-from sitewatch.verify.service import list_verifications, verification_to_dict
+from sitewatch.verify.service import list_verifications, verdict_map, verification_to_dict
 from sitewatch.verify.store import declaration_to_dict, get_declaration, list_declarations
 from sitewatch.web.security import signed_in, workspace
 
@@ -42,3 +42,13 @@ def verdicts(
                 verification_to_dict(v) for v in list_verifications(session, declaration_id)
             ],
         }
+
+
+@router.get("/{declaration_id}/map")
+def verdicts_map(
+    request: Request, declaration_id: str, _user: SignedIn = Depends(signed_in)
+) -> dict[str, Any]:
+    """GeoJSON of the newest verdicts: declared items (points) and catalog sites, each with
+    its verdict, for the declaration page's map."""
+    with workspace(request).session() as session:
+        return verdict_map(session, declaration_id)
