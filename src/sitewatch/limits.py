@@ -165,3 +165,9 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 #: TCP ports ``sitewatch serve --port`` may listen on (0 would pick one the user is not told).
 TCP_PORT = Bound(1, 65_535)
+
+#: Web-map zoom levels of imagery tiles (``/api/tiles/.../{z}/{x}/{y}.png``): level 22 has
+#: pixels of 0.04 m at the equator, finer than the finest resolution accepted
+#: (``RESOLUTION_M``); a deeper level only magnifies pixels further, and 2**z overflows
+#: nothing below it. Columns and rows of a level are checked against its size, 2**z.
+TILE_ZOOM = Bound(0, 22)
