@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
+from rio_tiler.constants import WGS84_CRS
 from rio_tiler.errors import RioTilerError, TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
@@ -211,14 +212,16 @@ def empty_tile() -> bytes:
     )
 
 
-def zoom_range(href: str, what: str) -> tuple[int, int]:
-    """(minzoom, maxzoom) of a file as rio-tiler works them out (the whole file in one tile;
-    a pixel of the file's size), within :data:`limits.TILE_ZOOM`."""
+def file_view(href: str, what: str) -> tuple[tuple[float, float, float, float], tuple[int, int]]:
+    """A file's lon/lat bounds (W, S, E, N) and (minzoom, maxzoom) as rio-tiler works them
+    out (the whole file in one tile; a pixel of the file's size), within
+    :data:`limits.TILE_ZOOM`."""
     with rasterio.Env(**GDAL_READ_OPTIONS), _reader(AssetRead(href, None, (1,), (0,)), what) as r:
+        bounds = tuple(float(value) for value in r.get_geographic_bounds(WGS84_CRS))
         low, high = r.minzoom, r.maxzoom
     bound = limits.TILE_ZOOM
     high = int(min(max(high, bound.low), bound.high))
-    return int(min(max(low, bound.low), high)), high
+    return bounds, (int(min(max(low, bound.low), high)), high)  # type: ignore[return-value]
 
 
 def tilejson(
@@ -246,7 +249,7 @@ def tilejson(
 
 def scene_tilejson(layer: SceneLayer, tiles_url: str) -> dict[str, Any]:
     """The metadata of ``layer``'s tiles; ``tiles_url`` is the template ``.../{z}/{x}/{y}.png``."""
-    zooms = zoom_range(layer.reads[0].href, layer.scene_id) if layer.reads else (0, 0)
+    zooms = file_view(layer.reads[0].href, layer.scene_id)[1] if layer.reads else (0, 0)
     return tilejson(
         tiles_url,
         layer.bounds,
