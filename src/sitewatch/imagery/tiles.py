@@ -22,6 +22,7 @@ reader (:func:`read_tile`) and the same empty tile.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +33,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import RasterioError
 from rio_tiler.constants import WGS84_CRS
-from rio_tiler.errors import RioTilerError, TileOutsideBounds
+from rio_tiler.errors import NoOverviewWarning, RioTilerError, TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
 from rio_tiler.utils import render
@@ -52,6 +53,9 @@ from sitewatch.imagery.stack import (
 )
 
 TILE_SIZE = 256
+#: Files without overviews (OSCD's small GeoTIFFs) are read at full resolution, which is
+#: what a tile of a small scene needs; rio-tiler's warning would repeat on every tile.
+warnings.filterwarnings("ignore", category=NoOverviewWarning)
 #: Longest side of the decimated read the stretch is computed from: ~1 Mpx, a few
 #: hundred milliseconds once per scene, and a percentile of a million pixels is stable.
 STRETCH_SAMPLE_PX = 1024

@@ -23,6 +23,7 @@ from sitewatch.web.routes import (
     reference,
     scenes,
     sites,
+    tiles,
     users,
 )
 from sitewatch.workspace import open_workspace
@@ -51,7 +52,7 @@ def create_app(workspace_root: Path) -> FastAPI:
     app.state.workspace = workspace
     install_error_handlers(app)
     app.add_middleware(GuardRequests, max_bytes=MAX_REQUEST_BYTES)
-    for area in (home, auth, reference, sites, scenes, declarations, ledger, users):
+    for area in (home, auth, reference, sites, scenes, tiles, declarations, ledger, users):
         app.include_router(area.router)
     static = files("sitewatch.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
