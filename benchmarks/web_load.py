@@ -38,8 +38,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import morecantile
 import numpy as np
+from morecantile import Tile
+from rio_tiler.constants import WEB_MERCATOR_TMS as WEB_MERCATOR
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
@@ -58,7 +59,6 @@ USER, PASSWORD = "loadtest", "load test password"
 TARGET_P99_MS = {"api": 300.0, "tile": 800.0}
 STARTUP_DEADLINE_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
-WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
 
 @dataclass
@@ -104,14 +104,14 @@ def targets(client: httpx.Client, ids: dict[str, str | list[str]]) -> list[Targe
     return present
 
 
-def _tiles_of(meta: dict) -> list[morecantile.Tile]:
+def _tiles_of(meta: dict) -> list[Tile]:
     """Every tile over the scene at each of its zoom levels: varied z/x/y, as a map pans."""
     west, south, east, north = meta["bounds"]
     zooms = list(range(meta["minzoom"], meta["maxzoom"] + 1))
     return list(WEB_MERCATOR.tiles(west, south, east, north, zooms))
 
 
-def _tile_url(template: str, tile: morecantile.Tile) -> str:
+def _tile_url(template: str, tile: Tile) -> str:
     return (
         template.replace("{z}", str(tile.z)).replace("{x}", str(tile.x)).replace("{y}", str(tile.y))
     )
@@ -206,14 +206,14 @@ def summary(name: str, kind: str, tally: Tally, elapsed: float, clients: int) ->
     }
 
 
-def floor_renderer(root: Path, scene_id: str) -> Callable[[morecantile.Tile], bytes]:
+def floor_renderer(root: Path, scene_id: str) -> Callable[[Tile], bytes]:
     """rio-tiler alone on the scene's files: read the tile, the scene's fixed stretch, PNG."""
     with open_workspace(root) as workspace, workspace.session() as session:
         layer = scene_layer(session, scene_id)
     low, high = scene_stretch(layer.scene_id, layer.reads, len(layer.bands))
     in_range = list(zip(low.tolist(), high.tolist(), strict=True))
 
-    def render(tile: morecantile.Tile) -> bytes:
+    def render(tile: Tile) -> bytes:
         arrays = np.zeros((len(layer.bands), 256, 256), np.float32)
         masks = np.zeros((256, 256), bool)
         for read in layer.reads:

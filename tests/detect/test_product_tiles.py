@@ -6,10 +6,10 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import morecantile
 import numpy as np
 import pytest
 from PIL import Image
+from rio_tiler.constants import WEB_MERCATOR_TMS as WEB_MERCATOR
 
 from sitewatch.db.models import DetectionRun
 from sitewatch.detect.product_tiles import product_layer, product_tilejson, render_product_tile
@@ -17,8 +17,6 @@ from sitewatch.detect.runs import list_runs
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.imagery.tiles import empty_tile
 from sitewatch.workspace import Workspace, open_workspace
-
-WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
 
 @pytest.fixture(scope="module")

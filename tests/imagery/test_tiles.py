@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import morecantile
 import numpy as np
 import pytest
 import rasterio
+from morecantile import Tile
 from PIL import Image
 from rasterio.warp import Resampling, reproject
+from rio_tiler.constants import WEB_MERCATOR_TMS as WEB_MERCATOR
 
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.imagery.ingest import add_scenes
@@ -28,8 +29,6 @@ from sitewatch.imagery.tiles import (
 from sitewatch.workspace import Workspace, init_workspace, open_workspace
 from tests.conftest import shared_data
 
-WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
-
 
 @pytest.fixture(scope="module")
 def demo(demo_workspace_root: Path) -> Workspace:
@@ -43,7 +42,7 @@ def _layer(workspace: Workspace, bands: str | None = None) -> SceneLayer:
         return scene_layer(session, first.id, bands)
 
 
-def _centre_tile(layer: SceneLayer, zoom: int) -> morecantile.Tile:
+def _centre_tile(layer: SceneLayer, zoom: int) -> Tile:
     west, south, east, north = layer.bounds
     return WEB_MERCATOR.tile((west + east) / 2, (south + north) / 2, zoom)
 

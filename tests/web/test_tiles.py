@@ -8,11 +8,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import morecantile
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from rio_tiler.constants import WEB_MERCATOR_TMS as WEB_MERCATOR
 
 from sitewatch.auth.users import add_user
 from sitewatch.detect.runs import list_runs
@@ -22,7 +22,6 @@ from sitewatch.workspace import open_workspace
 from tests.web.conftest import PASSWORD
 
 ROLES = {"vera": "viewer", "alice": "analyst", "ada": "admin"}
-WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from sitewatch.detect.runs import get_run
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.imagery.stack import AssetRead
 from sitewatch.imagery.tiles import (
+    PNG_OPTIONS,
     check_tile,
     credit_of,
     empty_tile,
@@ -94,11 +95,11 @@ def render_product_tile(layer: ProductLayer, z: int, x: int, y: int) -> bytes:
         return empty_tile()
     if layer.product == "score":
         scaled = image.rescale(in_range=[(0.0, 1.0)])
-        return scaled.render(img_format="PNG", colormap=_score_colours())
+        return scaled.render(img_format="PNG", colormap=_score_colours(), **PNG_OPTIONS)
     changed = np.where(image.array.filled(0) == 1, 1, 0).astype(np.uint8)
     mask = np.broadcast_to(np.ma.getmaskarray(image.array), changed.shape)
     overlay = ImageData(np.ma.MaskedArray(changed, mask=mask))
-    return overlay.render(img_format="PNG", colormap=MASK_COLOURS)
+    return overlay.render(img_format="PNG", colormap=MASK_COLOURS, **PNG_OPTIONS)
 
 
 @lru_cache(maxsize=1)
