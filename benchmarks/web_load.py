@@ -49,7 +49,7 @@ from measure import machine, save_results
 from sitewatch.auth.users import add_user
 from sitewatch.demo.runner import run_demo
 from sitewatch.imagery.ingest import add_scenes
-from sitewatch.imagery.tiles import scene_layer, scene_stretch, scene_tilejson
+from sitewatch.imagery.tiles import PNG_OPTIONS, scene_layer, scene_stretch, scene_tilejson
 from sitewatch.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,8 +161,11 @@ def start_server(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit("sitewatch serve did not answer within a minute")
 
 
-async def hammer(base: str, cookies: httpx.Cookies, target: Target, clients: int, seconds: float):
-    """``clients`` clients asking for ``target``'s URLs in turn for ``seconds``."""
+async def hammer(
+    base: str, cookies: httpx.Cookies, target: Target, clients: int, seconds: float, think: float
+):
+    """``clients`` clients asking for ``target``'s URLs in turn for ``seconds``, each
+    pausing ``think`` seconds after an answer (0: as fast as the server answers)."""
     tally = Tally()
     urls = itertools.cycle(target.urls)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -183,6 +186,8 @@ async def hammer(base: str, cookies: httpx.Cookies, target: Target, clients: int
                 tally.latencies_s.append(time.perf_counter() - started)
                 if answer.status_code != 200:
                     tally.error(str(answer.status_code))
+                if think:
+                    await asyncio.sleep(think)
 
         started = time.monotonic()
         await asyncio.gather(*(one_client() for _ in range(clients)))
@@ -190,12 +195,13 @@ async def hammer(base: str, cookies: httpx.Cookies, target: Target, clients: int
     return tally, elapsed
 
 
-def summary(name: str, kind: str, tally: Tally, elapsed: float, clients: int) -> dict:
+def summary(name: str, kind: str, tally: Tally, elapsed: float, clients: int, think: float) -> dict:
     latencies = np.array(tally.latencies_s) * 1000
     return {
         "target": name,
         "kind": kind,
         "clients": clients,
+        "think_s": think,
         "requests": len(latencies),
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies.size else None,
@@ -225,7 +231,7 @@ def floor_renderer(root: Path, scene_id: str) -> Callable[[Tile], bytes]:
             arrays[list(read.stack_positions)] = image.array.data
             masks |= np.ma.getmaskarray(image.array).any(axis=0)
         image = ImageData(np.ma.MaskedArray(arrays, np.broadcast_to(masks, arrays.shape)))
-        return image.rescale(in_range=in_range).render(img_format="PNG")
+        return image.rescale(in_range=in_range).render(img_format="PNG", **PNG_OPTIONS)
 
     return render
 
@@ -260,7 +266,7 @@ def measure_floor(render: Callable, tiles: list, seconds: float, threads: int) -
 def _print_row(row: dict) -> None:
     target = f"{row['target_p99_ms']:.0f}" if row.get("target_p99_ms") else "floor"
     print(
-        f"{row['target'][:44]:44} {row['clients']:>7} {row['requests']:>8} "
+        f"{row['target'][:44]:44} {row['think_s']:>5.1f} {row['clients']:>7} {row['requests']:>8} "
         f"{row['requests_per_s']:>8.1f} {row['p50_ms'] or 0:>8.1f} {row['p99_ms'] or 0:>8.1f} "
         f"{target:>7} {row['errors']:>6}"
     )
@@ -270,6 +276,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=15.0, help="per target")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs="+",
+        default=[0.0, 1.0],
+        help="each client's pause after an answer, s; one pass per value (0: saturation; "
+        "1: people panning a map or opening sites, a request a second each)",
+    )
     options = parser.parse_args()
     load_before = os.getloadavg()
     rows: list[dict] = []
@@ -285,14 +299,16 @@ def main() -> None:
                 signed.raise_for_status()
                 table = targets(client, ids)
                 cookies = client.cookies
-            header = f"{'target':44} {'clients':>7} {'requests':>8} {'req/s':>8} "
+            header = f"{'target':44} {'think':>5} {'clients':>7} {'requests':>8} {'req/s':>8} "
             print(header + f"{'p50 ms':>8} {'p99 ms':>8} {'p99 <':>7} {'errors':>6}")
-            for target in table:
-                tally, elapsed = asyncio.run(
-                    hammer(base, cookies, target, options.clients, options.seconds)
-                )
-                rows.append(summary(target.name, target.kind, tally, elapsed, options.clients))
-                _print_row(rows[-1])
+            for think in options.think:
+                for target in table:
+                    tally, elapsed = asyncio.run(
+                        hammer(base, cookies, target, options.clients, options.seconds, think)
+                    )
+                    row = summary(target.name, target.kind, tally, elapsed, options.clients, think)
+                    rows.append(row)
+                    _print_row(row)
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
@@ -302,7 +318,8 @@ def main() -> None:
             for threads in (1, os.cpu_count() or 1):
                 floor = measure_floor(render, tiles, options.seconds, threads)
                 name = f"floor: rio-tiler alone, {threads} thread(s), {str(scene_id)[:18]}"
-                rows.append({"target": name, "kind": "floor", "clients": threads, **floor})
+                row = {"target": name, "kind": "floor", "clients": threads, "think_s": 0.0}
+                rows.append({**row, **floor})
                 _print_row(rows[-1])
     errors = sum(row["errors"] for row in rows)
     print(f"errors in all: {errors}; load average before {load_before}, after {os.getloadavg()}")
