@@ -21,8 +21,9 @@ from sitewatch.web.security import signed_in, workspace
 
 router = APIRouter(tags=["tiles"])
 
-#: A tile of a scene or run id never changes (a scene's id is its content, a run is not
-#: rewritten); private: only this signed-in browser may keep it.
+#: A scene's or run's pixels do not change under its id (a file scene's id is the hash of
+#: its files; a run is never rewritten), so a browser may keep a tile for a day; private:
+#: only this signed-in browser, no shared cache.
 TILE_CACHE = "private, max-age=86400"
 
 
