@@ -168,7 +168,12 @@ async def hammer(
     pausing ``think`` seconds after an answer (0: as fast as the server answers)."""
     tally = Tally()
     urls = itertools.cycle(target.urls)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # Idle connections are dropped after 4 s, before uvicorn's 5 s keep-alive closes them:
+    # at httpx's default of 5 s both ends race, and a request sent on a connection the
+    # server is closing fails (ReadError), which a browser would silently retry.
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=4.0
+    )
     async with httpx.AsyncClient(
         base_url=base, cookies=cookies, limits=limits, timeout=REQUEST_TIMEOUT_S
     ) as client:
@@ -312,6 +317,8 @@ def main() -> None:
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
+            if any(row["errors"] for row in rows):
+                print("the server's log:", *(Path(scratch) / "server.log").open(), sep="\n")
         for scene_id in ids["scenes"]:
             render = floor_renderer(root, str(scene_id))
             tiles = _tiles_of(_scene_meta(root, str(scene_id)))

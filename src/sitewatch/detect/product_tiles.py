@@ -90,7 +90,8 @@ def render_product_tile(layer: ProductLayer, z: int, x: int, y: int) -> bytes:
     """The PNG of tile ``z/x/y`` of the product: coloured score, or red changed pixels."""
     check_tile(z, x, y)
     read = AssetRead(layer.href, None, (1,), (0,))
-    image = read_tile((read,), 1, z, x, y, f"run {layer.run_id}")
+    resampling = "bilinear" if layer.product == "score" else "nearest"
+    image = read_tile((read,), 1, z, x, y, f"run {layer.run_id}", resampling)
     if image is None:
         return empty_tile()
     if layer.product == "score":

@@ -143,10 +143,17 @@ def render_scene_tile(layer: SceneLayer, z: int, x: int, y: int) -> bytes:
 
 
 def read_tile(
-    reads: Sequence[AssetRead], band_count: int, z: int, x: int, y: int, what: str
+    reads: Sequence[AssetRead],
+    band_count: int,
+    z: int,
+    x: int,
+    y: int,
+    what: str,
+    resampling: str = "bilinear",
 ) -> ImageData | None:
     """Tile ``z/x/y`` of ``band_count`` bands gathered from ``reads`` as float32, masked
-    where any band has no data; None when the tile misses every file."""
+    where any band has no data; None when the tile misses every file. ``resampling``:
+    bilinear for continuous values (reflectance, scores), nearest for classes (a mask)."""
     data = np.zeros((band_count, TILE_SIZE, TILE_SIZE), np.float32)
     valid = np.ones((TILE_SIZE, TILE_SIZE), bool)
     inside = False
@@ -156,7 +163,7 @@ def read_tile(
                 with _reader(read, what) as reader:
                     tile = reader.tile(
                         x, y, z, tilesize=TILE_SIZE, indexes=read.raster_indexes,
-                        resampling_method="bilinear",
+                        resampling_method=resampling,
                     )  # fmt: skip
             except TileOutsideBounds:
                 valid[:] = False
