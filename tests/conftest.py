@@ -36,6 +36,15 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture(scope="session")
+def demo_workspace_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic demo's workspace (scenes, a detection run), built once per session
+    (~10 s): tests only read it, or copy it before writing."""
+    from sitewatch.demo.runner import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo") / "ws").workspace
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the session (skipped where none is installed)."""
     if postgres_bin() is None:

@@ -177,8 +177,11 @@ MAP_POINTS = 2_000
 #: map always gets points: at 14 a viewport is a few km across, a city district.
 MAP_POINTS_FROM_ZOOM = 14
 
-#: Zoom levels the map API accepts (Leaflet's own range for a 256 px tile map).
-MAP_ZOOM = Bound(0, 22)
+#: Web-map zoom levels (Leaflet's range for 256 px tiles), for the map API and for imagery
+#: tiles (``/api/tiles/.../{z}/{x}/{y}.png``): level 22 has pixels of 0.04 m at the
+#: equator, finer than the finest resolution accepted (``RESOLUTION_M``); a deeper level
+#: only magnifies pixels further. Columns and rows of a level are checked against 2**z.
+WEB_ZOOM = Bound(0, 22)
 
 #: Grid cells per 256 px tile side when candidates are clustered: one cell is 64 px on
 #: screen, about a marker's size and gap.

@@ -63,7 +63,7 @@ def candidates_in_view(
     :func:`catalog.aoi.parse_bbox`), of one scan and at least ``min_score`` when given,
     as points or clusters for a map at ``zoom`` (see the module's description);
     ``max_points`` is :data:`limits.MAP_POINTS` unless given."""
-    limits.MAP_ZOOM.check(zoom, item="zoom")
+    limits.WEB_ZOOM.check(zoom, item="zoom")
     if min_score is not None:
         limits.THRESHOLD.check(min_score, item="min_score")
     max_points = limits.ROW_LIMIT.check(

@@ -26,6 +26,7 @@ from sitewatch.web.routes import (
     runs,
     scenes,
     sites,
+    tiles,
     users,
 )
 from sitewatch.workspace import open_workspace
@@ -66,6 +67,7 @@ def create_app(workspace_root: Path) -> FastAPI:
         users,
         maps,
         pages,
+        tiles,
     ):
         app.include_router(area.router)
     static = files("sitewatch.web") / "static"
