@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -69,8 +70,11 @@ def _scan_of(session: Session, candidate: Candidate) -> Scan:
     return scan
 
 
-def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Candidate]) -> None:
-    """Rebuild one tile's composites and draw the chips of ``candidates`` (all on it)."""
+def tile_composites(
+    session: Session, scan: Scan, tile_key: str
+) -> tuple[Tile, list[str], np.ndarray, np.ndarray]:
+    """The tile of ``tile_key``, the scan's bands, and its BEFORE and AFTER composites
+    (bands, rows, cols) rebuilt exactly as the scan's task built them."""
     parameters = scan.parameters or {}
     if not parameters.get("bands") or not parameters.get("resolution_m"):
         raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
@@ -83,6 +87,12 @@ def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Can
         _scenes(session, scan, tile, outline, (scan.after_start, scan.after_end), bands),
     )
     before, after = read_pair(task, bands)
+    return tile, bands, before, after
+
+
+def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Candidate]) -> None:
+    """Rebuild one tile's composites and draw the chips of ``candidates`` (all on it)."""
+    tile, bands, before, after = tile_composites(session, scan, tile_key)
     picks = [bands.index(name) for name in true_colour_bands(bands)]
     folder = workspace_of(session).products / "scans" / scan.id / "chips"
     labels = (
