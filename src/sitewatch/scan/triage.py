@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
@@ -68,8 +69,9 @@ def candidate_queue(
 
 
 def candidate_view(session: Session, candidate_id: str) -> dict[str, Any]:
-    """A candidate with its nearest catalog site today, the scenes of each window that
-    cover it, the scan's windows, and the bounds [W, S, E, N] to show it in context."""
+    """A candidate with its outline as GeoJSON, its nearest catalog site today, the scenes
+    of each window that cover it, the scan's windows, and the bounds [W, S, E, N] to show
+    it in context. Reads only: its chips are not drawn (``candidates show`` draws them)."""
     candidate = get_candidate(session, candidate_id)
     scan = session.get(Scan, candidate.scan_id)
     if scan is None:
@@ -82,6 +84,7 @@ def candidate_view(session: Session, candidate_id: str) -> dict[str, Any]:
             if nearest
             else None
         ),
+        "outline": mapping(candidate.geometry),
         "context_bounds": list(buffer_metres(candidate.geometry, CONTEXT_M).bounds),
         "context_m": CONTEXT_M,
         "scan": {

@@ -22,6 +22,8 @@ from sitewatch.web.routes import (
     ledger,
     maps,
     reference,
+    scan_pages,
+    scans,
     scenes,
     sites,
     users,
@@ -52,7 +54,19 @@ def create_app(workspace_root: Path) -> FastAPI:
     app.state.workspace = workspace
     install_error_handlers(app)
     app.add_middleware(GuardRequests, max_bytes=MAX_REQUEST_BYTES)
-    for area in (home, auth, reference, sites, scenes, declarations, ledger, users, maps):
+    for area in (
+        home,
+        auth,
+        reference,
+        sites,
+        scenes,
+        scans,
+        scan_pages,
+        declarations,
+        ledger,
+        users,
+        maps,
+    ):
         app.include_router(area.router)
     static = files("sitewatch.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
