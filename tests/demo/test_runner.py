@@ -8,8 +8,8 @@ from pathlib import Path
 import pyogrio
 import rasterio
 
-from sitewatch.demo.runner import run_demo
 from sitewatch.db.models import Scan
+from sitewatch.demo.runner import run_demo
 from sitewatch.imagery.search import find_scenes
 from sitewatch.scan.candidates import list_candidates
 from sitewatch.workspace import open_workspace

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import numpy as np
-
 from sqlalchemy.orm import Session
 
 from sitewatch import limits

@@ -121,7 +121,10 @@ def promote(
             name=choices.name,
             category=choices.category,
         )
-        return {"site": to_record(site).as_dict(), "candidate": candidate_view(session, candidate_id)}
+        return {
+            "site": to_record(site).as_dict(),
+            "candidate": candidate_view(session, candidate_id),
+        }
 
 
 @router.post("/api/candidates/{candidate_id}/dismiss", dependencies=[Depends(json_body)])
