@@ -85,7 +85,10 @@
   // ---- the maps ----------------------------------------------------------------------
 
   async function makeMaps() {
-    const options = { keyboard: false, zoomSnap: 0.25 };
+    // No zoom animation: the two maps must show the same ground at every moment (one map
+    // animating while its twin jumps shows them at different scales). No keyboard panning:
+    // the arrows move through the queue.
+    const options = { keyboard: false, zoomSnap: 0.25, zoomAnimation: false };
     const before = await sw.baseMap($("map-before"), options);
     const after = await sw.baseMap($("map-after"), options);
     for (const map of [before, after]) {
