@@ -26,7 +26,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from sitewatch.db.models import Candidate, Scan
+from sitewatch.db.models import Candidate, Scan, Scene
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.imagery.chips import true_colour_bands
 from sitewatch.imagery.search import find_scenes
@@ -132,17 +132,28 @@ def _scenes(
     window: tuple[datetime, datetime],
     bands: list[str],
 ) -> tuple[TileScene, ...]:
-    """The window's scenes over the tile (``outline``: its lon/lat outline) that the catalog
-    held when the scan was created."""
+    """The window's scenes over the tile (``outline``: its lon/lat outline) that the scan
+    compared, placed on the tile."""
     found = []
-    for scene in find_scenes(session, outline, *window):
-        if scene.created_at > scan.created_at:
-            continue
+    for scene in scenes_compared(session, scan, outline, window):
         plan = scene_plan(scene, bands)
         placed = tile_scene(plan, reproject(plan.footprint, LONLAT_EPSG, tile.epsg), tile)
         if placed is not None:
             found.append(placed)
     return tuple(found)
+
+
+def scenes_compared(
+    session: Session, scan: Scan, area: BaseGeometry, window: tuple[datetime, datetime]
+) -> list[Scene]:
+    """The window's scenes over ``area`` (lon/lat) that the catalog held when the scan was
+    created, oldest first: those the scan compared (a scene added later would change the
+    picture)."""
+    return [
+        scene
+        for scene in find_scenes(session, area, *window)
+        if scene.created_at <= scan.created_at
+    ]
 
 
 def _window_label(start: datetime, end: datetime) -> str:

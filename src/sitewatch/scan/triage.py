@@ -17,11 +17,11 @@ from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
-from sitewatch.db.models import Candidate, Scan, Scene
+from sitewatch.db.models import Candidate, Scan
 from sitewatch.errors import NotFoundError
 from sitewatch.geo import buffer_metres
 from sitewatch.imagery.scenes import scene_summary
-from sitewatch.imagery.search import find_scenes
+from sitewatch.scan.candidate_chips import scenes_compared
 from sitewatch.scan.candidates import (
     candidate_to_dict,
     count_candidates,
@@ -101,11 +101,6 @@ def candidate_view(session: Session, candidate_id: str) -> dict[str, Any]:
 def _covering(
     session: Session, scan: Scan, candidate: Candidate, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """The window's scenes over the candidate that the catalog held when the scan was
-    created (those the scan compared; a scene added later was not), newest first."""
-    found: list[Scene] = [
-        scene
-        for scene in find_scenes(session, candidate.geometry, start, end)
-        if scene.created_at <= scan.created_at
-    ]
+    """The window's scenes over the candidate that the scan compared, newest first."""
+    found = scenes_compared(session, scan, candidate.geometry, (start, end))
     return [scene_summary(scene) for scene in reversed(found)]
