@@ -163,9 +163,15 @@ def test_a_decision_is_signed_by_the_analyst_in_the_ledger(
             select(LedgerEntry).where(LedgerEntry.kind == f"candidate.{decision}")
         ).one()
         assert (entry.author, entry.subject_id) == (name, candidates[0])
-        if decision == "promote":
-            site = session.get(Site, answer.json()["site"]["id"])
-            assert site is not None
+        if decision == "promote":  # the new site is the analyst's claim too
+            site_id = answer.json()["site"]["id"]
+            assert session.get(Site, site_id) is not None
+            added = session.scalars(
+                select(LedgerEntry).where(
+                    LedgerEntry.kind == "site.add", LedgerEntry.site_id == site_id
+                )
+            ).one()
+            assert added.author == name
     assert bench.ledger_count() > before
     assert _post(client, path, BODIES[decision], token).status_code == 409  # decided already
     with open_workspace(bench.root, read_only=True) as workspace:

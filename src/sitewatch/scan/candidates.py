@@ -208,7 +208,7 @@ def promote_candidate(
         notes=_provenance_note(provenance),
         sources=[SourceRecord(title=_source_title(provenance)[:500], url="", date=None)],
     )
-    site = add_site(session, record)
+    site = add_site(session, record, author=author)
     previous = candidate.status
     candidate.status = "promoted"
     candidate.promoted_site_id = site.id

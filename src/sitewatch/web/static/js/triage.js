@@ -23,10 +23,9 @@
     status: "new",
     known: false,
     busy: false,
-    maps: null, // {before, after, outlines: [], imagery: []}
+    pair: null, // the before/after maps (pair.js), made for the first candidate shown
     ready: false,
   };
-  const tilesCache = new Map(); // scene id -> tiles.json answer, or null when not available
 
   function say(text, isError) {
     const line = $("triage-message");
@@ -82,106 +81,6 @@
       : "";
   }
 
-  // ---- the maps ----------------------------------------------------------------------
-
-  async function makeMaps() {
-    // No zoom animation: the two maps must show the same ground at every moment (one map
-    // animating while its twin jumps shows them at different scales). No keyboard panning:
-    // the arrows move through the queue.
-    const options = { keyboard: false, zoomSnap: 0.25, zoomAnimation: false };
-    const before = await sw.baseMap($("map-before"), options);
-    const after = await sw.baseMap($("map-after"), options);
-    for (const map of [before, after]) {
-      // Imagery above the filled country outlines, the candidate's outline above both.
-      map.createPane("imagery").style.zIndex = 450;
-      map.createPane("outline").style.zIndex = 460;
-    }
-    let syncing = false;
-    function follow(from, to) {
-      from.on("move", function () {
-        if (syncing) return;
-        syncing = true;
-        to.setView(from.getCenter(), from.getZoom(), { animate: false });
-        syncing = false;
-      });
-    }
-    follow(before, after);
-    follow(after, before);
-    return { before: before, after: after, outlines: [], imagery: [] };
-  }
-
-  async function tilesOf(sceneId, bands) {
-    if (!tilesCache.has(sceneId)) {
-      let answer = null;
-      try {
-        const query = bands ? "?bands=" + encodeURIComponent(bands) : "";
-        answer = await sw.api("/api/scenes/" + encodeURIComponent(sceneId) + "/tiles.json" + query);
-      } catch (error) {
-        answer = null; // not served (yet): the label says so
-      }
-      tilesCache.set(sceneId, answer);
-    }
-    return tilesCache.get(sceneId);
-  }
-
-  function sensorOf(scene, tiles) {
-    return (tiles && tiles.sensor) || scene.platform || scene.instrument || "sensor not recorded";
-  }
-
-  function day(iso) {
-    return iso ? String(iso).slice(0, 10) : "";
-  }
-
-  async function showImagery(side, scenes, window) {
-    const label = $("label-" + side);
-    const map = state.maps[side];
-    label.classList.remove("missing");
-    if (!scenes.length) {
-      label.textContent = side + ": no scene covers it in " + day(window[0]) + " to " + day(window[1]);
-      label.classList.add("missing");
-      return;
-    }
-    const scene = scenes[0]; // the newest of the window
-    const tiles = await tilesOf(scene.id, "");
-    const when = day((tiles && tiles.acquired) || scene.datetime);
-    if (!tiles || !tiles.tiles || !tiles.tiles.length) {
-      label.textContent = side + ": " + when + ", " + sensorOf(scene, null) + " (imagery not available)";
-      label.classList.add("missing");
-      return;
-    }
-    label.textContent = side + ": " + when + ", " + sensorOf(scene, tiles) +
-      (tiles.resolution_m ? ", " + tiles.resolution_m + " m" : "");
-    const [west, south, east, north] = tiles.bounds;
-    const layer = L.tileLayer(tiles.tiles[0], {
-      pane: "imagery",
-      bounds: L.latLngBounds([south, west], [north, east]),
-      minZoom: 0,
-      minNativeZoom: tiles.minzoom,
-      maxNativeZoom: tiles.maxzoom,
-      maxZoom: Math.max(tiles.maxzoom + 2, 18),
-      attribution: tiles.attribution || "",
-    });
-    layer.addTo(map);
-    state.maps.imagery.push(layer);
-  }
-
-  function drawOutline(view) {
-    for (const side of ["before", "after"]) {
-      const outline = L.geoJSON(view.outline, {
-        pane: "outline",
-        style: { color: "#ffd400", weight: 2, fill: false },
-        interactive: false,
-      }).addTo(state.maps[side]);
-      state.maps.outlines.push(outline);
-    }
-  }
-
-  function clearLayers() {
-    for (const layer of state.maps.outlines.concat(state.maps.imagery)) layer.remove();
-    state.maps.outlines = [];
-    state.maps.imagery = [];
-  }
-
   // ---- one candidate -----------------------------------------------------------------
 
   function fact(list, name, ...value) {
@@ -229,20 +128,14 @@
     const view = await sw.api("/api/candidates/" + encodeURIComponent(candidateId));
     state.view = view;
     $("triage-view").hidden = false;
-    if (!state.maps) state.maps = await makeMaps();
-    clearLayers();
-    const [west, south, east, north] = view.context_bounds;
-    state.maps.before.invalidateSize();
-    state.maps.after.invalidateSize();
-    state.maps.before.fitBounds(L.latLngBounds([south, west], [north, east]), { animate: false });
-    drawOutline(view);
+    if (!state.pair) state.pair = await window.sitewatchPair.create($("map-before"), $("map-after"));
     showFacts(view);
     hideDismissForm();
     $("like-panel").hidden = true;
-    await Promise.all([
-      showImagery("before", view.before_scenes, view.scan.before),
-      showImagery("after", view.after_scenes, view.scan.after),
-    ]);
+    await state.pair.show(view, {
+      before: { scenes: view.before_scenes, window: view.scan.before, label: $("label-before") },
+      after: { scenes: view.after_scenes, window: view.scan.after, label: $("label-after") },
+    });
     shareLink(view.id);
     showPosition();
     ready();
