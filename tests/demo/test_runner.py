@@ -8,8 +8,10 @@ from pathlib import Path
 import pyogrio
 import rasterio
 
+from sitewatch.db.models import Scan
 from sitewatch.demo.runner import run_demo
 from sitewatch.imagery.search import find_scenes
+from sitewatch.scan.candidates import list_candidates
 from sitewatch.workspace import open_workspace
 from tests.conftest import shared_data
 
@@ -18,7 +20,7 @@ def test_synthetic_demo_runs_every_stage_and_is_rerunnable(tmp_path: Path) -> No
     steps: list[str] = []
     result = run_demo(tmp_path / "demo", report=lambda step, _detail: steps.append(step))
     assert steps[:3] == ["workspace", "sites import", "synthetic"]
-    assert {"imagery add", "imagery list", "site stack", "chips", "export"} <= set(steps)
+    assert {"imagery add", "imagery list", "site stack", "scan", "chips", "export"} <= set(steps)
     assert result.stack_shape[:2] == (2, 4)
     assert result.stack_crs.startswith("EPSG:327")  # the fictional site's UTM zone
     chips = sorted(result.outputs["chips"].glob("*.png"))
@@ -34,12 +36,22 @@ def test_synthetic_demo_runs_every_stage_and_is_rerunnable(tmp_path: Path) -> No
     }
     contradicted = next(v for v in result.verdicts if v["verdict"] == "contradicted")
     assert contradicted["evidence"] == [result.run_id]
+    with open_workspace(tmp_path / "demo") as ws, ws.session() as session:
+        scan = session.get(Scan, result.scan_id)
+        assert scan is not None and scan.status == "done"
+        found = list_candidates(session, scan_id=scan.id, include_known=True)
+        # A real scan of the synthetic pair: its changes are at the demo's own sites, so
+        # every candidate is "known" and lies over one of them.
+        assert len(found) >= 10 and all(c.known for c in found)
+        assert {c.nearest_site_id for c in found} <= {result.site_id, "northgate-depot-synthetic"}
 
     again = run_demo(tmp_path / "demo")
     assert again.scene_ids == result.scene_ids
     assert again.declaration_id == result.declaration_id  # imported once, verified twice
+    assert again.scan_id == result.scan_id
     with open_workspace(tmp_path / "demo") as ws, ws.session() as session:
         assert len(find_scenes(session)) == 2
+        assert len(list_candidates(session, status=None, include_known=True)) == len(found)
 
 
 def test_real_demo_on_an_oscd_city(tmp_path: Path) -> None:
@@ -48,6 +60,7 @@ def test_real_demo_on_an_oscd_city(tmp_path: Path) -> None:
     assert result.site_id == "real-paris"
     assert result.stack_shape[0] == 2 and result.stack_shape[1] == 13
     assert result.stack_crs == "EPSG:32631"
+    assert result.scan_id.startswith("scan-")
     for tif in result.outputs["chips"].glob("*.tif"):
         with rasterio.open(tif) as chip:
             assert chip.res == (10.0, 10.0)

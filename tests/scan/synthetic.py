@@ -11,6 +11,7 @@ compound (a catalog site) and look-alikes of it planted in other tiles.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -19,7 +20,10 @@ from pyproj import Transformer
 from shapely.geometry import Polygon
 
 from sitewatch.db.models import Site
+from sitewatch.demo.synthetic import write_synthetic_pair
 from sitewatch.imagery.ingest import add_scenes
+from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.runner import prepare_scan, run_scan
 from sitewatch.workspace import Workspace
 
 EPSG = 32652
@@ -187,3 +191,22 @@ def block_tile_key(block: tuple[int, int]) -> str:
     col = round(ORIGIN[0] / TILE_SIZE_M) + block[1]
     row = round(ORIGIN[1] / TILE_SIZE_M) - 1 - block[0]
     return f"52N_{col}_{row}"
+
+
+# ---------------------------------------------------------------- the demo's pair, scanned
+
+
+def scan_demo_pair(workspace: Workspace, folder: Path, client: Any) -> str:
+    """Ingest the demo's synthetic pair (:mod:`sitewatch.demo.synthetic`) and scan its site
+    area with the real scan service on ``client``; returns the scan id. About twenty
+    candidates on one tile, none near a site unless the caller's catalog has one there."""
+    pair = write_synthetic_pair(folder)
+    with workspace.session() as session:
+        add_scenes(session, [scene.path for scene in pair.scenes])
+    west, south, east, north = pair.site_geometry.bounds
+    request = ScanRequest(
+        aoi=f"bbox:{west},{south},{east},{north}",
+        before=f"{pair.before.acquired:%Y-%m-%d}/{pair.before.acquired:%Y-%m-%d}",
+        after=f"{pair.after.acquired:%Y-%m-%d}/{pair.after.acquired:%Y-%m-%d}",
+    )
+    return run_scan(workspace, prepare_scan(workspace, request), client).scan_id

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from sitewatch.auth.users import SignedIn, require_role
 from sitewatch.catalog.sites import get_site
-from sitewatch.db.models import Assessment
+from sitewatch.db.models import Assessment, Candidate, Site
 from sitewatch.errors import ConflictError, SitewatchError
 from sitewatch.evidence.keys import signing_key
 from sitewatch.evidence.package import ExportSummary, export_package
+from sitewatch.scan.candidates import dismiss_candidate, promote_candidate
 from sitewatch.verify.assessments import add_assessment
 from sitewatch.workspace import Workspace, workspace_of
 
@@ -78,3 +79,31 @@ def export_package_as(
         get_site(session, site_id)
         check_signer(session, user)
     return export_package(workspace, site_id, out, author=user.name)
+
+
+def promote_candidate_as(
+    session: Session,
+    user: SignedIn,
+    candidate_id: str,
+    *,
+    site_id: str | None = None,
+    name: str | None = None,
+    category: str | None = None,
+) -> Site:
+    """An analyst's promotion of a scan candidate to a catalog site, signed with their own
+    key, in the caller's transaction (the service of ``sitewatch candidates promote``)."""
+    require_role(user, "analyst", "promoting a candidate")
+    check_signer(session, user)
+    return promote_candidate(
+        session, candidate_id, site_id=site_id, name=name, category=category, author=user.name
+    )
+
+
+def dismiss_candidate_as(
+    session: Session, user: SignedIn, candidate_id: str, reason: str
+) -> Candidate:
+    """An analyst's dismissal of a scan candidate with their reason, signed with their own
+    key, in the caller's transaction (the service of ``sitewatch candidates dismiss``)."""
+    require_role(user, "analyst", "dismissing a candidate")
+    check_signer(session, user)
+    return dismiss_candidate(session, candidate_id, reason, author=user.name)

@@ -81,20 +81,30 @@ def from_record(record: SiteRecord, site: Site | None = None) -> Site:
     return site
 
 
-def add_site(session: Session, record: SiteRecord) -> Site:
-    """Add a new site; an id already in the catalog is a ConflictError."""
+def add_site(session: Session, record: SiteRecord, *, author: str | None = None) -> Site:
+    """Add a new site; an id already in the catalog is a ConflictError. ``author`` signs
+    the ledger entry (None: the workspace's default signer)."""
     if session.get(Site, record.id) is not None:
         raise ConflictError(f"site {record.id!r} already exists (use 'sites edit' to change it)")
     site = from_record(record)
     session.add(site)
     _flush(session, f"site {record.id!r} was added by someone else meanwhile; try again")
-    _record_change(session, "site.add", record.id, {"site": record.as_dict()})
+    _record_change(session, "site.add", record.id, {"site": record.as_dict()}, author=author)
     return site
 
 
-def _record_change(session: Session, kind: str, site_id: str, payload: dict[str, Any]) -> None:
+def _record_change(
+    session: Session,
+    kind: str,
+    site_id: str,
+    payload: dict[str, Any],
+    *,
+    author: str | None = None,
+) -> None:
     """The catalog change's ledger entry, in the same transaction as the change."""
-    ledger.record(session, kind=kind, payload=payload, site_id=site_id, subject_id=site_id)
+    ledger.record(
+        session, kind=kind, payload=payload, site_id=site_id, subject_id=site_id, author=author
+    )
 
 
 def _flush(session: Session, conflict: str) -> None:

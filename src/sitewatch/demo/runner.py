@@ -31,6 +31,7 @@ from sitewatch.catalog.reference import load_reference
 from sitewatch.catalog.sites import get_site, import_sites, list_sites, to_record
 from sitewatch.db.models import Scene
 from sitewatch.demo.declaration import COUNTRY, depot_site, write_sample_declaration
+from sitewatch.demo.scan import run_demo_scan
 from sitewatch.demo.synthetic import write_synthetic_pair
 from sitewatch.detect.site import detect_site
 from sitewatch.errors import InputError
@@ -63,6 +64,7 @@ class DemoResult:
     detection: dict[str, object] = field(default_factory=dict)  # summary + accuracy
     declaration_id: str = ""
     verdicts: list[dict[str, object]] = field(default_factory=list)
+    scan_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def run_demo(directory: Path, real: Path | None = None, report: Report | None = 
         _load_stack(workspace, result, say)
         _detect(workspace, result, imagery, say)
         _verify(workspace, result, imagery, say)
+        result.scan_id = run_demo_scan(workspace, result.site_id, say).scan_id
         _write_chips(workspace, result, say)
         _export(workspace, result, say)
     return result

@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from sitewatch.db.models import Candidate, Scan
+from sitewatch.db.models import Candidate, Scan, Scene
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.imagery.chips import true_colour_bands
 from sitewatch.imagery.search import find_scenes
@@ -69,8 +70,11 @@ def _scan_of(session: Session, candidate: Candidate) -> Scan:
     return scan
 
 
-def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Candidate]) -> None:
-    """Rebuild one tile's composites and draw the chips of ``candidates`` (all on it)."""
+def tile_composites(
+    session: Session, scan: Scan, tile_key: str
+) -> tuple[Tile, list[str], np.ndarray, np.ndarray]:
+    """The tile of ``tile_key``, the scan's bands, and its BEFORE and AFTER composites
+    (bands, rows, cols) rebuilt exactly as the scan's task built them."""
     parameters = scan.parameters or {}
     if not parameters.get("bands") or not parameters.get("resolution_m"):
         raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
@@ -83,6 +87,12 @@ def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Can
         _scenes(session, scan, tile, outline, (scan.after_start, scan.after_end), bands),
     )
     before, after = read_pair(task, bands)
+    return tile, bands, before, after
+
+
+def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Candidate]) -> None:
+    """Rebuild one tile's composites and draw the chips of ``candidates`` (all on it)."""
+    tile, bands, before, after = tile_composites(session, scan, tile_key)
     picks = [bands.index(name) for name in true_colour_bands(bands)]
     folder = workspace_of(session).products / "scans" / scan.id / "chips"
     labels = (
@@ -122,17 +132,28 @@ def _scenes(
     window: tuple[datetime, datetime],
     bands: list[str],
 ) -> tuple[TileScene, ...]:
-    """The window's scenes over the tile (``outline``: its lon/lat outline) that the catalog
-    held when the scan was created."""
+    """The window's scenes over the tile (``outline``: its lon/lat outline) that the scan
+    compared, placed on the tile."""
     found = []
-    for scene in find_scenes(session, outline, *window):
-        if scene.created_at > scan.created_at:
-            continue
+    for scene in scenes_compared(session, scan, outline, window):
         plan = scene_plan(scene, bands)
         placed = tile_scene(plan, reproject(plan.footprint, LONLAT_EPSG, tile.epsg), tile)
         if placed is not None:
             found.append(placed)
     return tuple(found)
+
+
+def scenes_compared(
+    session: Session, scan: Scan, area: BaseGeometry, window: tuple[datetime, datetime]
+) -> list[Scene]:
+    """The window's scenes over ``area`` (lon/lat) that the catalog held when the scan was
+    created, oldest first: those the scan compared (a scene added later would change the
+    picture)."""
+    return [
+        scene
+        for scene in find_scenes(session, area, *window)
+        if scene.created_at <= scan.created_at
+    ]
 
 
 def _window_label(start: datetime, end: datetime) -> str:

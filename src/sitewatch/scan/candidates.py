@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
@@ -83,27 +83,49 @@ def list_candidates(
     status: str | None = "new",
     include_known: bool = False,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[Candidate]:
     """Candidates by descending score, larger first among equal scores (strong objects
     share the significance cap); ``status`` None means every status."""
+    query = _candidates_query(session, scan_id, status, include_known).order_by(
+        Candidate.score.desc(), Candidate.area_m2.desc(), Candidate.id
+    )
+    if limit is not None:
+        query = query.limit(limits.ROW_LIMIT.check(limit, item="--limit"))
+    if offset:
+        query = query.offset(limits.ROW_OFFSET.check(offset, item="offset"))
+    return list(session.scalars(query))
+
+
+def count_candidates(
+    session: Session,
+    *,
+    scan_id: str | None = None,
+    status: str | None = "new",
+    include_known: bool = False,
+) -> int:
+    """How many candidates :func:`list_candidates` lists without a limit."""
+    query = _candidates_query(session, scan_id, status, include_known)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _candidates_query(
+    session: Session, scan_id: str | None, status: str | None, include_known: bool
+) -> Select[tuple[Candidate]]:
     if status is not None and status not in STATUSES:
         raise InputError(
             f"must be one of {', '.join(STATUSES)} or all, got {status!r}", item="status"
         )
     if scan_id is not None and session.get(Scan, scan_id) is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
-    query = select(Candidate).order_by(
-        Candidate.score.desc(), Candidate.area_m2.desc(), Candidate.id
-    )
+    query = select(Candidate)
     if scan_id is not None:
         query = query.where(Candidate.scan_id == scan_id)
     if status is not None:
         query = query.where(Candidate.status == status)
     if not include_known:
         query = query.where(Candidate.known.is_(False))
-    if limit is not None:
-        query = query.limit(limits.ROW_LIMIT.check(limit, item="--limit"))
-    return list(session.scalars(query))
+    return query
 
 
 def get_candidate(session: Session, candidate_id: str) -> Candidate:
@@ -186,7 +208,7 @@ def promote_candidate(
         notes=_provenance_note(provenance),
         sources=[SourceRecord(title=_source_title(provenance)[:500], url="", date=None)],
     )
-    site = add_site(session, record)
+    site = add_site(session, record, author=author)
     previous = candidate.status
     candidate.status = "promoted"
     candidate.promoted_site_id = site.id

@@ -1,0 +1,106 @@
+"""What an analyst needs on screen to decide about a scan candidate, and the queue of them.
+
+The decision itself (promote, dismiss) is :mod:`sitewatch.scan.candidates`'; this module
+gathers what the workbench shows next to it: the place in context (the object and a margin
+of :data:`CONTEXT_M` on the ground, not the chip's few pixels), the catalog site nearest to
+it today (the scan measured against the catalog of its day, and promotions since then may
+have added a nearer one), and the scenes of both windows that cover it, with their dates
+and sensors, so that the two pictures compared are named.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import mapping
+from sqlalchemy.orm import Session
+
+from sitewatch import limits
+from sitewatch.db.models import Candidate, Scan
+from sitewatch.errors import NotFoundError
+from sitewatch.geo import buffer_metres
+from sitewatch.imagery.scenes import scene_summary
+from sitewatch.scan.candidate_chips import scenes_compared
+from sitewatch.scan.candidates import (
+    candidate_to_dict,
+    count_candidates,
+    get_candidate,
+    list_candidates,
+    nearest_site,
+)
+
+#: Ground shown around a candidate on each side: enough for the road that leads to a new
+#: pad or the compound a new building belongs to, small enough that a 1-ha object shows.
+CONTEXT_M = 400.0
+
+
+def candidate_queue(
+    session: Session,
+    scan_id: str,
+    *,
+    status: str | None = "new",
+    include_known: bool = False,
+    offset: int = 0,
+    limit: int = limits.DEFAULT_PAGE_ROWS,
+) -> dict[str, Any]:
+    """A page of a scan's candidates best first, with the total and how many near a known
+    site the filter hides (so an empty queue can say why)."""
+    limits.ROW_LIMIT.check(limit, item="limit")
+    limits.ROW_OFFSET.check(offset, item="offset")
+    filters = {"scan_id": scan_id, "status": status}
+    page = list_candidates(
+        session, **filters, include_known=include_known, limit=limit, offset=offset
+    )
+    total = count_candidates(session, **filters, include_known=include_known)
+    known_hidden = (
+        0 if include_known else count_candidates(session, **filters, include_known=True) - total
+    )
+    return {
+        "scan_id": scan_id,
+        "status": status or "all",
+        "include_known": include_known,
+        "total": total,
+        "known_hidden": known_hidden,
+        "offset": offset,
+        "limit": limit,
+        "items": [candidate_to_dict(candidate) for candidate in page],
+    }
+
+
+def candidate_view(session: Session, candidate_id: str) -> dict[str, Any]:
+    """A candidate with its outline as GeoJSON, its nearest catalog site today, the scenes
+    of each window that cover it, the scan's windows, and the bounds [W, S, E, N] to show
+    it in context. Reads only: its chips are not drawn (``candidates show`` draws them)."""
+    candidate = get_candidate(session, candidate_id)
+    scan = session.get(Scan, candidate.scan_id)
+    if scan is None:
+        raise NotFoundError(f"candidate {candidate.id!r} belongs to no scan in this workspace")
+    nearest = nearest_site(session, candidate.geometry)
+    return {
+        **candidate_to_dict(candidate),
+        "nearest": (
+            {"site_id": nearest.site_id, "distance_m": nearest.distance_m, "known": nearest.known}
+            if nearest
+            else None
+        ),
+        "outline": mapping(candidate.geometry),
+        "context_bounds": list(buffer_metres(candidate.geometry, CONTEXT_M).bounds),
+        "context_m": CONTEXT_M,
+        "scan": {
+            "id": scan.id,
+            "method": scan.method,
+            "before": [scan.before_start.isoformat(), scan.before_end.isoformat()],
+            "after": [scan.after_start.isoformat(), scan.after_end.isoformat()],
+        },
+        "before_scenes": _covering(session, scan, candidate, scan.before_start, scan.before_end),
+        "after_scenes": _covering(session, scan, candidate, scan.after_start, scan.after_end),
+    }
+
+
+def _covering(
+    session: Session, scan: Scan, candidate: Candidate, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The window's scenes over the candidate that the scan compared, newest first."""
+    found = scenes_compared(session, scan, candidate.geometry, (start, end))
+    return [scene_summary(scene) for scene in reversed(found)]
