@@ -102,7 +102,9 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "ledger": LazyCommand("sitewatch.cli.ledger", "ledger_app", "The signed evidence ledger."),
     "users": LazyCommand(
-        "sitewatch.cli.users", "users_app", "Web users of 'sitewatch serve': add, list, remove."
+        "sitewatch.cli.users",
+        "users_app",
+        "Web users of 'sitewatch serve': add, list, set, remove.",
     ),
     "serve": LazyCommand(
         "sitewatch.cli.serve",
