@@ -63,6 +63,8 @@ class DemoServer:
     url: str
     root: Path
     site_id: str
+    scan_id: str
+    declaration_id: str
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +78,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
                 add_user(session, name, role, PASSWORD)
         create_key(workspace, "ana")
     with serving(root) as served:
-        yield DemoServer(served.url.rstrip("/"), root, result.site_id)
+        yield DemoServer(
+            served.url.rstrip("/"), root, result.site_id, result.scan_id, result.declaration_id
+        )
 
 
 @pytest.fixture(scope="session")
