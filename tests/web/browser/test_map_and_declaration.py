@@ -12,13 +12,17 @@ def test_the_map_draws_the_demo_and_keeps_its_view_in_the_url(
     signed_in_page: SignIn, demo_server: DemoServer
 ) -> None:
     page = signed_in_page("vic")
-    view = "z=12&lat=-25.47&lon=136.62&layers=sites,uncertainty,candidates,scenes"
+    view = "z=12&lat=-25.47&lon=136.62&layers=sites,uncertainty,candidates,scenes,imagery"
     with page.expect_response(lambda r: "/api/map/sites?" in r.url) as sites_answer:
         page.goto(f"{demo_server.url}/map?{view}&scan={demo_server.scan_id}")
     page.wait_for_selector("body[data-map-ready='1']", state="attached")
     drawn = {site["id"] for site in sites_answer.value.json()["items"]}
     assert demo_server.site_id in drawn  # the markers the canvas drew (screenshot below)
-    expect(page.locator("#map-status")).to_contain_text("20 candidates")
+    status = page.locator("#map-status")
+    expect(status).to_contain_text("20 candidates")
+    expect(status).to_contain_text("imagery 2024-04-24")  # the newest scene, with its date
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".leaflet-tile-pane img.leaflet-tile-loaded").count() > 0
     assert "z=12" in page.url and "lat=-25.47" in page.url  # the shared view was restored
     assert page.locator("#map-choices select[name=scan]").input_value() == demo_server.scan_id
     assert page.locator(".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg").count() > 0

@@ -27,6 +27,7 @@
     candidates: "Scan candidates",
     scenes: "Scene footprints",
     objects: "Change objects",
+    imagery: "Imagery (newest scene in view)",
   };
   const DEFAULT_LAYERS = ["sites", "uncertainty", "candidates"];
   const DEFAULT_VIEW = { z: 7, lat: 40.2, lon: 127.3 }; // the Korean peninsula
@@ -202,6 +203,32 @@
     state.notes.scenes = answer.total + " scenes" + (answer.truncated ? " (newest " + answer.features.length + " shown)" : "");
   }
 
+  // The newest scene of the viewport (and date range) as imagery tiles, under the vector
+  // layers, its acquisition date and sensor in the status line. Re-made only when the newest
+  // scene changes, so panning within one scene keeps its tiles.
+  async function drawImagery(state, answer) {
+    const newest = answer.features[0];
+    const layer = state.layers.imagery;
+    if (!newest) {
+      layer.clearLayers();
+      state.imageryScene = null;
+      state.notes.imagery = "no imagery in view";
+      return;
+    }
+    if (state.imageryScene === newest.properties.id) return;
+    state.imageryScene = newest.properties.id;
+    const info = await sw.api("/api/scenes/" + encodeURIComponent(newest.properties.id) + "/tiles.json");
+    layer.clearLayers();
+    const [west, south, east, north] = info.bounds;
+    L.tileLayer(info.tiles[0], {
+      bounds: [[south, west], [north, east]],
+      maxNativeZoom: info.maxzoom,
+      maxZoom: 22,
+      attribution: sw.asHtml(info.attribution),
+    }).addTo(layer);
+    state.notes.imagery = "imagery " + info.acquired.slice(0, 10) + " " + info.sensor + " (" + info.scene_id + ")";
+  }
+
   // Fetch one layer for the viewport; an answer that arrives after a newer request is dropped.
   async function refresh(state, layerName) {
     const name = layerName === "uncertainty" ? "sites" : layerName; // one answer draws both
@@ -218,15 +245,15 @@
     } else if (name === "candidates") {
       path = "/api/map/candidates?bbox=" + bbox + "&zoom=" + state.map.getZoom() + (c.scan ? "&scan_id=" + encodeURIComponent(c.scan) : "");
       draw = drawCandidates;
-    } else if (name === "scenes") {
+    } else if (name === "scenes" || name === "imagery") {
       path = "/api/map/scenes?bbox=" + bbox + (c.from ? "&from=" + encodeURIComponent(c.from) : "") + (c.to ? "&to=" + encodeURIComponent(c.to) : "");
-      draw = drawScenes;
+      draw = name === "scenes" ? drawScenes : drawImagery;
     } else {
       return;
     }
     try {
       const answer = await sw.api(path);
-      if (ticket === state.tickets[name]) draw(state, answer);
+      if (ticket === state.tickets[name]) await draw(state, answer);
     } catch (error) {
       state.notes[name] = LAYER_NAMES[name] + ": " + error.message;
     }
@@ -301,7 +328,7 @@
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
     legend().addTo(map);
 
-    const viewportLayers = ["sites", "candidates", "scenes"];
+    const viewportLayers = ["sites", "candidates", "scenes", "imagery"];
     map.on("moveend", () => {
       writeView(map, state);
       for (const name of viewportLayers) refresh(state, name);
@@ -317,7 +344,8 @@
       state.choices[name] = event.target.value;
       writeView(map, state);
       if (name === "run") loadObjects(state);
-      else refresh(state, name === "scan" ? "candidates" : "scenes");
+      else if (name === "scan") refresh(state, "candidates");
+      else for (const dated of ["scenes", "imagery"]) refresh(state, dated);
     });
     form.addEventListener("submit", (event) => event.preventDefault());
 
@@ -325,6 +353,7 @@
       refresh(state, "sites"),
       refresh(state, "candidates"),
       refresh(state, "scenes"),
+      refresh(state, "imagery"),
       loadObjects(state),
     ]);
     writeView(map, state);

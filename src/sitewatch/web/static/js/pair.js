@@ -84,7 +84,7 @@ window.sitewatchPair = (function () {
         minNativeZoom: tiles.minzoom,
         maxNativeZoom: tiles.maxzoom,
         maxZoom: Math.max(tiles.maxzoom + 2, 18),
-        attribution: tiles.attribution || "",
+        attribution: window.sitewatch.asHtml(tiles.attribution), // Leaflet takes HTML here
       });
       layers.push(layer.addTo(maps[name]));
     }

@@ -55,8 +55,7 @@
       maxNativeZoom: info.maxzoom,
       minNativeZoom: info.minzoom,
       maxZoom: Math.max(info.maxzoom + 3, 18),
-      // Leaflet writes attributions as HTML: give it the text escaped, never markup
-      attribution: el("span", {}, info.attribution || "").innerHTML,
+      attribution: window.sitewatch.asHtml(info.attribution), // Leaflet takes HTML here
     });
   }
 

@@ -42,14 +42,24 @@ window.sitewatch = (function () {
     return node;
   }
 
+  // `text` escaped for the few places that take HTML (Leaflet's attributions): a credit
+  // or a name from the server shows as typed, never as markup.
+  function asHtml(text) {
+    return el("span", {}, text || "").innerHTML;
+  }
+
   // A Leaflet map in `element` over the shipped country outlines (no tile server needed);
   // resolves once the outlines are drawn.
   async function baseMap(element, options) {
     const map = L.map(element, Object.assign({ preferCanvas: true, worldCopyJump: true }, options));
     map.attributionControl.setPrefix(false);
     L.control.scale({ imperial: false }).addTo(map);
+    // The outlines are opaque land: their own pane sits below the tile pane (200), so any
+    // imagery a page adds, in whatever pane, is drawn over them and never hidden.
+    map.createPane("outlines").style.zIndex = 150;
     const outlines = await api("/api/outlines");
     L.geoJSON(outlines, {
+      pane: "outlines",
       style: { color: "#8a8f95", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1 },
       attribution: "outlines: Natural Earth",
       interactive: false,
@@ -62,5 +72,5 @@ window.sitewatch = (function () {
     document.body.dataset[what + "Ready"] = "1";
   }
 
-  return { api: api, el: el, baseMap: baseMap, markReady: markReady };
+  return { api: api, el: el, asHtml: asHtml, baseMap: baseMap, markReady: markReady };
 })();
