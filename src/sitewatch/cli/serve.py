@@ -13,7 +13,8 @@ from types import FrameType
 import typer
 import uvicorn
 
-from sitewatch.cli.common import CliState, console
+from sitewatch.auth.users import list_users
+from sitewatch.cli.common import CliState, console, say_on_stderr
 from sitewatch.errors import EnvironmentProblem, InputError
 from sitewatch.limits import TCP_PORT
 from sitewatch.web.app import create_app
@@ -32,6 +33,12 @@ def serve(
     state = ctx.find_object(CliState)
     app = create_app(find_workspace_root(state.workspace if state else None))
     listening = _listen(host, port)
+    with app.state.workspace.session() as session:
+        if not list_users(session):
+            say_on_stderr(
+                "note: no web user can sign in yet: add one with 'sitewatch users add NAME "
+                "--role analyst' (and 'sitewatch keys create --name NAME')"
+            )
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
     bound_port = listening.getsockname()[1]
     console.print(f"sitewatch serving on http://{shown}:{bound_port}/ (Ctrl-C stops)")
