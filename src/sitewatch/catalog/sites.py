@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sitewatch import limits
 from sitewatch.catalog.records import (
@@ -143,8 +143,11 @@ def list_sites(
     offset: int = 0,
 ) -> list[Site]:
     """Sites ordered by id, optionally of one category and/or country (ISO3), optionally
-    one page of them (``limit`` rows after ``offset``, both bounded by :mod:`limits`)."""
-    query = _filtered(select(Site).order_by(Site.id), category, country)
+    one page of them (``limit`` rows after ``offset``, both bounded by :mod:`limits`).
+    Their sources come in one more query, not one per site (a listing shows them all)."""
+    query = _filtered(
+        select(Site).options(selectinload(Site.sources)).order_by(Site.id), category, country
+    )
     if limit is not None:
         query = query.limit(limits.ROW_LIMIT.check(limit, item="limit"))
     if offset:
