@@ -40,6 +40,30 @@ TRUE_COLOUR_NAMES: tuple[tuple[str, str, str], ...] = (
     ("red", "green", "blue"),
     ("B04", "B03", "B02"),  # Sentinel-2
 )
+#: Band combinations an analyst switches between, by the names a scene may use (generic,
+#: then Sentinel-2): false colour shows vegetation red, so fresh earthworks and cleared
+#: ground stand out; short-wave infrared separates bare soil, concrete and water.
+COMPOSITES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "true colour": TRUE_COLOUR_NAMES,
+    "false colour (near infrared)": (("nir", "red", "green"), ("B08", "B04", "B03")),
+    "short-wave infrared": (("swir22", "nir08", "red"), ("B12", "B8A", "B04")),
+}
+
+
+def band_composites(bands: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+    """The :data:`COMPOSITES` a scene holding ``bands`` can show, with its own band names."""
+    by_lower = {band.lower(): band for band in bands}
+    found: dict[str, tuple[str, str, str]] = {}
+    for label, spellings in COMPOSITES.items():
+        for names in spellings:
+            if all(name.lower() in by_lower for name in names):
+                found[label] = (
+                    by_lower[names[0].lower()],
+                    by_lower[names[1].lower()],
+                    by_lower[names[2].lower()],
+                )
+                break
+    return found
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from sitewatch import limits
 from sitewatch.errors import InputError
-from sitewatch.imagery.chips import joint_stretch, true_colour_bands
+from sitewatch.imagery.chips import band_composites, joint_stretch, true_colour_bands
 from sitewatch.imagery.scenes import get_scene
 from sitewatch.imagery.stack import (
     GDAL_READ_OPTIONS,
@@ -275,4 +275,8 @@ def scene_tilejson(layer: SceneLayer, tiles_url: str) -> dict[str, Any]:
         attribution=layer.attribution,
         bands_available=list(layer.bands_available),
         bands=list(layer.bands),
+        composites={
+            label: ",".join(bands)
+            for label, bands in band_composites(layer.bands_available).items()
+        },
     )

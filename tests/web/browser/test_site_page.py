@@ -44,10 +44,16 @@ def test_compare_shows_both_dates_from_real_tiles(
     screenshot(page, "site-compare-swipe")
     page.check("input[name=mode][value=side]")  # the change clears the flag until redrawn
     page.wait_for_selector(READY.format("compare"), state="attached")
-    page.wait_for_load_state("networkidle")
     assert page.locator("#side-view").is_visible() and not page.locator("#swipe-view").is_visible()
     assert "mode=side" in page.url  # the view is in the URL, to share
     screenshot(page, "site-compare-side")
+    # (networkidle was reached once already: waiting on it again would not wait)
+    with page.expect_response(lambda r: "/api/tiles/scenes/" in r.url and "bands=nir" in r.url):
+        page.select_option("#composite", label="false colour (near infrared)")
+    page.wait_for_selector(READY.format("compare"), state="attached")
+    assert "bands=false+colour" in page.url, page.url  # the band choice is shared too
+    assert page.locator("#composite").input_value() == "false colour (near infrared)"
+    screenshot(page, "site-compare-false-colour")
 
 
 def test_an_analyst_records_an_assessment_and_sees_it_listed(

@@ -12,11 +12,13 @@
 
   // ---- the compare ----------------------------------------------------------------
 
-  const state = { before: null, after: null, mode: "swipe", view: null };
+  // composite: the label of a band combination the scenes offer ("" = true colour)
+  const state = { before: null, after: null, mode: "swipe", view: null, composite: "" };
   const scenes = new Map(); // id -> scene summary
   let siteOutline = null; // GeoJSON of the site
   let changeObjects = null; // FeatureCollection of every run's objects
-  const imagery = new Map(); // scene id -> tiles.json, or an Error
+  const imagery = new Map(); // scene id + composite -> tiles.json, or an Error
+  const shown = (sceneId) => imagery.get(sceneId + "|" + state.composite);
 
   // The scene's sensor as catalogued, else as the tile server names it.
   function sensorOf(scene, info) {
@@ -26,22 +28,39 @@
 
   function imageLabel(role, sceneId) {
     const scene = scenes.get(sceneId);
-    const info = imagery.get(sceneId);
+    const info = shown(sceneId);
     let text = role + ": " + scene.datetime.slice(0, 10) + " · " + sensorOf(scene, info);
     if (info instanceof Error) text += " · imagery not available";
     else if (info && info.resolution_m) text += " · " + info.resolution_m + " m";
     return text;
   }
 
+  // The scene's tiles.json in the chosen band combination (true colour when the scene
+  // does not offer it), fetched once.
   async function tilesOf(sceneId) {
-    if (!imagery.has(sceneId)) {
+    const key = sceneId + "|" + state.composite;
+    if (!imagery.has(key)) {
+      const path = "/api/scenes/" + encodeURIComponent(sceneId) + "/tiles.json";
       try {
-        imagery.set(sceneId, await api("/api/scenes/" + encodeURIComponent(sceneId) + "/tiles.json"));
+        const plain = imagery.get(sceneId + "|") || (await api(path));
+        imagery.set(sceneId + "|", plain);
+        const bands = (plain.composites || {})[state.composite];
+        imagery.set(key, bands ? await api(path + "?bands=" + encodeURIComponent(bands)) : plain);
       } catch (error) {
-        imagery.set(sceneId, error);
+        imagery.set(key, error);
       }
     }
-    return imagery.get(sceneId);
+    return imagery.get(key);
+  }
+
+  // The band combinations of the before scene in the "Bands" choice (true colour first).
+  async function offerComposites() {
+    const select = document.getElementById("composite");
+    const info = await tilesOf(state.before);
+    const labels = info instanceof Error ? [] : Object.keys(info.composites || {});
+    select.replaceChildren(...labels.map((label) => el("option", { value: label === "true colour" ? "" : label }, label)));
+    select.value = labels.includes(state.composite) ? state.composite : "";
+    state.composite = select.value;
   }
 
   // A tile layer of the scene in `pane`, or null when the server has no imagery for it.
@@ -96,7 +115,7 @@
       return;
     }
     const bounds = siteBounds();
-    const info = imagery.get(state.after);
+    const info = shown(state.after);
     if (bounds) map.fitBounds(bounds.pad(0.5), { maxZoom: 16 });
     else if (info && !(info instanceof Error)) map.fitBounds(L.latLngBounds([info.bounds[1], info.bounds[0]], [info.bounds[3], info.bounds[2]]));
     else map.setView([20, 0], 2);
@@ -113,6 +132,7 @@
     params.set("before", state.before);
     params.set("after", state.after);
     params.set("mode", state.mode);
+    if (state.composite) params.set("bands", state.composite);
     if (state.view) {
       params.set("z", String(state.view.z));
       params.set("lat", state.view.lat.toFixed(5));
@@ -127,6 +147,7 @@
     state.before = scenes.has(params.get("before")) ? params.get("before") : ids[ids.length - 2];
     state.after = scenes.has(params.get("after")) ? params.get("after") : ids[ids.length - 1];
     state.mode = params.get("mode") === "side" ? "side" : "swipe";
+    state.composite = params.get("bands") || "";
     const z = Number(params.get("z"));
     const lat = Number(params.get("lat"));
     const lon = Number(params.get("lon"));
@@ -222,10 +243,11 @@
 
   async function render() {
     delete document.body.dataset.compareReady;
+    await offerComposites();
     document.getElementById("swipe-view").hidden = state.mode !== "swipe";
     document.getElementById("side-view").hidden = state.mode !== "side";
     await (state.mode === "swipe" ? showSwipe() : showSide());
-    const missing = [state.before, state.after].filter((id) => imagery.get(id) instanceof Error);
+    const missing = [state.before, state.after].filter((id) => shown(id) instanceof Error);
     const status = document.getElementById("compare-status");
     const notes = [];
     if (missing.length) {
@@ -273,6 +295,7 @@
       state.before = beforeSelect.value;
       state.after = afterSelect.value;
       state.mode = controls.elements.mode.value;
+      state.composite = document.getElementById("composite").value;
       render().catch(showCompareError);
     });
     controls.addEventListener("submit", (event) => event.preventDefault());
