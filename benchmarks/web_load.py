@@ -25,8 +25,8 @@ import argparse
 import asyncio
 import itertools
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +50,7 @@ from sitewatch.auth.users import add_user
 from sitewatch.demo.runner import run_demo
 from sitewatch.imagery.ingest import add_scenes
 from sitewatch.imagery.tiles import PNG_OPTIONS, scene_layer, scene_stretch, scene_tilejson
+from sitewatch.scan.candidates import list_candidates
 from sitewatch.workspace import open_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,6 @@ RESULTS = ROOT / "benchmarks" / "results" / "web_load.json"
 OSCD_SCENE = ROOT.parent / "shared" / "data" / "oscd" / "images" / "beihai" / "imgs_1"
 USER, PASSWORD = "loadtest", "load test password"
 TARGET_P99_MS = {"api": 300.0, "tile": 800.0}
-STARTUP_DEADLINE_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
 
 
@@ -82,12 +82,15 @@ class Tally:
 def targets(client: httpx.Client, ids: dict[str, str | list[str]]) -> list[Target]:
     """The table of what is measured. To add a route, add a row here (and its ids to
     :func:`build_workspace`); rows whose route the server does not have are skipped."""
-    site = ids["site"]
+    site, scan = ids["site"], ids["scan"]
     rows = [
         Target("site list", "api", ["/api/sites?limit=100"]),
         Target("one site", "api", [f"/api/sites/{site}"]),
+        Target("site page", "api", [f"/sites/{site}"]),
         Target("scene list", "api", [f"/api/scenes?site={site}"]),
-        Target("candidates", "api", ["/api/candidates?limit=100"]),  # when a route exists
+        Target("candidate queue", "api", [f"/api/scans/{scan}/candidates?include_known=true"]),
+        Target("one candidate", "api", [f"/api/candidates/{c}" for c in ids["candidates"]]),
+        Target("candidate page", "api", [f"/candidates/{c}" for c in ids["candidates"]]),
         Target("scene tiles.json", "api", [f"/api/scenes/{ids['scenes'][0]}/tiles.json"]),
     ]
     for scene_id in ids["scenes"]:
@@ -127,38 +130,30 @@ def build_workspace(folder: Path) -> dict[str, str | list[str]]:
             scenes.append(add_scenes(session, [OSCD_SCENE])[0].scene_id)
         else:
             print(f"no real scene: {OSCD_SCENE} is absent")
-    return {"site": result.site_id, "scenes": scenes}
+        found = list_candidates(session, scan_id=result.scan_id, include_known=True, limit=10)
+        candidates = [candidate.id for candidate in found]
+    return {
+        "site": result.site_id,
+        "scenes": scenes,
+        "scan": result.scan_id,
+        "candidates": candidates,
+    }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``sitewatch serve`` as the command line runs it, answering /api/health."""
+def start_server(root: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``sitewatch serve`` as the command line runs it, on a free port it picks itself;
+    ready once it prints its URL (printed after the socket listens)."""
     entry = "from sitewatch.cli.main import run; run()"
-    command = [sys.executable, "-c", entry, "--workspace", str(root), "serve"]
+    command = [sys.executable, "-c", entry, "--workspace", str(root), "serve", "--port", "0"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SITEWATCH_")}
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + STARTUP_DEADLINE_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"sitewatch serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("sitewatch serve did not answer within a minute")
+    with log.open("wb") as errors:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors)
+    assert server.stdout is not None
+    found = re.search(rb"serving on (http://\S+)/", server.stdout.readline())
+    if found is None:
+        server.kill()
+        raise SystemExit(f"sitewatch serve did not start: {log.read_text()}")
+    return server, found.group(1).decode()
 
 
 async def hammer(
@@ -295,9 +290,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         ids = build_workspace(Path(scratch) / "ws")
         root = Path(scratch) / "ws"
-        port = _free_port()
-        server = start_server(root, port, Path(scratch) / "server.log")
-        base = f"http://127.0.0.1:{port}"
+        server, base = start_server(root, Path(scratch) / "server.log")
         try:
             with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S) as client:
                 signed = client.post("/api/login", json={"name": USER, "password": PASSWORD})
