@@ -54,6 +54,14 @@ def test_compare_shows_both_dates_from_real_tiles(
     assert "bands=false+colour" in page.url, page.url  # the band choice is shared too
     assert page.locator("#composite").input_value() == "false colour (near infrared)"
     screenshot(page, "site-compare-false-colour")
+    score = page.locator("#change-product option").nth(1).get_attribute("value")
+    assert score and score.endswith("|score")
+    with page.expect_response(lambda r: "/api/tiles/runs/" in r.url and "/score/" in r.url) as run:
+        page.select_option("#change-product", value=score)
+    assert run.value.status == 200 and run.value.headers["content-type"] == "image/png"
+    page.wait_for_selector(READY.format("compare"), state="attached")
+    assert "change=" in page.url
+    screenshot(page, "site-compare-change-score")
 
 
 def test_an_analyst_records_an_assessment_and_sees_it_listed(

@@ -13,7 +13,8 @@
   // ---- the compare ----------------------------------------------------------------
 
   // composite: the label of a band combination the scenes offer ("" = true colour)
-  const state = { before: null, after: null, mode: "swipe", view: null, composite: "" };
+  // product: "RUN_ID|score" or "RUN_ID|mask", a run's change product drawn over the images
+  const state = { before: null, after: null, mode: "swipe", view: null, composite: "", product: "" };
   const scenes = new Map(); // id -> scene summary
   let siteOutline = null; // GeoJSON of the site
   let changeObjects = null; // FeatureCollection of every run's objects
@@ -78,6 +79,37 @@
     });
   }
 
+  // A run's change score or mask (tiles of the run's products) above the images, below the
+  // outlines: over the whole swipe map, or over the after image side by side.
+  const product = { layers: [] };
+
+  async function showProduct() {
+    product.layers.forEach((layer) => layer.remove());
+    product.layers = [];
+    if (!state.product) return "";
+    const [runId, kind] = state.product.split("|");
+    let info;
+    try {
+      info = await api("/api/runs/" + encodeURIComponent(runId) + "/tiles.json?product=" + encodeURIComponent(kind));
+    } catch (error) {
+      return "The change " + kind + " of " + runId + " is not available (" + error.message + ").";
+    }
+    const [west, south, east, north] = info.bounds;
+    for (const map of state.mode === "swipe" ? [swipe.map] : [side.after]) {
+      if (!map.getPane("product")) map.createPane("product").style.zIndex = 300;
+      const layer = L.tileLayer(info.tiles[0], {
+        pane: "product",
+        bounds: L.latLngBounds([south, west], [north, east]),
+        maxNativeZoom: info.maxzoom,
+        minNativeZoom: info.minzoom,
+        maxZoom: Math.max(info.maxzoom + 3, 18),
+        opacity: kind === "score" ? 0.7 : 1,
+      });
+      product.layers.push(layer.addTo(map));
+    }
+    return "";
+  }
+
   // The site outline and the change objects, in a pane above both images (never clipped).
   function addOverlays(map) {
     map.createPane("overlays").style.zIndex = 450;
@@ -133,6 +165,7 @@
     params.set("after", state.after);
     params.set("mode", state.mode);
     if (state.composite) params.set("bands", state.composite);
+    if (state.product) params.set("change", state.product);
     if (state.view) {
       params.set("z", String(state.view.z));
       params.set("lat", state.view.lat.toFixed(5));
@@ -148,6 +181,7 @@
     state.after = scenes.has(params.get("after")) ? params.get("after") : ids[ids.length - 1];
     state.mode = params.get("mode") === "side" ? "side" : "swipe";
     state.composite = params.get("bands") || "";
+    state.product = params.get("change") || "";
     const z = Number(params.get("z"));
     const lat = Number(params.get("lat"));
     const lon = Number(params.get("lon"));
@@ -247,6 +281,7 @@
     document.getElementById("swipe-view").hidden = state.mode !== "swipe";
     document.getElementById("side-view").hidden = state.mode !== "side";
     await (state.mode === "swipe" ? showSwipe() : showSide());
+    const productNote = await showProduct();
     const missing = [state.before, state.after].filter((id) => shown(id) instanceof Error);
     const status = document.getElementById("compare-status");
     const notes = [];
@@ -256,6 +291,7 @@
         " (the server serves no tiles of " + (missing.length > 1 ? "them" : "it") +
         "); the outlines are still shown.");
     }
+    if (productNote) notes.push(productNote);
     if (state.before === state.after) notes.push("Before and after are the same scene.");
     else if (scenes.get(state.before).datetime > scenes.get(state.after).datetime) {
       notes.push("The before image is later than the after image.");
@@ -283,7 +319,15 @@
       }
     }
     changeObjects = { type: "FeatureCollection", features: features };
+    const productSelect = document.getElementById("change-product");
+    for (const run of runs.items) {
+      for (const kind of ["score", "mask"]) {
+        productSelect.append(el("option", { value: run.id + "|" + kind }, "change " + kind + " of " + run.id));
+      }
+    }
     readUrl();
+    productSelect.value = state.product;
+    state.product = productSelect.value; // "" when the URL named no run of this site
     const beforeSelect = document.getElementById("before-scene");
     const afterSelect = document.getElementById("after-scene");
     beforeSelect.value = state.before;
@@ -296,6 +340,7 @@
       state.after = afterSelect.value;
       state.mode = controls.elements.mode.value;
       state.composite = document.getElementById("composite").value;
+      state.product = productSelect.value;
       render().catch(showCompareError);
     });
     controls.addEventListener("submit", (event) => event.preventDefault());
