@@ -1,6 +1,7 @@
 """The workbench under load: ``sitewatch serve`` answering many clients at once.
 
-A real server (uvicorn in its own process, started as the CLI starts it) over a workspace
+A real server (``sitewatch serve --workers N``, one process per core by default, started
+as the CLI starts it) over a workspace
 built here: the synthetic demo (``run_demo``: sites, two scenes, a detection run) plus a
 real Sentinel-2 scene of OSCD (Beihai) when ``../shared/data`` is present. One signed-in
 session is shared by ``--clients`` concurrent clients (httpx, asyncio), which hammer one
@@ -140,11 +141,22 @@ def build_workspace(folder: Path) -> dict[str, str | list[str]]:
     }
 
 
-def start_server(root: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(root: Path, log: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     """``sitewatch serve`` as the command line runs it, on a free port it picks itself;
     ready once it prints its URL (printed after the socket listens)."""
     entry = "from sitewatch.cli.main import run; run()"
-    command = [sys.executable, "-c", entry, "--workspace", str(root), "serve", "--port", "0"]
+    command = [
+        sys.executable,
+        "-c",
+        entry,
+        "--workspace",
+        str(root),
+        "serve",
+        "--port",
+        "0",
+        "--workers",
+        str(workers),
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SITEWATCH_")}
     with log.open("wb") as errors:
         server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors)
@@ -275,6 +287,9 @@ def _print_row(row: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="serve --workers (one per core)"
+    )
     parser.add_argument("--seconds", type=float, default=15.0, help="per target")
     parser.add_argument(
         "--think",
@@ -290,7 +305,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         ids = build_workspace(Path(scratch) / "ws")
         root = Path(scratch) / "ws"
-        server, base = start_server(root, Path(scratch) / "server.log")
+        server, base = start_server(root, Path(scratch) / "server.log", options.workers)
         try:
             with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S) as client:
                 signed = client.post("/api/login", json={"name": USER, "password": PASSWORD})
@@ -330,6 +345,7 @@ def main() -> None:
             "date": datetime.now(UTC).date().isoformat(),
             "machine": machine(
                 clients=options.clients,
+                server_workers=options.workers,
                 seconds_per_target=options.seconds,
                 load_average_before=load_before,
                 load_average_after=os.getloadavg(),

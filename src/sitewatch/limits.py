@@ -167,6 +167,10 @@ MAX_REQUEST_BYTES = 64 * 1024
 #: which the printed URL then names (how tests and benchmarks start servers without races).
 TCP_PORT = Bound(0, 65_535)
 
+#: Server processes of ``sitewatch serve --workers``: one per core is the useful most;
+#: each holds its own database connections and tile caches.
+SERVE_WORKERS = Bound(1, 64)
+
 #: Candidates the map draws one by one (``/api/map/candidates``). A viewport holding more
 #: is answered with grid clusters (count, scores, centre) until the zoom reaches
 #: :data:`MAP_POINTS_FROM_ZOOM`; then the best-scored points up to this many, said to be

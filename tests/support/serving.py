@@ -30,12 +30,22 @@ class Served:
 
 
 @contextmanager
-def serving(root: Path) -> Iterator[Served]:
-    """``sitewatch serve`` over the workspace ``root`` until the block ends (then Ctrl-C,
-    as a user stops it: the process has exited, with its output unread, afterwards)."""
+def serving(root: Path, *options: str) -> Iterator[Served]:
+    """``sitewatch serve [options]`` over the workspace ``root`` until the block ends (then
+    Ctrl-C, as a user stops it: the process has exited, with its output unread, afterwards)."""
     env = {**os.environ, "PYTHONPATH": str(Path(sitewatch.__file__).parents[1])}
     entry = "from sitewatch.cli.main import run; run()"
-    command = [sys.executable, "-c", entry, "--workspace", str(root), "serve", "--port", "0"]
+    command = [
+        sys.executable,
+        "-c",
+        entry,
+        "--workspace",
+        str(root),
+        "serve",
+        "--port",
+        "0",
+        *options,
+    ]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

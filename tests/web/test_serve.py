@@ -57,6 +57,7 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_7(cli: RunCli) -> None:
     ("args", "words"),
     [
         (["--port", "-1"], "--port"),
+        (["--workers", "0"], "--workers"),
         (["--port", "70000"], "--port"),
         (["--host", "no such host.invalid"], "--host"),
     ],
@@ -71,3 +72,19 @@ def test_serve_outside_a_workspace_is_exit_1(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "none"), "serve"])
     assert result.exit_code == ExitCode.WORKSPACE
     assert "not a sitewatch workspace" in result.output
+
+
+def test_serve_with_two_workers_answers_and_stops_on_ctrl_c(bench: Workbench) -> None:
+    """Two processes share the port; sessions live in the database, so whichever process
+    answers knows the one opened at sign-in; Ctrl-C stops them all with exit 130."""
+    with (
+        serving(bench.root, "--workers", "2") as served,
+        httpx.Client(base_url=served.url) as client,
+    ):
+        login = client.post("/api/login", json={"name": "vera", "password": PASSWORD})
+        assert login.status_code == 200
+        answers = [client.get("/api/sites").status_code for _ in range(20)]
+        assert answers == [200] * 20
+    assert served.process.returncode == ExitCode.INTERRUPTED
+    _, stderr = served.process.communicate()
+    assert stderr.strip() == "error: interrupted; what was committed is intact"

@@ -2,22 +2,27 @@
 
 The socket is bound here, before uvicorn starts, so that a port in use or an unknown
 host is one ``error:`` line with its exit code (7, 2) rather than uvicorn's log and exit 1.
+With ``--workers N`` the same socket is shared by N server processes (uvicorn's
+supervisor), each opening the workspace itself: one Python process renders tiles and
+pages on one core only.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 from types import FrameType
 
 import typer
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from sitewatch.auth.users import list_users
 from sitewatch.cli.common import CliState, console, say_on_stderr
 from sitewatch.errors import EnvironmentProblem, InputError
-from sitewatch.limits import TCP_PORT
-from sitewatch.web.app import create_app
+from sitewatch.limits import SERVE_WORKERS, TCP_PORT
+from sitewatch.web.app import SERVED_WORKSPACE, create_app
 from sitewatch.workspace import find_workspace_root
 
 
@@ -27,11 +32,16 @@ def serve(
         "127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."
     ),
     port: int = typer.Option(8000, "--port", help="TCP port (0: any free port, printed)."),
+    workers: int = typer.Option(
+        1, "--workers", help="Server processes sharing the port (one per core serves most)."
+    ),
 ) -> None:
     """Serve the web workbench and its JSON API (docs at /api/docs) until Ctrl-C."""
     TCP_PORT.check(port, item="--port")
+    SERVE_WORKERS.check(workers, item="--workers")
     state = ctx.find_object(CliState)
-    app = create_app(find_workspace_root(state.workspace if state else None))
+    root = find_workspace_root(state.workspace if state else None)
+    app = create_app(root)  # opened here too, so a bad workspace fails before serving
     listening = _listen(host, port)
     with app.state.workspace.session() as session:
         if not list_users(session):
@@ -42,9 +52,19 @@ def serve(
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
     bound_port = listening.getsockname()[1]
     console.print(f"sitewatch serving on http://{shown}:{bound_port}/ (Ctrl-C stops)")
-    server = _Server(uvicorn.Config(app, log_level="warning"))
-    server.run(sockets=[listening])
-    if signal.SIGINT in server.stopped_by:
+    if workers == 1:
+        server = _Server(uvicorn.Config(app, log_level="warning"))
+        server.run(sockets=[listening])
+        stopped_by = server.stopped_by
+    else:
+        app.state.workspace.close()
+        os.environ[SERVED_WORKSPACE] = str(root)  # read by each worker's app factory
+        factory = "sitewatch.web.app:app_of_served_workspace"
+        config = uvicorn.Config(factory, factory=True, workers=workers, log_level="warning")
+        supervisor = _Supervisor(config, sockets=[listening])
+        supervisor.run()
+        stopped_by = supervisor.stopped_by
+    if signal.SIGINT in stopped_by:
         raise KeyboardInterrupt  # exit 130 like every command, whatever the race below
 
 
@@ -64,6 +84,19 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.stopped_by.append(sig)
         super().handle_exit(sig, frame)
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, remembering a Ctrl-C as :class:`_Server`
+    does (the workers get the terminal's SIGINT too and stop on their own)."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        self.stopped_by: list[int] = []
+
+    def handle_int(self) -> None:
+        self.stopped_by.append(signal.SIGINT)
+        super().handle_int()
 
 
 def _listen(host: str, port: int) -> socket.socket:

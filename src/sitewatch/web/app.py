@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -32,6 +33,15 @@ from sitewatch.web.routes import (
     users,
 )
 from sitewatch.workspace import open_workspace
+
+#: The environment variable naming the workspace of ``sitewatch serve --workers N``: each
+#: worker process builds its app from it (:func:`app_of_served_workspace`).
+SERVED_WORKSPACE = "SITEWATCH_SERVED_WORKSPACE"
+
+
+def app_of_served_workspace() -> FastAPI:
+    """The app of one worker of ``sitewatch serve --workers N`` (uvicorn's factory)."""
+    return create_app(Path(os.environ[SERVED_WORKSPACE]))
 
 
 def create_app(workspace_root: Path) -> FastAPI:
