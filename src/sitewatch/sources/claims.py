@@ -61,10 +61,10 @@ _KOREAN_VERB = re.compile(r"(?:밝혔|말했|전했|보고했|주장했|설명�
 _QUOTE = re.compile(r"“[^”]{3,}”|\"[^\"]{3,}\"|‘[^’]{12,}’")
 _PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
 _SENTENCE_END = re.compile(r"(?<=[.!?。])[”\"’]?\s+(?=[“\"‘(]?[A-Z가-힣])|\n+")
-_LEADING = re.compile(r"^(?:(?:Meanwhile|However|But|And|Also|Earlier|Later|Instead),?\s+)+", re.I)
+_LEADING = re.compile(r"^(?:(?:Meanwhile|However|But|And|Also|Earlier|Later|Instead|Moreover|Previously|Still),?\s+)+", re.I)
 _TITLE_WORDS = re.compile(r"\b(?:spokes(?:man|woman|person)|analyst|official|minister|president|"
                           r"co-author|author|researcher|expert|professor|chair|director|"
-                          r"secretary|ambassador|envoy|report|ministry|department)\b", re.I)  # fmt: skip
+                          r"secretary|ambassador|envoy|report|ministry|department|media|officials?|sources|agency|government|military|analysts)\b", re.I)  # fmt: skip
 
 
 @dataclass
@@ -190,11 +190,11 @@ def _speaker(
         named = [o.value for o in organisations if offset <= o.start < offset + len(sentence)]
         if named:
             return named[0]
-        topic = re.match(r"\s*(?:\S+\s){0,3}?(\S{2,20}?)(?:은|는|이|가)\s", sentence)
-        return topic.group(1) if topic else None
+        topic = re.search(r"((?:\S+\s){0,3}?)(\S{2,20}?)(?:은|는)\s", sentence)
+        return _clean(topic.group(1) + topic.group(2)) if topic else None
     before = _LEADING.sub("", sentence[: verb.start()]).rstrip()
     if before.endswith(("”", '"', ",”", ',"')) or not before:  # “...,” said Victor Cha
-        inverted = re.match(r"\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})", after)
+        inverted = re.match(r"\s*((?:[a-z-]+\s){0,3}[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})", after)
         return _clean(inverted.group(1)) if inverted else None
     return _subject(before)
 
@@ -234,7 +234,7 @@ def _clean(phrase: str) -> str:
 
 def _sentence_subject(sentence: str) -> str | None:
     """The capitalised name that opens a sentence ("Pompeo had ... and said")."""
-    match = re.match(r"([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})\s", _LEADING.sub("", sentence))
+    match = re.match(r"([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})[\s,]", _LEADING.sub("", sentence))
     if match and match.group(1).split()[0] not in ("This", "That", "The", "A", "An", "It", "When"):
         return _clean(match.group(1))
     return None
