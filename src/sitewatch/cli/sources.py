@@ -10,6 +10,7 @@ from rich.table import Table
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
 from sitewatch.cli.options import json_option
 from sitewatch.errors import InputError
+from sitewatch.imagery.dates import parse_date
 from sitewatch.sources.store import (
     add_sources,
     fetch_source,
@@ -34,6 +35,9 @@ def add_command(
     fetch: bool = typer.Option(
         False, "--fetch", help="Download --url instead of reading a file (timeout, size limit)."
     ),
+    on: str | None = typer.Option(
+        None, "--date", help="Publication date (YYYY-MM-DD) when the document gives none."
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Extract, analyse and keep sources; one bad file refuses them all, nothing written."""
@@ -47,7 +51,8 @@ def add_command(
             raise InputError("give one or more files (or --url with --fetch)", item="FILE")
         if url and len(files) > 1:
             raise InputError("--url names where one file came from; give one file", item="--url")
-        incoming = [read_source(path, url) for path in files]
+        published_on = parse_date(on, "--date") if on else None
+        incoming = [read_source(path, url, published_on) for path in files]
     with workspace_from(ctx) as workspace:
         records = add_sources(workspace, incoming)
     if as_json:

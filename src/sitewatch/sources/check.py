@@ -116,7 +116,9 @@ def _assessment(assessment: Any, direction: int, day: date | None) -> dict[str, 
 
 def _run(run: DetectionRun, direction: int, day: date | None, scene_days: dict[str, date]) -> dict[str, Any]:
     after = scene_days.get(run.after_scene_id or "")
-    changed = (run.summary or {}).get("changed_pixels")
+    summary = run.summary or {}
+    # Pixel-space runs have no area; either figure says whether change was found.
+    changed = summary.get("changed_area_m2", summary.get("changed_pixels"))
     says = 0 if changed is None else 1 if changed > 0 else -1
     relation = _relation(says, direction)
     if says == -1 and relation != "listed":
@@ -126,7 +128,8 @@ def _run(run: DetectionRun, direction: int, day: date | None, scene_days: dict[s
         "id": run.id,
         "date": after.isoformat() if after else None,
         "timing": _timing(after, day),
-        "what": f"{run.method}: {changed if changed is not None else '?'} changed pixels",
+        "what": f"{run.method}: change {'found' if says == 1 else 'none' if says == -1 else '?'}"
+        f" ({changed if changed is not None else '?'})",
         "relation": relation,
     }
 

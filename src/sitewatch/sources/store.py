@@ -10,7 +10,8 @@ ledger entry commits (:mod:`sitewatch.files`). The same bytes are refused a seco
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,14 @@ class Incoming:
         return sha256(self.data).hexdigest()
 
 
-def read_source(path: Path, url: str | None = None) -> Incoming:
-    """Read and extract one file; InputError naming it on any problem."""
+def read_source(path: Path, url: str | None = None, published_on: date | None = None) -> Incoming:
+    """Read and extract one file; InputError naming it on any problem. ``published_on``
+    (the user's ``--date``) replaces the date the document gives, if any."""
     data = read_bytes(Path(path), limit=limits.SOURCE_BYTES, what="article or report")
-    return Incoming(Path(path).name, data, extract_document(data, path), check_url(url))
+    extracted = extract_document(data, path)
+    if published_on is not None:
+        extracted = replace(extracted, published_on=published_on.isoformat())
+    return Incoming(Path(path).name, data, extracted, check_url(url))
 
 
 def fetch_source(url: str) -> Incoming:
