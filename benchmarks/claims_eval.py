@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from measure import machine, save_results
-
 from sitewatch.catalog.reference import load_reference
 from sitewatch.sources.analyse import analyse_text
 from sitewatch.sources.mentions import SiteIndex
@@ -49,7 +48,9 @@ def evaluate() -> dict[str, Any]:
     stances: Counter[str] = Counter()
     documents = []
     for document in labels["documents"]:
-        path = (ROOT.parent / document["file"]) if document.get("shared") else DATA / document["file"]
+        path = (
+            (ROOT.parent / document["file"]) if document.get("shared") else DATA / document["file"]
+        )
         if not path.exists():
             print(f"skipped {document['file']}: not here", file=sys.stderr)
             continue
@@ -81,31 +82,54 @@ def evaluate() -> dict[str, Any]:
                 speaker_predicted += 1
                 speaker_right += right
             if not right or claim.stance != gold["stance"]:
-                errors.append({"anchor": gold["anchor"], "speaker": claim.speaker,
-                               "stance": claim.stance, "gold_stance": gold["stance"]})  # fmt: skip
+                errors.append(
+                    {
+                        "anchor": gold["anchor"],
+                        "speaker": claim.speaker,
+                        "stance": claim.stance,
+                        "gold_stance": gold["stance"],
+                    }
+                )
         extra = [c for i, c in enumerate(analysis.claims) if i not in matched and c.speaker]
         speaker_predicted += len(extra)
-        documents.append({
-            "file": document["file"], "language": document["language"],
-            "sites_predicted": sorted(predicted_sites), "sites_gold": sorted(gold_sites),
-            "ambiguous_listed": sorted({s.text for s in analysis.sites if s.ambiguous}),
-            "claims_predicted": len(analysis.claims), "claims_gold": len(document["claims"]),
-            "unlabelled_claims_with_speaker": [c.speaker for c in extra], "errors": errors,
-        })  # fmt: skip
+        documents.append(
+            {
+                "file": document["file"],
+                "language": document["language"],
+                "sites_predicted": sorted(predicted_sites),
+                "sites_gold": sorted(gold_sites),
+                "ambiguous_listed": sorted({s.text for s in analysis.sites if s.ambiguous}),
+                "claims_predicted": len(analysis.claims),
+                "claims_gold": len(document["claims"]),
+                "unlabelled_claims_with_speaker": [c.speaker for c in extra],
+                "errors": errors,
+            }
+        )
     floor = stances.most_common(1)[0][1] if stances else 0
     return {
-        "site_mentions": {"precision": _ratio(site_tp, site_tp + site_fp),
-                          "recall": _ratio(site_tp, site_tp + site_fn),
-                          "tp": site_tp, "fp": site_fp, "fn": site_fn},
-        "speakers": {"precision": _ratio(speaker_right, speaker_predicted),
-                     "recall": _ratio(speaker_right, speaker_gold),
-                     "right": speaker_right, "predicted": speaker_predicted, "gold": speaker_gold},
-        "stance": {"accuracy": _ratio(stance_right, stance_found), "found": stance_found,
-                   "floor_most_common": _ratio(floor, sum(stances.values())),
-                   "gold_distribution": dict(stances)},
+        "site_mentions": {
+            "precision": _ratio(site_tp, site_tp + site_fp),
+            "recall": _ratio(site_tp, site_tp + site_fn),
+            "tp": site_tp,
+            "fp": site_fp,
+            "fn": site_fn,
+        },
+        "speakers": {
+            "precision": _ratio(speaker_right, speaker_predicted),
+            "recall": _ratio(speaker_right, speaker_gold),
+            "right": speaker_right,
+            "predicted": speaker_predicted,
+            "gold": speaker_gold,
+        },
+        "stance": {
+            "accuracy": _ratio(stance_right, stance_found),
+            "found": stance_found,
+            "floor_most_common": _ratio(floor, sum(stances.values())),
+            "gold_distribution": dict(stances),
+        },
         "claims_found": {"recall": _ratio(stance_found, speaker_gold)},
         "documents": documents,
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -123,8 +147,9 @@ def main() -> None:
     )
     for name, value, target in rows:
         print(f"| {name} | {value} | {target} |")
-    save_results(RESULTS, {"measured_at": datetime.now(UTC).isoformat(), "machine": machine(),
-                           **report})  # fmt: skip
+    save_results(
+        RESULTS, {"measured_at": datetime.now(UTC).isoformat(), "machine": machine(), **report}
+    )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,14 @@ def test_show_review_and_errors(cli: RunCli) -> None:
     assert reviewed.exit_code == 0, reviewed.output
     assert json.loads(reviewed.output)["effective"]["stance"] == "disputes"
     assert cli("ledger", "verify").exit_code == 0
-    assert cli("claims", "review", claim["id"], "--verdict", "maybe", "--analyst", "alice").exit_code == 2
-    assert cli("claims", "review", claim["id"], "--verdict", "confirmed", "--analyst", "zed").exit_code == 3
+    assert (
+        cli("claims", "review", claim["id"], "--verdict", "maybe", "--analyst", "alice").exit_code
+        == 2
+    )
+    assert (
+        cli("claims", "review", claim["id"], "--verdict", "confirmed", "--analyst", "zed").exit_code
+        == 3
+    )
     assert cli("claims", "show", "nope").exit_code == 3
     assert cli("claims", "check", "no-such-site").exit_code == 3
     assert cli("claims", "list", "--site", "no-such-site").exit_code == 3

@@ -35,7 +35,10 @@ def test_declared_korean_encoding_is_read() -> None:
 
 
 def test_plain_text_title_skips_boilerplate_and_dateline_is_the_date() -> None:
-    text = "Join our Telegram channel now!\n\nBase found\n\nJuly 1, 2018 caption\nNovember 13, 2018\n\nBody."
+    text = (
+        "Join our Telegram channel now!\n\nBase found\n\n"
+        "July 1, 2018 caption\nNovember 13, 2018\n\nBody."
+    )
     extracted = extract_document(text.encode(), "a.txt")
     assert extracted.media_type == TEXT
     assert extracted.title == "Base found"
@@ -61,7 +64,10 @@ def _pdf_with_text(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
@@ -78,13 +84,19 @@ def test_pdf_text_layer() -> None:
         (bytes(range(256)) * 40, "binary data"),
         (b"\x01\x02\x03\x04\x05\x06" * 500 + b"abc", "binary data"),
         (b"caf\xe9 au lait, no charset given", "unknown encoding"),
-        (b"<html><head><meta charset='x-klingon'></head><body>hi</body></html>", "unknown encoding"),
+        (
+            b"<html><head><meta charset='x-klingon'></head><body>hi</body></html>",
+            "unknown encoding",
+        ),
         (
             b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
             b"<html><body>&lol2;</body></html>",
             "entity bomb",
         ),
-        (b"<html><body>" + b"<div>" * 100_000 + b"x" + b"</div>" * 100_000 + b"</body></html>", "nesting bomb"),
+        (
+            b"<html><body>" + b"<div>" * 100_000 + b"x" + b"</div>" * 100_000 + b"</body></html>",
+            "nesting bomb",
+        ),
         (b"%PDF-1.4\n garbage that is no PDF", "not a readable PDF"),
     ],
 )

@@ -6,7 +6,12 @@ import pytest
 
 from sitewatch.catalog.reference import load_reference
 from sitewatch.sources.mentions import SiteIndex, find_sites
-from sitewatch.sources.patterns import find_dates, find_missiles, find_organisations, find_quantities
+from sitewatch.sources.patterns import (
+    find_dates,
+    find_missiles,
+    find_organisations,
+    find_quantities,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +28,10 @@ def index() -> SiteIndex:
         ("CSIS detailed the Sakkanmol base.", "sakkanmol"),
         ("북한 삭간몰 기지에서", "sakkanmol"),
         ("Rockets were launched from Musudan-ri in 2009.", "tonghae-satellite-launching-ground"),
-        ("Activity at the Yongbyon nuclear complex.", "yongbyon-nuclear-scientific-research-center"),
+        (
+            "Activity at the Yongbyon nuclear complex.",
+            "yongbyon-nuclear-scientific-research-center",
+        ),
         ("Sangnam-ri and Kumchon-ni were named.", "sangnam-ni"),
     ],
 )

@@ -42,8 +42,14 @@ def list_command(
         table.add_column(column, overflow="fold")
     for r in records:
         now = r["effective"]
-        table.add_row(r["id"], r["claimed_on"] or "", now["speaker"] or "?", now["stance"],
-                      ", ".join(now["site_ids"]), r["quote"][:200])  # fmt: skip
+        table.add_row(
+            r["id"],
+            r["claimed_on"] or "",
+            now["speaker"] or "?",
+            now["stance"],
+            ", ".join(now["site_ids"]),
+            r["quote"][:200],
+        )
     console.print(table)
 
 
@@ -59,16 +65,20 @@ def show_command(
     if as_json:
         print_json(record)
         return
-    console.print(f"claim {record['id']} (source {record['source_id'][:12]}, characters "
-                  f"{record['start']}-{record['end']}, dated {record['claimed_on'] or '?'})")  # fmt: skip
+    console.print(
+        f"claim {record['id']} (source {record['source_id'][:12]}, characters "
+        f"{record['start']}-{record['end']}, dated {record['claimed_on'] or '?'})"
+    )
     now = record["effective"]
     console.print(f"  speaker: {now['speaker'] or '?'}")
     console.print(f"  stance: {now['stance']}")
     console.print(f"  sites: {', '.join(now['site_ids']) or 'none'}")
     console.print(f"  quote: {record['quote']}")
     for review in record["reviews"]:
-        console.print(f"  review: {review['verdict']} by {review['analyst']} "
-                      f"{review['corrections'] or ''} {review['note']}".rstrip())  # fmt: skip
+        console.print(
+            f"  review: {review['verdict']} by {review['analyst']} "
+            f"{review['corrections'] or ''} {review['note']}".rstrip()
+        )
 
 
 @app.command("check")
@@ -87,14 +97,21 @@ def check_command(
         console.print(f"no claims about {site}")
     for r in records:
         newest = r["newest_image_before"]
-        age = (f"newest image before it: {newest['date']} ({newest['age_days']} days old)"
-               if newest else "no image of the site before it")  # fmt: skip
-        console.print(f"claim {r['claim_id']} ({r['claimed_on'] or 'undated'}) "
-                      f"{r['speaker'] or '?'}: {r['stance']}; {age}")  # fmt: skip
-        console.print(f"  \"{r['quote'][:200]}\"")
+        age = (
+            f"newest image before it: {newest['date']} ({newest['age_days']} days old)"
+            if newest
+            else "no image of the site before it"
+        )
+        console.print(
+            f"claim {r['claim_id']} ({r['claimed_on'] or 'undated'}) "
+            f"{r['speaker'] or '?'}: {r['stance']}; {age}"
+        )
+        console.print(f'  "{r["quote"][:200]}"')
         for o in r["observations"]:
-            console.print(f"  {o['relation']}: {o['kind']} {o['id']} {o['date'] or ''} "
-                          f"({o['timing']} the claim): {o['what']}")  # fmt: skip
+            console.print(
+                f"  {o['relation']}: {o['kind']} {o['id']} {o['date'] or ''} "
+                f"({o['timing']} the claim): {o['what']}"
+            )
         console.print(f"  supported by {r['supported_by']}, contradicted by {r['contradicted_by']}")
 
 
@@ -112,8 +129,16 @@ def review_command(
 ) -> None:
     """Confirm, correct or reject a claim, signed by the analyst in the ledger."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        review = review_claim(session, claim_id, analyst=analyst, verdict=verdict,
-                              speaker=speaker, stance=stance, site_ids=sites or None, note=note)  # fmt: skip
+        review = review_claim(
+            session,
+            claim_id,
+            analyst=analyst,
+            verdict=verdict,
+            speaker=speaker,
+            stance=stance,
+            site_ids=sites or None,
+            note=note,
+        )
         record = claim_to_dict(review.claim)
     if as_json:
         print_json(record)

@@ -63,7 +63,11 @@ def add_command(
             f"source {r['id'][:12]}: {r['title']} ({r['publisher'] or 'publisher unknown'}, "
             f"{r['published_on'] or 'undated'}); {r['claim_count']} claim(s); sites: "
             f"{', '.join(r['sites']) or 'none'}"
-            + (f"; ambiguous names: {', '.join(r['ambiguous_names'])}" if r["ambiguous_names"] else "")
+            + (
+                f"; ambiguous names: {', '.join(r['ambiguous_names'])}"
+                if r["ambiguous_names"]
+                else ""
+            )
         )
 
 
@@ -80,8 +84,14 @@ def list_command(ctx: typer.Context, as_json: bool = _JSON) -> None:
     for column in ("date", "title", "publisher", "claims", "sites"):
         table.add_column(column, overflow="fold")
     for r in records:
-        table.add_row(r["id"][:12], r["published_on"] or "", r["title"], r["publisher"] or "",
-                      str(r["claim_count"]), ", ".join(r["sites"]))  # fmt: skip
+        table.add_row(
+            r["id"][:12],
+            r["published_on"] or "",
+            r["title"],
+            r["publisher"] or "",
+            str(r["claim_count"]),
+            ", ".join(r["sites"]),
+        )
     console.print(table)
 
 
@@ -98,14 +108,25 @@ def show_command(
         print_json(record)
         return
     console.print(f"source {record['id']}")
-    for key in ("title", "publisher", "published_on", "authors", "url", "media_type",
-                "stored_path", "extractor", "report_publisher"):  # fmt: skip
+    for key in (
+        "title",
+        "publisher",
+        "published_on",
+        "authors",
+        "url",
+        "media_type",
+        "stored_path",
+        "extractor",
+        "report_publisher",
+    ):
         value = record[key]
         console.print(f"  {key}: {', '.join(value) if isinstance(value, list) else value or ''}")
     by_kind: dict[str, list[str]] = {}
     for m in record["mentions"]:
-        shown = m["value"] if m["kind"] != "site" else m["site_id"] or (
-            f"{m['text']}? (ambiguous: {', '.join(m['candidates'])})"
+        shown = (
+            m["value"]
+            if m["kind"] != "site"
+            else m["site_id"] or (f"{m['text']}? (ambiguous: {', '.join(m['candidates'])})")
         )
         by_kind.setdefault(m["kind"], [])
         if shown not in by_kind[m["kind"]]:
@@ -117,6 +138,7 @@ def show_command(
     for column in ("speaker", "stance", "sites", "quote"):
         table.add_column(column, overflow="fold")
     for c in record["claims"]:
-        table.add_row(c["id"], c["speaker"] or "?", c["stance"], ", ".join(c["site_ids"]),
-                      c["quote"][:300])  # fmt: skip
+        table.add_row(
+            c["id"], c["speaker"] or "?", c["stance"], ", ".join(c["site_ids"]), c["quote"][:300]
+        )
     console.print(table)

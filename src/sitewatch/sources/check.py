@@ -114,7 +114,9 @@ def _assessment(assessment: Any, direction: int, day: date | None) -> dict[str, 
     }
 
 
-def _run(run: DetectionRun, direction: int, day: date | None, scene_days: dict[str, date]) -> dict[str, Any]:
+def _run(
+    run: DetectionRun, direction: int, day: date | None, scene_days: dict[str, date]
+) -> dict[str, Any]:
     after = scene_days.get(run.after_scene_id or "")
     summary = run.summary or {}
     # Pixel-space runs have no area; either figure says whether change was found.
@@ -132,4 +134,3 @@ def _run(run: DetectionRun, direction: int, day: date | None, scene_days: dict[s
         f" ({changed if changed is not None else '?'})",
         "relation": relation,
     }
-

@@ -58,13 +58,17 @@ _VERBS = (
 # sentence with a capital.
 _VERB = re.compile(rf"(?<![\w-])(?:{_VERBS}|According to)(?![\w-])")
 _KOREAN_VERB = re.compile(r"(?:밝혔|말했|전했|보고했|주장했|설명했|강조했|덧붙였|지적했|발표했)")
-_QUOTE = re.compile(r"“[^”]{3,}”|\"[^\"]{3,}\"|‘[^’]{12,}’")
+_QUOTE = re.compile(r"\u201c[^\u201d]{3,}\u201d|\"[^\"]{3,}\"|\u2018[^\u2019]{12,}\u2019")
 _PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
-_SENTENCE_END = re.compile(r"(?<=[.!?。])[”\"’]?\s+(?=[“\"‘(]?[A-Z가-힣])|\n+")
-_LEADING = re.compile(r"^(?:(?:Meanwhile|However|But|And|Also|Earlier|Later|Instead|Moreover|Previously|Still),?\s+)+", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?。])[\u201d\"\u2019]?\s+(?=[\u201c\"\u2018(]?[A-Z가-힣])|\n+")
+_LEADING = re.compile(
+    r"^(?:(?:Meanwhile|However|But|And|Also|Earlier|Later|Instead|Moreover|Previously|Still),?\s+)+",
+    re.I,
+)
 _TITLE_WORDS = re.compile(r"\b(?:spokes(?:man|woman|person)|analyst|official|minister|president|"
                           r"co-author|author|researcher|expert|professor|chair|director|"
-                          r"secretary|ambassador|envoy|report|ministry|department|media|officials?|sources|agency|government|military|analysts)\b", re.I)  # fmt: skip
+                          r"secretary|ambassador|envoy|report|ministry|department|media|officials?|"
+                          r"sources|agency|government|military|analysts)\b", re.I)  # fmt: skip
 
 
 @dataclass
@@ -96,7 +100,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         end = match.start() + len(match.group(0).rstrip())
         piece = text[start:end]
-        if piece.count("“") > piece.count("”") or piece.count('"') % 2:
+        if piece.count("\u201c") > piece.count("\u201d") or piece.count('"') % 2:
             continue  # inside a quotation: read on
         if piece.strip():
             spans.append(_trimmed(text, start, end))
@@ -128,7 +132,7 @@ def find_claims(
             continue
         if quotes and not verb and claims and _only_quote(sentence):
             claims[-1].end = end  # a quotation that runs on from the sentence before
-            claims[-1].quote += " " + " ".join(q.strip("“”\"‘’") for q in quotes)
+            claims[-1].quote += " " + " ".join(q.strip('\u201c\u201d"\u2018\u2019') for q in quotes)
             continue
         speaker = _speaker(sentence, verb, organisations, start) if verb else None
         if verb and speaker is None:
@@ -140,7 +144,9 @@ def find_claims(
         if speaker:
             last_person = speaker
         in_span = [s.value for s in sites if start <= s.start < end]
-        quote = " ".join(q.strip("“”\"‘’") for q in quotes) if quotes else sentence
+        quote = (
+            " ".join(q.strip('\u201c\u201d"\u2018\u2019') for q in quotes) if quotes else sentence
+        )
         claims.append(
             ExtractedClaim(
                 start=start,
@@ -148,7 +154,8 @@ def find_claims(
                 quote=quote,
                 speaker=speaker,
                 stance=stance_of(sentence),
-                site_ids=list(dict.fromkeys(in_span)) or (named_sites if len(named_sites) == 1 else []),
+                site_ids=list(dict.fromkeys(in_span))
+                or (named_sites if len(named_sites) == 1 else []),
             )
         )
     return claims
@@ -184,7 +191,7 @@ def _speaker(
     words = verb.group(0).lower()
     after = sentence[verb.end() :]
     if words == "according to":
-        phrase = re.match(r"\s*(?:a statement from |the )?([^,.;“\"]{2,80})", after)
+        phrase = re.match(r"\s*(?:a statement from |the )?([^,.;\u201c\"]{2,80})", after)
         return _clean(phrase.group(1)) if phrase else None
     if _KOREAN_VERB.fullmatch(verb.group(0)):
         named = [o.value for o in organisations if offset <= o.start < offset + len(sentence)]
@@ -193,8 +200,10 @@ def _speaker(
         topic = re.search(r"((?:\S+\s){0,3}?)(\S{2,20}?)(?:은|는)\s", sentence)
         return _clean(topic.group(1) + topic.group(2)) if topic else None
     before = _LEADING.sub("", sentence[: verb.start()]).rstrip()
-    if before.endswith(("”", '"', ",”", ',"')) or not before:  # “...,” said Victor Cha
-        inverted = re.match(r"\s*((?:[a-z-]+\s){0,3}[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})", after)
+    if before.endswith(("\u201d", '"', ",\u201d", ',"')) or not before:  # "...," said Victor Cha
+        inverted = re.match(
+            r"\s*((?:[a-z-]+\s){0,3}[A-Z][\w.'\u2019-]*(?:\s+[A-Z][\w.'\u2019-]*){0,4})", after
+        )
         return _clean(inverted.group(1)) if inverted else None
     return _subject(before)
 
@@ -203,7 +212,7 @@ def _subject(before: str) -> str | None:
     """The noun phrase that ends ``before``: its last comma-separated part that names
     someone, cut at a quotation or a clause (that, as, and ...) before it."""
     before = before.rstrip(" ,")
-    before = re.split(r"[”\"]|\b(?:that|as|while|because|which|who)\b", before)[-1]
+    before = re.split(r"[\u201d\"]|\b(?:that|as|while|because|which|who)\b", before)[-1]
     parts = [p.strip() for p in before.split(",") if p.strip()]
     for part in reversed(parts):
         words = part.split()
@@ -234,7 +243,9 @@ def _clean(phrase: str) -> str:
 
 def _sentence_subject(sentence: str) -> str | None:
     """The capitalised name that opens a sentence ("Pompeo had ... and said")."""
-    match = re.match(r"([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})[\s,]", _LEADING.sub("", sentence))
+    match = re.match(
+        r"([A-Z][\w.'\u2019-]+(?:\s+[A-Z][\w.'\u2019-]+){0,3})[\s,]", _LEADING.sub("", sentence)
+    )
     if match and match.group(1).split()[0] not in ("This", "That", "The", "A", "An", "It", "When"):
         return _clean(match.group(1))
     return None

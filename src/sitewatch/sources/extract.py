@@ -75,7 +75,9 @@ def extract_document(data: bytes, source: str | Path) -> Extracted:
     if data.startswith(b"%PDF-"):
         extracted = _pdf(data, source)
     else:
-        if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if b"\x00" in data[:65536] and not data.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        ):
             raise InputError("binary data (NUL bytes): not HTML, text or PDF", source=source)
         text = _decode(data, source)
         _refuse_control_heavy(text, source)
@@ -206,14 +208,16 @@ def _plain(text: str) -> Extracted:
         (
             line
             for line in lines
-            if line and len(line) <= 200 and not _BOILERPLATE_LINE.search(line)
+            if line
+            and len(line) <= 200
+            and not _BOILERPLATE_LINE.search(line)
             and not line.endswith(".")
         ),
         "",
     )
     dated_lines = [line for line in lines[:12] if _whole_date(line)]
     head = dated_lines[0] if dated_lines else "\n".join(lines[:12])
-    dates = [d for d in find_dates(head) if len(d.value) == 10 and "-" != d.value[0]]
+    dates = [d for d in find_dates(head) if len(d.value) == 10 and d.value[0] != "-"]
     return Extracted(
         text=text,
         media_type=TEXT,

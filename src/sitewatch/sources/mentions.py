@@ -23,7 +23,7 @@ from sitewatch.sources.patterns import Found
 from sitewatch.verify.names import GENERIC_WORDS, name_key, name_keys
 
 MAX_WINDOW = 6
-_WORD = re.compile(r"[A-Za-zÀ-ɏ][\w'’ʼ-]*|[\uac00-\ud7a3]+")
+_WORD = re.compile(r"[A-Za-zÀ-ɏ][\w'\u2019\u02bc-]*|[\uac00-\ud7a3]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _SETTLEMENT_SUFFIX = ("li", "ni", "tong")
 #: Words after a bare name that make it the site rather than the town.
@@ -134,7 +134,9 @@ def _is_missile_designation(text: str, end: int) -> bool:
     return re.match(r"[- ]?\d", text[end : end + 2]) is not None
 
 
-def _resolve(start: int, end: int, written: str, names: list[SiteName], following: str) -> SiteMention:
+def _resolve(
+    start: int, end: int, written: str, names: list[SiteName], following: str
+) -> SiteMention:
     sites = tuple(dict.fromkeys(n.site_id for n in names))
     qualified = following.lower() in _QUALIFIERS or following[:2] in ("기지", "발사")
     single = len(sites) == 1

@@ -26,11 +26,14 @@ MONTHS = {
     for name in names
 }  # fmt: skip
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DATE_PATTERNS = (
     # November 13, 2018 / Nov. 13 2018 / March 29
-    re.compile(rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>(?:19|20)\d\d))?\b", re.I),
+    re.compile(
+        rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?\b", re.I
+    ),
     # 13 November 2018
-    re.compile(rf"\b(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})\.?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(rf"\b(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})\.?,?\s+{_YEAR}\b", re.I),
     # 2018-11-13, 2019.01.22, 2019/01/22
     re.compile(r"\b(?P<year>(?:19|20)\d\d)[-./](?P<month>\d{1,2})[-./](?P<day>\d{1,2})\b"),
     # 2018년 11월 14일, 2018년 3월
@@ -150,7 +153,9 @@ def find_dates(text: str) -> list[Found]:
                 continue
             parts = match.groupdict()
             month = parts.get("month") or ""
-            month_number = MONTHS.get(month.lower().rstrip(".")) if not month.isdigit() else int(month)
+            month_number = (
+                MONTHS.get(month.lower().rstrip(".")) if not month.isdigit() else int(month)
+            )
             if not month_number or not 1 <= month_number <= 12:
                 continue
             day = int(parts["day"]) if parts.get("day") else None

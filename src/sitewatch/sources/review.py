@@ -102,11 +102,16 @@ def review_claim(
     ledger.record(
         session,
         kind="claim.review",
-        payload={"claim_id": claim.id, "source_id": claim.source_id, "verdict": verdict,
-                 "corrections": corrections, "note": review.note},
+        payload={
+            "claim_id": claim.id,
+            "source_id": claim.source_id,
+            "verdict": verdict,
+            "corrections": corrections,
+            "note": review.note,
+        },
         subject_id=claim.id,
         author=analyst,
-    )  # fmt: skip
+    )
     return review
 
 
@@ -124,8 +129,13 @@ def claim_to_dict(claim: Claim) -> dict[str, Any]:
         "site_ids": list(claim.site_ids),
         "effective": effective(claim),
         "reviews": [
-            {"analyst": r.analyst, "verdict": r.verdict, "corrections": r.corrections,
-             "note": r.note, "created_at": r.created_at.isoformat() if r.created_at else None}
+            {
+                "analyst": r.analyst,
+                "verdict": r.verdict,
+                "corrections": r.corrections,
+                "note": r.note,
+                "created_at": r.created_at.isoformat() if r.created_at else None,
+            }
             for r in claim.reviews
-        ],  # fmt: skip
+        ],
     }

@@ -158,23 +158,43 @@ def _record(session: Session, item: Incoming, stored_path: Path) -> Source:
     analysis = analyse_text(extracted.text, site_index(session))
     for site in analysis.sites:
         source.mentions.append(
-            SourceMention(kind="site", start=site.start, end=site.end, text=site.text[:500],
-                          value=site.site_id or "", site_id=site.site_id,
-                          candidates=list(site.candidates), ambiguous=site.ambiguous)
-        )  # fmt: skip
+            SourceMention(
+                kind="site",
+                start=site.start,
+                end=site.end,
+                text=site.text[:500],
+                value=site.site_id or "",
+                site_id=site.site_id,
+                candidates=list(site.candidates),
+                ambiguous=site.ambiguous,
+            )
+        )
     for found in analysis.others:
         source.mentions.append(
-            SourceMention(kind=found.kind, start=found.start, end=found.end,
-                          text=found.text[:500], value=found.value[:300], candidates=[],
-                          ambiguous=False)
-        )  # fmt: skip
+            SourceMention(
+                kind=found.kind,
+                start=found.start,
+                end=found.end,
+                text=found.text[:500],
+                value=found.value[:300],
+                candidates=[],
+                ambiguous=False,
+            )
+        )
     for position, claim in enumerate(analysis.claims, start=1):
         source.claims.append(
-            Claim(id=f"{item.sha256[:12]}-{position}", position=position, start=claim.start,
-                  end=claim.end, speaker=(claim.speaker or None) and claim.speaker[:300],
-                  claimed_on=extracted.published_on, stance=claim.stance, quote=claim.quote,
-                  site_ids=claim.site_ids)
-        )  # fmt: skip
+            Claim(
+                id=f"{item.sha256[:12]}-{position}",
+                position=position,
+                start=claim.start,
+                end=claim.end,
+                speaker=(claim.speaker or None) and claim.speaker[:300],
+                claimed_on=extracted.published_on,
+                stance=claim.stance,
+                quote=claim.quote,
+                site_ids=claim.site_ids,
+            )
+        )
     session.add(source)
     session.flush()
     return source
@@ -242,9 +262,12 @@ def source_to_dict(source: Source, *, with_details: bool = False) -> dict[str, A
         "ambiguous_names": sorted({m.text for m in source.mentions if m.ambiguous}),
         "report_publisher": report_publisher(
             source.text,
-            [Found(m.kind, m.start, m.end, m.text, m.value) for m in source.mentions
-             if m.kind == "organisation"],
-        ),  # fmt: skip
+            [
+                Found(m.kind, m.start, m.end, m.text, m.value)
+                for m in source.mentions
+                if m.kind == "organisation"
+            ],
+        ),
         "claim_count": len(source.claims),
     }
     if with_details:
