@@ -58,7 +58,13 @@ _VERBS = (
 # sentence with a capital.
 _VERB = re.compile(rf"(?<![\w-])(?:{_VERBS}|According to)(?![\w-])")
 _KOREAN_VERB = re.compile(r"(?:밝혔|말했|전했|보고했|주장했|설명했|강조했|덧붙였|지적했|발표했)")
-_QUOTE = re.compile(r"\u201c[^\u201d]{3,}\u201d|\"[^\"]{3,}\"|\u2018[^\u2019]{12,}\u2019")
+#: A quotation, of bounded length: an unclosed quotation mark must not make every match
+#: scan the rest of a long text (quadratic time on a hostile file).
+_QUOTE = re.compile(
+    r"\u201c[^\u201d]{3,3000}\u201d|\"[^\"]{3,3000}\"|\u2018[^\u2019]{12,3000}\u2019"
+)
+#: Characters a sentence may hold while a quotation is open before it is cut anyway.
+MAX_SENTENCE = 5000
 _PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i"})
 _SENTENCE_END = re.compile(r"(?<=[.!?。])[\u201d\"\u2019]?\s+(?=[\u201c\"\u2018(]?[A-Z가-힣])|\n+")
 _LEADING = re.compile(
@@ -100,7 +106,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         end = match.start() + len(match.group(0).rstrip())
         piece = text[start:end]
-        if piece.count("\u201c") > piece.count("\u201d") or piece.count('"') % 2:
+        unbalanced = piece.count("\u201c") > piece.count("\u201d") or piece.count('"') % 2
+        if unbalanced and len(piece) < MAX_SENTENCE:
             continue  # inside a quotation: read on
         if piece.strip():
             spans.append(_trimmed(text, start, end))

@@ -75,7 +75,14 @@ class SiteIndex:
                     distinctive = _distinctive(written, key, full, is_name=written == name)
                     self.names[key].append(SiteName(site_id, written, distinctive))
 
-    def lookup(self, key: str) -> list[SiteName]:
+        self._keys: dict[str, str] = {}
+
+    def lookup(self, written: str) -> list[SiteName]:
+        """The site names ``written`` (a window of text) stands for; keys are remembered,
+        since an article repeats its words."""
+        key = self._keys.get(written)
+        if key is None:
+            key = self._keys[written] = name_key(written)
         return self.names.get(key, [])
 
 
@@ -115,7 +122,7 @@ def _longest_at(
     for size in range(min(MAX_WINDOW, len(words) - position), 0, -1):
         start, end = words[position][0], words[position + size - 1][1]
         for cut in _hangul_cuts(text[start:end]) if size == 1 else (text[start:end],):
-            names = index.lookup(name_key(cut))
+            names = index.lookup(cut)
             if names and not _is_missile_designation(text, start + len(cut)):
                 following = words[position + size][2] if position + size < len(words) else ""
                 return _resolve(start, start + len(cut), cut, names, following), size
