@@ -29,8 +29,9 @@ STANCES = (
 _STANCE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("reports_dismantlement", re.compile(
         r"\b(?:(?:has|have|had|were|was|been|being) (?:been )?(?:dismantled|demolished|razed|"
-        r"destroyed|decommissioned)|(?:began|started|begun) (?:dismantling|to dismantle)|"
-        r"decommissioning of|dismantling (?:of|at) )|폐기했|해체했|철거", re.I)),
+        r"destroyed|decommissioned)|dismantling|demolition|torn down|tore down|"
+        r"removed (?:\w+ ){0,4}(?:structures?|buildings?|facilit\w+)|decommissioning of)\b|"
+        r"폐기했|해체|철거", re.I)),
     ("denies", re.compile(
         r"\b(?:denied|denies|deny|groundless|fabricat\w+|does not exist|never existed|no such)\b"
         r"|부인했|사실무근", re.I)),
@@ -45,7 +46,8 @@ _STANCE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("asserts_activity", re.compile(
         r"\b(?:active|still|continu\w+|maintain\w*|improv\w+|develop\w*|operat\w+|houses|"
         r"deploy\w*|capabilit\w+|capable|building|impressive|maximi[sz]e|expand\w*|"
-        r"construct\w*|undeclared|secret)\b|활동|운용|배치|가동", re.I)),
+        r"construct\w*|rebuil\w+|undeclared|secret|changes? (?:\w+ ){0,2}(?:sighted|seen|"
+        r"observed|spotted))\b|활동|운용|배치|가동|재건|복구|짓는|계속|공사", re.I)),
 )  # fmt: skip
 
 _VERBS = (
