@@ -32,10 +32,9 @@ import json
 import sys
 from collections import Counter
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-
-from html.parser import HTMLParser
 
 from measure import machine, save_results
 from sitewatch.catalog.reference import load_reference
