@@ -46,6 +46,7 @@ def test_acceptance_claims_about_a_named_site_line_up_with_its_observations(cli:
     assert ("assessment", "supports") in relations and ("run", "supports") in relations
     text = cli("claims", "check", "sino-ri")
     assert text.exit_code == 0 and "newest image before it: 2018-12-27" in text.output
+    assert "images of the site: 2 before, 1 after" in text.output
 
 
 def test_show_review_and_errors(cli: RunCli) -> None:

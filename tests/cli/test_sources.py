@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -119,3 +123,43 @@ def test_a_title_with_terminal_controls_is_printed_inert(cli: RunCli, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output
     assert "[bold]x[/bold]" in result.output
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """No request log on stderr: the command's output is under test."""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A real HTTP server on localhost serving ``tmp_path`` (for --fetch)."""
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_fetch_reads_the_url_and_records_it(cli: RunCli, tmp_path: Path, server: str) -> None:
+    body = "<p>The Sino-ri missile operating base is active, the report said.</p>" * 3
+    (tmp_path / "a.html").write_text(f"<html><body><article>{body}</article></body></html>")
+    assert cli("sites", "import", "--reference", "dprk").exit_code == 0
+    result = cli("sources", "add", "--fetch", "--url", f"{server}/a.html", "--json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)[0]
+    assert record["url"] == f"{server}/a.html" and record["sites"] == ["sino-ri"]
+    missing = cli("sources", "add", "--fetch", "--url", f"{server}/none.html")
+    assert missing.exit_code == 2 and "cannot fetch" in missing.output
+
+
+def test_fetch_refuses_a_body_past_the_limit(
+    cli: RunCli, tmp_path: Path, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "SOURCE_BYTES", 1000)
+    (tmp_path / "big.html").write_text("<html><body>" + "<p>words</p>" * 500 + "</body></html>")
+    before = _counts(cli.root)  # type: ignore[attr-defined]
+    result = cli("sources", "add", "--fetch", "--url", f"{server}/big.html")
+    assert result.exit_code == 2 and "larger than 1,000 bytes" in result.output
+    assert _counts(cli.root) == before  # type: ignore[attr-defined]

@@ -107,6 +107,9 @@ def check_command(
             f"{r['speaker'] or '?'}: {r['stance']}; {age}"
         )
         console.print(f'  "{r["quote"][:200]}"')
+        console.print(
+            f"  images of the site: {r['images_before']} before, {r['images_after']} after"
+        )
         for o in r["observations"]:
             console.print(
                 f"  {o['relation']}: {o['kind']} {o['id']} {o['date'] or ''} "

@@ -68,6 +68,8 @@ def check_site_claims(session: Session, site_id: str) -> list[dict[str, Any]]:
                 "stance": values["stance"],
                 "quote": claim.quote,
                 "newest_image_before": _newest_before(scenes, day),
+                "images_before": sum(day is not None and d <= day for d in scene_days.values()),
+                "images_after": sum(day is not None and d > day for d in scene_days.values()),
                 "observations": observations,
                 "supported_by": sum(o["relation"] == "supports" for o in observations),
                 "contradicted_by": sum(o["relation"] == "contradicts" for o in observations),
