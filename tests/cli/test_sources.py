@@ -48,6 +48,9 @@ def test_acceptance_founding_article(cli: RunCli) -> None:
     speakers = {c["speaker"] for c in shown["claims"]}
     assert {"Joseph Bermudez Jr", "State Department", "spokesman Kim Eui-kyeom",
             "North Korean Foreign Ministry"} <= speakers  # fmt: skip
+    text = cli("sources", "show", record["id"]).output
+    assert "quantities: 16 bases" in text and "missiles: SRBM; ICBM" in text
+    assert "report_publisher: CSIS Beyond Parallel" in text and "sites: none" in text
     root = cli.root  # type: ignore[attr-defined]
     stored = root / shown["stored_path"]
     assert stored.read_bytes() == SEED.read_bytes()
@@ -163,3 +166,13 @@ def test_fetch_refuses_a_body_past_the_limit(
     result = cli("sources", "add", "--fetch", "--url", f"{server}/big.html")
     assert result.exit_code == 2 and "larger than 1,000 bytes" in result.output
     assert _counts(cli.root) == before  # type: ignore[attr-defined]
+
+
+def test_a_file_already_added_refuses_the_whole_call(cli: RunCli) -> None:
+    assert cli("sources", "add", str(DATA / "sino-ri_en.txt")).exit_code == 0
+    before = _counts(cli.root)  # type: ignore[attr-defined]
+    again = cli("sources", "add", str(DATA / "sino-ri_ko.txt"), str(DATA / "sino-ri_en.txt"))
+    assert again.exit_code == 4 and "sino-ri_en.txt: already added" in again.output
+    assert _counts(cli.root) == before  # type: ignore[attr-defined]
+    twice = cli("sources", "add", str(DATA / "sino-ri_ko.txt"), str(DATA / "sino-ri_ko.txt"))
+    assert twice.exit_code == 4 and "given twice" in twice.output

@@ -131,8 +131,10 @@ def show_command(
         by_kind.setdefault(m["kind"], [])
         if shown not in by_kind[m["kind"]]:
             by_kind[m["kind"]].append(shown)
-    for kind in ("site", "missile", "organisation", "quantity", "date"):
-        console.print(f"  {kind}s: {'; '.join(by_kind.get(kind, [])) or 'none'}")
+    for kind, label in (("site", "sites"), ("missile", "missiles"),
+                        ("organisation", "organisations"), ("quantity", "quantities"),
+                        ("date", "dates")):  # fmt: skip
+        console.print(f"  {label}: {'; '.join(by_kind.get(kind, [])) or 'none'}")
     table = Table(title=f"{len(record['claims'])} claim(s)")
     add_whole_column(table, "id", [c["id"] for c in record["claims"]])
     for column in ("speaker", "stance", "sites", "quote"):

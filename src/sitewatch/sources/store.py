@@ -100,12 +100,15 @@ def add_sources(workspace: Workspace, incoming: Sequence[Incoming]) -> list[dict
         if item.sha256 in seen:
             raise ConflictError(f"{item.name}: the same file is given twice")
         seen.add(item.sha256)
+    with workspace.session() as session:  # all refused before any is kept
+        for item in incoming:
+            if session.get(Source, item.sha256) is not None:
+                raise ConflictError(f"{item.name}: already added as source {item.sha256[:12]}")
     added = []
     folder = workspace.products / SOURCES_FOLDER
     for item in incoming:
         with workspace.session() as session:
-            existing = session.get(Source, item.sha256)
-            if existing is not None:
+            if session.get(Source, item.sha256) is not None:  # added since, by another process
                 raise ConflictError(f"{item.name}: already added as source {item.sha256[:12]}")
             final = folder / f"{item.sha256}{_SUFFIXES.get(item.extracted.media_type, '.txt')}"
             with staged(final, _stored(workspace)) as staging:
