@@ -6,6 +6,9 @@ import json
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import update
+
+from sitewatch.db.models import Claim, Source
 from sitewatch.evidence.keys import create_key
 from sitewatch.workspace import open_workspace
 from tests.cli.conftest import RunCli
@@ -71,3 +74,18 @@ def test_show_review_and_errors(cli: RunCli) -> None:
     assert cli("claims", "show", "nope").exit_code == 3
     assert cli("claims", "check", "no-such-site").exit_code == 3
     assert cli("claims", "list", "--site", "no-such-site").exit_code == 3
+
+
+def test_ledger_verify_finds_an_edited_claim_or_source_text(cli: RunCli) -> None:
+    root = _workspace(cli)
+    assert cli("sources", "add", str(DATA / "sino-ri_en.txt")).exit_code == 0
+    assert cli("ledger", "verify").exit_code == 0
+    with open_workspace(root) as workspace, workspace.session() as session:
+        session.execute(update(Claim).values(stance="denies"))
+    result = cli("ledger", "verify")
+    assert result.exit_code == 6 and "claims_sha256" in result.output
+    with open_workspace(root) as workspace, workspace.session() as session:
+        session.execute(update(Claim).values(stance="asserts_activity"))
+        session.execute(update(Source).values(text="nothing to see here"))
+    result = cli("ledger", "verify")
+    assert result.exit_code == 6 and "text_sha256" in result.output

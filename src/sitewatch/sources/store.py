@@ -33,6 +33,7 @@ from sitewatch.sources.claims import report_publisher
 from sitewatch.sources.extract import HTML, PDF, Extracted, extract_document
 from sitewatch.sources.mentions import SiteIndex
 from sitewatch.sources.patterns import Found
+from sitewatch.sources.payload import source_payload
 from sitewatch.text import check_text
 from sitewatch.workspace import Workspace
 
@@ -119,7 +120,7 @@ def add_sources(workspace: Workspace, incoming: Sequence[Incoming]) -> list[dict
                 ledger.record(
                     session,
                     kind="source.add",
-                    payload=_ledger_payload(source),
+                    payload=source_payload(source),
                     files=[FileRef(final, item.sha256)],
                     subject_id=source.id,
                 )
@@ -201,20 +202,6 @@ def _record(session: Session, item: Incoming, stored_path: Path) -> Source:
     session.add(source)
     session.flush()
     return source
-
-
-def _ledger_payload(source: Source) -> dict[str, Any]:
-    return {
-        "source_id": source.id,
-        "title": source.title,
-        "publisher": source.publisher,
-        "published_on": source.published_on,
-        "url": source.url,
-        "media_type": source.media_type,
-        "bytes": source.byte_size,
-        "sites": sorted({m.site_id for m in source.mentions if m.site_id}),
-        "claims": len(source.claims),
-    }
 
 
 def list_sources(session: Session) -> list[Source]:
