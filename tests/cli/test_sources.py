@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import zipfile
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -176,3 +177,17 @@ def test_a_file_already_added_refuses_the_whole_call(cli: RunCli) -> None:
     assert _counts(cli.root) == before  # type: ignore[attr-defined]
     twice = cli("sources", "add", str(DATA / "sino-ri_ko.txt"), str(DATA / "sino-ri_ko.txt"))
     assert twice.exit_code == 4 and "given twice" in twice.output
+
+
+def test_the_evidence_package_of_a_site_carries_the_sources_naming_it(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    assert cli("sites", "import", "--reference", "dprk").exit_code == 0
+    added = cli("sources", "add", str(DATA / "sino-ri_en.txt"), "--json")
+    stored = json.loads(added.output)[0]["stored_path"]
+    assert cli("sources", "add", str(DATA / "sakkanmol_ko.txt")).exit_code == 0
+    out = tmp_path / "sino-ri.zip"
+    assert cli("ledger", "export", "--site", "sino-ri", "--out", str(out)).exit_code == 0
+    kept = [name for name in zipfile.ZipFile(out).namelist() if "products/sources/" in name]
+    assert len(kept) == 1 and kept[0].endswith(stored)  # not the Sakkanmol article
+    assert cli("ledger", "verify-package", str(out)).exit_code == 0
