@@ -194,3 +194,22 @@ MAP_CELLS_PER_TILE = 4
 #: Scene footprints one map answer draws, newest first; a viewport of many years of
 #: imagery is narrowed by the date range rather than drawn as an opaque mass.
 MAP_SCENES = 500
+
+#: Bytes of one source document (``sources add``): a long report as PDF is a few MB, a
+#: saved article page with inline images well under 10 MB; 20 MB leaves room and refuses a
+#: disk image or a video handed over by mistake before it is read whole.
+SOURCE_BYTES = 20 * 1024 * 1024
+
+#: Characters of text kept from one source: some 300 pages. Past it the matchers' work
+#: (every window of words against every name) is not worth it and the input is not an
+#: article.
+SOURCE_TEXT_CHARS = 2_000_000
+
+#: HTML elements and their nesting depth in one page: real pages have a few thousand
+#: elements nested a few dozen deep; a nesting bomb (``<div>`` x 100,000) exhausts the
+#: parser's and the extractor's recursion long before any text comes out.
+HTML_ELEMENTS = 200_000
+HTML_DEPTH = 256
+
+#: Fetching a source URL (``sources add --fetch``): seconds to wait for the server.
+FETCH_TIMEOUT_S = 20.0

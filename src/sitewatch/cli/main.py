@@ -100,6 +100,16 @@ COMMANDS: dict[str, LazyCommand] = {
         "verify",
         "Check a declaration against the catalog, assessments and detection runs.",
     ),
+    "sources": LazyCommand(
+        "sitewatch.cli.sources",
+        "app",
+        "Articles and reports as evidence: add, list, show (mentions and claims).",
+    ),
+    "claims": LazyCommand(
+        "sitewatch.cli.claims",
+        "app",
+        "Claims of sources: list, show, check against a site's imagery, review (signed).",
+    ),
     "ledger": LazyCommand("sitewatch.cli.ledger", "ledger_app", "The signed evidence ledger."),
     "users": LazyCommand(
         "sitewatch.cli.users",

@@ -396,3 +396,94 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Source(Base):
+    """An article or report kept as evidence: its id is the SHA-256 of the original bytes,
+    kept under ``stored_path`` (relative to the workspace); ``text`` is the main text that
+    mentions' and claims' character spans point into."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    # ISO 8601, possibly partial, as SiteSource.date: articles may be dated to the month.
+    published_on: Mapped[str | None] = mapped_column(String(10))
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    media_type: Mapped[str] = mapped_column(String(100))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    stored_path: Mapped[str] = mapped_column(String(1000))
+    file_name: Mapped[str] = mapped_column(String(500))
+    extractor: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mentions: Mapped[list[SourceMention]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", order_by="SourceMention.start"
+    )
+    claims: Mapped[list[Claim]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", order_by="Claim.position"
+    )
+
+
+class SourceMention(Base):
+    """A span of a source's text naming a site, place, date, missile, organisation or
+    quantity. An ambiguous site name keeps its ``candidates`` and no ``site_id``."""
+
+    __tablename__ = "source_mentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(500))
+    value: Mapped[str] = mapped_column(String(300))
+    site_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="SET NULL"), index=True
+    )
+    candidates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    source: Mapped[Source] = relationship(back_populates="mentions")
+
+
+class Claim(Base):
+    """A quoted or reported statement of a source: who, when, about which sites, which way."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str | None] = mapped_column(String(300))
+    claimed_on: Mapped[str | None] = mapped_column(String(10))
+    stance: Mapped[str] = mapped_column(String(30))
+    quote: Mapped[str] = mapped_column(Text)
+    site_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    source: Mapped[Source] = relationship(back_populates="claims")
+    reviews: Mapped[list[ClaimReview]] = relationship(
+        back_populates="claim", cascade="all, delete-orphan", order_by="ClaimReview.id"
+    )
+
+
+class ClaimReview(Base):
+    """An analyst's signed review of a claim: confirmed, corrected (with the corrections)
+    or rejected. The extracted claim is left as extracted; the review says what holds."""
+
+    __tablename__ = "claim_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    analyst: Mapped[str] = mapped_column(ForeignKey("analysts.name"))
+    verdict: Mapped[str] = mapped_column(String(20))
+    corrections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="reviews")

@@ -7,7 +7,8 @@ Layout of ``PKG.zip``::
                     and their key fingerprints, the exporter, and every other member
                     with its size and SHA-256
     manifest.sig    the exporter's Ed25519 signature of manifest.json's bytes (hex)
-    ledger.jsonl    the entries about the site, one JSON object per line, in chain order
+    ledger.jsonl    the entries about the site (with its scenes' ingests and the sources
+                    that name it), one JSON object per line, in chain order
     chain.jsonl     seq, entry_hash and prev_hash of every entry from the first included
                     one to the head: the skeleton that places the slice in the chain
     keys/NAME.pem   public key of every author of an included entry, and the exporter's
@@ -40,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sitewatch.db.locks import lock_ledger
-from sitewatch.db.models import Analyst, LedgerEntry
+from sitewatch.db.models import Analyst, LedgerEntry, SourceMention
 from sitewatch.errors import InputError, NotFoundError, SitewatchError
 from sitewatch.evidence.files import resolve_stored
 from sitewatch.evidence.keys import public_key_pem, signing_key
@@ -177,7 +178,16 @@ def _entries_for_site(session: Session, site_id: str) -> list[LedgerEntry]:
             )
         )
     )
-    unique = {entry.seq: entry for entry in [*about_site, *scenes]}
+    # Articles and reports that name the site: their source.add entries carry the bytes.
+    naming = select(SourceMention.source_id).where(SourceMention.site_id == site_id)
+    sources = list(
+        session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.kind == "source.add", LedgerEntry.subject_id.in_(naming)
+            )
+        )
+    )
+    unique = {entry.seq: entry for entry in [*about_site, *scenes, *sources]}
     return [unique[seq] for seq in sorted(unique)]
 
 

@@ -4,7 +4,8 @@ Verdicts are computed from the ``sites`` and ``assessments`` tables, not from th
 so a chain that checks out proves little if those rows can be edited beside it. Every
 row must be what the newest ledger entry about it recorded: a site the content of its
 newest ``site.add``/``site.edit``/``site.import`` entry (and no row after a
-``site.remove``), an assessment the payload of its ``assessment`` entry. A row no entry
+``site.remove``), an assessment the payload of its ``assessment`` entry, a source (its
+metadata, the hashes of its text and of its claims) its ``source.add`` entry. A row no entry
 vouches for, a row changed since, and a row deleted while its entry says it exists are
 each reported.
 """
@@ -19,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sitewatch.catalog.sites import to_record
-from sitewatch.db.models import Assessment, LedgerEntry, Site
+from sitewatch.db.models import Assessment, LedgerEntry, Site, Source
 from sitewatch.evidence.canonical import canonical_json
 from sitewatch.evidence.ledger import Problem, payload_value
+from sitewatch.sources.payload import source_payload
 from sitewatch.verify.assessments import assessment_to_dict
 
 
@@ -68,12 +70,23 @@ _ASSESSMENTS = _Vouched(
 )
 
 
+_SOURCES = _Vouched(
+    noun="source",
+    table="sources",
+    kinds=("source.add",),
+    rows=lambda session: {row.id: source_payload(row) for row in session.scalars(select(Source))},
+    content=lambda _kind, payload: payload,
+)
+
+
 def table_problems(session: Session) -> tuple[int, list[Problem]]:
     """How many rows were compared, and every disagreement between rows and entries."""
     site_rows = _SITES.rows(session)
     checked, problems = _compare(session, _SITES, site_rows, set(site_rows))
-    more_checked, more = _compare(session, _ASSESSMENTS, _ASSESSMENTS.rows(session), set(site_rows))
-    return checked + more_checked, problems + more
+    for spec in (_ASSESSMENTS, _SOURCES):
+        more_checked, more = _compare(session, spec, spec.rows(session), set(site_rows))
+        checked, problems = checked + more_checked, problems + more
+    return checked, problems
 
 
 def _compare(
