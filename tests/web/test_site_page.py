@@ -16,6 +16,7 @@ from sitewatch.catalog.records import SiteRecord, SourceRecord
 from sitewatch.catalog.sites import add_site
 from sitewatch.evidence.keys import create_key
 from sitewatch.evidence.package_check import verify_package
+from sitewatch.sources.store import add_sources, read_source
 from sitewatch.workspace import open_workspace
 from tests.web.conftest import HOSTILE_NAME, USERS, DemoBench, Workbench
 
@@ -191,3 +192,18 @@ def test_only_web_addresses_of_sources_become_links(bench: Workbench) -> None:
     assert '<a href="https://example.org/report" rel="noreferrer noopener">CSIS report</a>' in text
     assert "(2019-01)" in text
     assert 'href="javascript' not in text and "trap javascript:alert(1)" in text
+
+
+def test_claims_about_the_site_stand_beside_its_imagery(bench: Workbench) -> None:
+    """A source naming Sino-ri, added as `sitewatch sources add` adds it: the site page
+    lists its claims with speaker, stance and the newest image before each."""
+    article = Path(__file__).parents[1] / "sources" / "data" / "sino-ri_en.txt"
+    with open_workspace(bench.root) as workspace:
+        add_sources(workspace, [read_source(article, published_on=date(2019, 1, 21))])
+    client, _ = bench.signed_in("vera")
+    page = client.get("/sites/sino-ri").text
+    section = page[page.index('<section id="claims">') : page.index('<section id="verdicts">')]
+    assert "Victor Cha" in section and "2019-01-21" in section
+    assert "2023-03-01" not in section  # the site's only scene is later than the claim
+    assert "<td>none</td>" in section  # so no image precedes the claim
+    assert "No claim about this site" in client.get("/sites/hostile").text

@@ -20,6 +20,7 @@ from sitewatch.catalog.sites import get_site, to_record
 from sitewatch.detect.runs import list_runs, run_to_dict
 from sitewatch.evidence.ledger import entry_summary, list_entries
 from sitewatch.imagery.scenes import list_scenes, scene_summary
+from sitewatch.sources.check import check_site_claims
 from sitewatch.verify.assessments import (
     ASSESSMENT_STATUSES,
     CONFIDENCES,
@@ -60,6 +61,7 @@ def site_page(request: Request, site_id: str, user: SignedIn = Depends(signed_in
         runs = [run_to_dict(run) for run in list_runs(session, site_id)]
         assessments = [assessment_to_dict(a) for a in list_assessments(session, site_id)]
         verdicts = site_verdicts(session, site_id)
+        claims = check_site_claims(session, site_id)
         ledger = [entry_summary(entry) for entry in list_entries(session, site_id=site_id)]
         analyst = has_role(user, "analyst")
         can_sign = analyst and holds_key(session, user)
@@ -75,6 +77,7 @@ def site_page(request: Request, site_id: str, user: SignedIn = Depends(signed_in
         scene_dates=scene_dates,
         assessments=assessments,
         verdicts=verdicts,
+        claims=claims,
         ledger=ledger,
         can_sign=can_sign,
         needs_key=analyst and not can_sign,
