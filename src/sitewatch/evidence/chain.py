@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from sitewatch.evidence.canonical import canonical_bytes
+
+if TYPE_CHECKING:  # imported on use: see sitewatch.evidence.keys
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = (
@@ -47,6 +50,8 @@ def sign_digest(private_key: Ed25519PrivateKey, digest: str) -> bytes:
 
 def signature_valid(public_key: Ed25519PublicKey, digest: str, signature: bytes) -> bool:
     """Whether ``signature`` is ``public_key``'s signature of the entry hash ``digest``."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public_key.verify(signature, bytes.fromhex(digest))
     except (InvalidSignature, ValueError):

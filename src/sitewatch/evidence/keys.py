@@ -13,15 +13,24 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sitewatch.db.models import Analyst
 from sitewatch.errors import ConflictError, InputError, NotFoundError, SitewatchError
 from sitewatch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# cryptography is imported where a key is made, read or written, not with this module:
+# it costs ~25 ms, and read-only commands (`sites list`...) import the ledger but never
+# touch a key.
 
 KEYS_DIR = "keys"
 WORKSPACE_SIGNER = "workspace"
@@ -51,16 +60,22 @@ def fingerprint(public_key: Ed25519PublicKey) -> str:
 
 
 def raw_public_bytes(public_key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def public_key_of(analyst: Analyst) -> Ed25519PublicKey:
     """The analyst's public key object, for checking signatures."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     return Ed25519PublicKey.from_public_bytes(bytes(analyst.public_key))
 
 
 def public_key_pem(analyst: Analyst) -> bytes:
     """The analyst's public key as SubjectPublicKeyInfo PEM, as evidence packages carry it."""
+    from cryptography.hazmat.primitives import serialization
+
     return public_key_of(analyst).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -117,6 +132,9 @@ def signing_key(
 
 def load_private_key(path: Path, name: str) -> Ed25519PrivateKey:
     """Read an analyst's private key PEM; NotFoundError naming the analyst when absent."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -145,6 +163,8 @@ def _register_new_key(session: Session, folder: Path, name: str) -> Analyst:
     if path.exists():
         private_key = load_private_key(path, name)
     else:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         private_key = Ed25519PrivateKey.generate()
         _write_private_key(path, private_key)
     public_key = private_key.public_key()
@@ -158,6 +178,8 @@ def _register_new_key(session: Session, folder: Path, name: str) -> Analyst:
 
 def _write_private_key(path: Path, private_key: Ed25519PrivateKey) -> None:
     """Write 0600 to a temporary name, then link into place: never a partial or shared key."""
+    from cryptography.hazmat.primitives import serialization
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,

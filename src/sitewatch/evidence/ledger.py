@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Row, func, select, type_coerce
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
@@ -35,6 +34,9 @@ from sitewatch.evidence.files import (
 )
 from sitewatch.evidence.keys import public_key_of, signing_key
 from sitewatch.workspace import Workspace, workspace_of
+
+if TYPE_CHECKING:  # imported on use: see sitewatch.evidence.keys
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 def record(
