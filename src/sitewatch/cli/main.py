@@ -101,6 +101,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check a declaration against the catalog, assessments and detection runs.",
     ),
     "ledger": LazyCommand("sitewatch.cli.ledger", "ledger_app", "The signed evidence ledger."),
+    "report": LazyCommand(
+        "sitewatch.cli.report",
+        "report_app",
+        "Reports: a site's dossier, a declaration's reconciliation (HTML and PDF).",
+    ),
     "users": LazyCommand(
         "sitewatch.cli.users",
         "users_app",
