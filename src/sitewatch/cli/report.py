@@ -66,6 +66,4 @@ def _print(files: ReportFiles, as_json: bool) -> None:
     for path in (files.html, files.pdf, files.receipt):
         if path is not None:
             console.print(f"wrote {path}", highlight=False)
-    console.print(
-        f"recorded as ledger entry {files.entry_seq} {files.entry_hash}", highlight=False
-    )
+    console.print(f"recorded as ledger entry {files.entry_seq} {files.entry_hash}", highlight=False)

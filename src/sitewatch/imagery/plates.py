@@ -67,7 +67,9 @@ class Plate:
     covered: bool  # False when the scene does not reach the frame at all
 
 
-def plate_frame(area: BaseGeometry, *, margin: float = 0.5, minimum_m: float = 600.0) -> PlateFrame:
+def plate_frame(
+    area: BaseGeometry, *, margin: float = 0.15, minimum_m: float = 600.0
+) -> PlateFrame:
     """The square around ``area`` (lon/lat) with ``margin`` of its size on each side, at
     least ``minimum_m`` across (a point site still shows its surroundings)."""
     centre = area.centroid

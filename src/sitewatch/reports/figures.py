@@ -58,9 +58,7 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def locator_map(
-    points: Sequence[MapPoint], *, margin_deg: float = 1.5, title: str = ""
-) -> bytes:
+def locator_map(points: Sequence[MapPoint], *, margin_deg: float = 1.5, title: str = "") -> bytes:
     """The shipped country outlines around ``points`` (the first is the subject), each point
     labelled; a grid of degrees stands in for a base map."""
     figure = Figure(figsize=(6.4, 4.6), dpi=110, layout="constrained")

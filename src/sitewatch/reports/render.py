@@ -27,7 +27,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sitewatch import __version__
-from sitewatch.errors import InputError
 from sitewatch.evidence.canonical import iso_utc
 from sitewatch.evidence.report_record import SLICE_NAME, record_report, write_receipt
 from sitewatch.files import atomic_output
@@ -81,18 +80,13 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return _environment().get_template(template).render(version=__version__, **context)
 
 
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """WeasyPrint's URL fetcher for reports: ``data:`` URIs only, never a file or a host."""
-    if not url.startswith("data:"):
-        raise InputError(f"a report may not fetch {url[:80]!r}", item="report")
-    from weasyprint.urls import default_url_fetcher
-
-    return default_url_fetcher(url, *args, **kwargs)
-
-
 def render_pdf(html: str, *, slice_document: dict[str, Any], created: datetime) -> bytes:
     """The PDF of ``html`` with the ledger slice attached, dated ``created``."""
     from weasyprint import HTML, Attachment
+    from weasyprint.urls import URLFetcher
+
+    # data: URIs only: no file or host can be read through a template
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
     attachment = Attachment(
         string=json.dumps(slice_document, indent=1, sort_keys=True),
@@ -103,7 +97,7 @@ def render_pdf(html: str, *, slice_document: dict[str, Any], created: datetime) 
         relationship="Source",
     )
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    document = HTML(string=html, url_fetcher=_refuse_fetch).render()
+    document = HTML(string=html, url_fetcher=fetcher).render()
     document.metadata.created = iso_utc(created)
     document.metadata.modified = iso_utc(created)
     return document.write_pdf(attachments=[attachment], pdf_identifier=identifier)
@@ -154,7 +148,5 @@ def publish(
         )
         files.receipt = write_receipt(session, entry, files.pdf or files.html)
         files.entry_seq, files.entry_hash = entry.seq, entry.entry_hash
-        files.sha256 = {
-            item["name"]: item["sha256"] for item in json.loads(entry.payload)["files"]
-        }
+        files.sha256 = {item["name"]: item["sha256"] for item in json.loads(entry.payload)["files"]}
     return files

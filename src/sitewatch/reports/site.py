@@ -23,8 +23,13 @@ from sitewatch.evidence.report_record import build_slice, signer_name
 from sitewatch.imagery.plates import plate_frame, render_plate
 from sitewatch.imagery.scenes import list_scenes, scene_details
 from sitewatch.imagery.tiles import scene_layer
-from sitewatch.reports.figures import NEIGHBOUR_COLOUR, SITE_COLOUR, MapPoint, locator_map
-from sitewatch.reports.figures import timeline_png
+from sitewatch.reports.figures import (
+    NEIGHBOUR_COLOUR,
+    SITE_COLOUR,
+    MapPoint,
+    locator_map,
+    timeline_png,
+)
 from sitewatch.reports.render import ReportFiles, default_out, publish, render_html
 from sitewatch.timeline.service import site_timeline
 from sitewatch.verify.assessments import assessment_to_dict, list_assessments
@@ -32,6 +37,9 @@ from sitewatch.verify.service import site_verdicts
 from sitewatch.workspace import Workspace
 
 MAX_PAIRS = 4
+#: Change objects outlined, numbered and listed per run: the largest. A real city pair
+#: can hold thousands, which would bury the imagery under outlines and fill 60 pages.
+MAX_CALLOUTS = 15
 NEIGHBOUR_DEG = 1.0  # neighbours drawn on the locator map: within this many degrees
 
 
@@ -51,9 +59,7 @@ def build_site_dossier(
     with workspace.session() as session:
         context = _site_context(session, site_id, now)
         signer, signer_fingerprint = signer_name(session, analyst)
-        slice_document = build_slice(
-            session, site_ids=[site_id], author=signer, signed_at=now
-        )
+        slice_document = build_slice(session, site_ids=[site_id], author=signer, signed_at=now)
     context["timeline"] = _timeline(workspace, site_id, len(context["scenes"]))
     context["analyst"] = {"name": signer, "fingerprint": signer_fingerprint}
     context["slice"] = slice_document
@@ -122,6 +128,7 @@ def _newest(scenes: list[dict[str, Any]], now: datetime) -> dict[str, Any] | Non
 
 def _run_summary(run: Any) -> dict[str, Any]:
     summary = run_to_dict(run)
+    summary["object_count"] = len(run.objects)
     summary["objects"] = [
         {
             "number": row.position,
@@ -131,9 +138,15 @@ def _run_summary(run: Any) -> dict[str, Any]:
             "lon": row.centroid_lon,
             "lat": row.centroid_lat,
         }
-        for row in sorted(run.objects, key=lambda row: row.position)
+        for row in _largest(run.objects)
     ]
     return summary
+
+
+def _largest(objects: list[Any]) -> list[Any]:
+    """The :data:`MAX_CALLOUTS` largest change objects, in their run's numbering order."""
+    largest = sorted(objects, key=lambda row: -(row.area_m2 or row.pixel_count))[:MAX_CALLOUTS]
+    return sorted(largest, key=lambda row: row.position)
 
 
 def _locator(session: Session, site: Any, point: Any) -> bytes:
@@ -157,7 +170,7 @@ def _pairs(
     for run in runs[:MAX_PAIRS]:
         if not (run.before_scene_id and run.after_scene_id):
             continue
-        objects = [(row.position, row.geometry) for row in run.objects]
+        objects = [(row.position, row.geometry) for row in _largest(run.objects)]
         plates = [
             render_plate(scene_layer(session, scene_id), frame, objects)
             for scene_id in (run.before_scene_id, run.after_scene_id)
@@ -184,11 +197,15 @@ def _timeline(workspace: Workspace, site_id: str, scene_count: int) -> dict[str,
 def _chronology(context: dict[str, Any]) -> list[dict[str, str]]:
     """Scenes, runs, assessments and verdicts on one time line, oldest first."""
     events = [
-        {"when": s["datetime"][:10], "what": "scene", "detail": f"{s['id']} ({s['platform']})"}
+        {
+            "when": s["datetime"][:10],
+            "what": "scene",
+            "detail": f"{s['id']} ({s['platform'] or 'platform unknown'})",
+        }
         for s in context["scenes"]
     ]
     for run in context["runs"]:
-        detail = f"{run['id']}: {len(run['objects'])} change objects ({run['method']})"
+        detail = f"{run['id']}: {run['object_count']} change objects ({run['method']})"
         events.append({"when": run["created_at"][:10], "what": "detection run", "detail": detail})
     for a in context["assessments"]:
         detail = f"{a['status']}, {a['confidence']} confidence, by {a['analyst']}"
@@ -211,7 +228,11 @@ def _file_hashes(
     for scene in scenes:
         for asset in scene["assets"]:
             if asset["sha256"] and asset["href"] not in rows:
-                rows[asset["href"]] = {"path": asset["href"], "sha256": asset["sha256"], "seq": None}
+                rows[asset["href"]] = {
+                    "path": asset["href"],
+                    "sha256": asset["sha256"],
+                    "seq": None,
+                }
     return sorted(rows.values(), key=lambda row: row["path"])
 
 
@@ -231,7 +252,7 @@ def _findings(context: dict[str, Any]) -> list[str]:
         changed = run["summary"].get("changed_area_m2")
         area = f", {changed / 10_000:.2f} ha changed" if changed is not None else ""
         findings.append(
-            f"The newest detection run ({run['id']}) found {len(run['objects'])} change "
+            f"The newest detection run ({run['id']}) found {run['object_count']} change "
             f"object(s){area}."
         )
     if context["assessments"]:
@@ -245,4 +266,3 @@ def _findings(context: dict[str, Any]) -> list[str]:
     if context["timeline"]["png"] is None:
         findings.append(f"No activity timeline: {context['timeline']['reason']}")
     return findings
-
