@@ -58,9 +58,16 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def locator_map(points: Sequence[MapPoint], *, margin_deg: float = 1.5, title: str = "") -> bytes:
+def locator_map(
+    points: Sequence[MapPoint],
+    *,
+    margin_deg: float = 1.5,
+    title: str = "",
+    legend: Sequence[tuple[str, str]] = (),
+) -> bytes:
     """The shipped country outlines around ``points`` (the first is the subject), each point
-    labelled; a grid of degrees stands in for a base map."""
+    labelled, and a ``legend`` of (label, colour); a grid of degrees stands in for a base
+    map."""
     figure = Figure(figsize=(6.4, 4.6), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots()
@@ -82,6 +89,10 @@ def locator_map(points: Sequence[MapPoint], *, margin_deg: float = 1.5, title: s
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title, fontsize=9)
+    for label, colour in legend:
+        axes.scatter([], [], c=colour, label=label, edgecolors="black", linewidths=0.5)
+    if legend:
+        axes.legend(loc="lower right", fontsize=7, framealpha=0.9)
     return _png(figure)
 
 

@@ -107,18 +107,18 @@ def _site_context(session: Session, site_id: str, now: datetime) -> dict[str, An
         "point": {"lon": point.x, "lat": point.y} if point is not None else None,
         "created": now,
         "scenes": scenes,
-        "newest": _newest(scenes, now),
-        "runs": [_run_summary(run) for run in runs],
+        "newest": newest_image(scenes, now),
+        "runs": [run_summary(run) for run in runs],
         "assessments": [assessment_to_dict(a) for a in list_assessments(session, site_id)],
         "verdicts": site_verdicts(session, site_id),
         "locator": _locator(session, site, point) if point is not None else None,
-        "pairs": _pairs(session, site, scenes, runs) if site.geometry is not None else [],
+        "pairs": plate_pairs(session, site, scenes, runs) if site.geometry is not None else [],
     }
     context["chronology"] = _chronology(context)
     return context
 
 
-def _newest(scenes: list[dict[str, Any]], now: datetime) -> dict[str, Any] | None:
+def newest_image(scenes: list[dict[str, Any]], now: datetime) -> dict[str, Any] | None:
     """The newest image's date and age in whole days at the report's date."""
     if not scenes:
         return None
@@ -126,7 +126,7 @@ def _newest(scenes: list[dict[str, Any]], now: datetime) -> dict[str, Any] | Non
     return {"date": newest.date().isoformat(), "days": (now - newest).days}
 
 
-def _run_summary(run: Any) -> dict[str, Any]:
+def run_summary(run: Any) -> dict[str, Any]:
     summary = run_to_dict(run)
     summary["object_count"] = len(run.objects)
     summary["objects"] = [
@@ -138,12 +138,12 @@ def _run_summary(run: Any) -> dict[str, Any]:
             "lon": row.centroid_lon,
             "lat": row.centroid_lat,
         }
-        for row in _largest(run.objects)
+        for row in largest_objects(run.objects)
     ]
     return summary
 
 
-def _largest(objects: list[Any]) -> list[Any]:
+def largest_objects(objects: list[Any]) -> list[Any]:
     """The :data:`MAX_CALLOUTS` largest change objects, in their run's numbering order."""
     largest = sorted(objects, key=lambda row: -(row.area_m2 or row.pixel_count))[:MAX_CALLOUTS]
     return sorted(largest, key=lambda row: row.position)
@@ -161,7 +161,7 @@ def _locator(session: Session, site: Any, point: Any) -> bytes:
     return locator_map(points, title=f"{site.id} and {len(neighbours)} catalogued neighbours")
 
 
-def _pairs(
+def plate_pairs(
     session: Session, site: Any, scenes: list[dict[str, Any]], runs: list[Any]
 ) -> list[dict[str, Any]]:
     """Before/after plates: per run (newest first) with its objects, else first and last."""
@@ -170,7 +170,7 @@ def _pairs(
     for run in runs[:MAX_PAIRS]:
         if not (run.before_scene_id and run.after_scene_id):
             continue
-        objects = [(row.position, row.geometry) for row in _largest(run.objects)]
+        objects = [(row.position, row.geometry) for row in largest_objects(run.objects)]
         plates = [
             render_plate(scene_layer(session, scene_id), frame, objects)
             for scene_id in (run.before_scene_id, run.after_scene_id)
