@@ -13,23 +13,24 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from sitewatch.cli.main import app
-from sitewatch.demo.runner import DemoResult, run_demo
 from sitewatch.evidence.report_record import SLICE_NAME
 from sitewatch.reports.render import render_pdf
+from tests.reports.conftest import DemoIds, demo_ids
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return run_demo(tmp_path_factory.mktemp("cli-report") / "ws")
+@pytest.fixture
+def root(demo_workspace_root: Path, tmp_path: Path) -> Path:
+    """A copy of the session's demo workspace."""
+    copy = tmp_path / "ws"
+    shutil.copytree(demo_workspace_root, copy)
+    return copy
 
 
 @pytest.fixture
-def root(demo: DemoResult, tmp_path: Path) -> Path:
-    copy = tmp_path / "ws"
-    shutil.copytree(demo.workspace, copy)
-    return copy
+def demo(root: Path) -> DemoIds:
+    return demo_ids(root)
 
 
 def sitewatch(root: Path | None, *args: str) -> Result:
@@ -44,7 +45,7 @@ def _dossier(root: Path, site_id: str, out: Path) -> dict[str, object]:
 
 
 def test_a_dossier_is_written_recorded_and_verified(
-    demo: DemoResult, root: Path, tmp_path: Path
+    demo: DemoIds, root: Path, tmp_path: Path
 ) -> None:
     files = _dossier(root, demo.site_id, tmp_path / "out")
     pdf = Path(str(files["pdf"]))
@@ -63,7 +64,7 @@ def test_a_dossier_is_written_recorded_and_verified(
     assert sitewatch(root, "ledger", "verify").exit_code == 0  # the report entry is sound
 
 
-def test_one_changed_byte_of_the_pdf_is_found(demo: DemoResult, root: Path, tmp_path: Path) -> None:
+def test_one_changed_byte_of_the_pdf_is_found(demo: DemoIds, root: Path, tmp_path: Path) -> None:
     files = _dossier(root, demo.site_id, tmp_path / "out")
     pdf = Path(str(files["pdf"]))
     data = bytearray(pdf.read_bytes())
@@ -80,7 +81,7 @@ def test_one_changed_byte_of_the_pdf_is_found(demo: DemoResult, root: Path, tmp_
 
 
 def test_a_slice_that_no_longer_matches_the_chain_is_found(
-    demo: DemoResult, root: Path, tmp_path: Path
+    demo: DemoIds, root: Path, tmp_path: Path
 ) -> None:
     from pypdf import PdfReader
 
@@ -124,7 +125,7 @@ def test_a_pdf_without_a_slice_fails_the_check(tmp_path: Path) -> None:
     assert SLICE_NAME in done.output
 
 
-def test_a_declaration_report_is_written(demo: DemoResult, root: Path, tmp_path: Path) -> None:
+def test_a_declaration_report_is_written(demo: DemoIds, root: Path, tmp_path: Path) -> None:
     done = sitewatch(
         root,
         "report",

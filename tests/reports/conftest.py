@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.demo.runner import DemoResult, run_demo
+from sitewatch.detect.runs import list_runs
 from sitewatch.reports.render import ReportFiles
 from sitewatch.reports.site import report_site
+from sitewatch.verify.store import list_declarations
 from sitewatch.workspace import open_workspace
 
 #: The date the test reports state: fixed, so that two builds can be compared byte by byte.
@@ -20,35 +21,43 @@ REPORT_DATE = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts" / "reports"
 
 
+@dataclass(frozen=True)
+class DemoIds:
+    """The demo's site (the one with a detection run) and its sample declaration."""
+
+    site_id: str
+    declaration_id: str
+
+
 @dataclass
 class Dossier:
-    demo: DemoResult
+    demo: DemoIds
     root: Path  # the workspace (a copy of the demo's)
     files: ReportFiles
 
 
-@pytest.fixture(scope="session")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    """``sitewatch demo`` once per session (about 8 s)."""
-    return run_demo(tmp_path_factory.mktemp("reports-demo") / "ws")
+def demo_ids(root: Path) -> DemoIds:
+    with open_workspace(root) as workspace, workspace.session() as session:
+        return DemoIds(list_runs(session)[0].site_id, list_declarations(session)[0].id)
 
 
 @pytest.fixture
-def demo_copy(demo_workspace: DemoResult, tmp_path: Path) -> Path:
-    """A copy of the demo workspace that a test may write to."""
+def demo_copy(demo_workspace_root: Path, tmp_path: Path) -> Path:
+    """A copy of the session's demo workspace that a test may write to."""
     root = tmp_path / "ws"
-    shutil.copytree(demo_workspace.workspace, root)
+    shutil.copytree(demo_workspace_root, root)
     return root
 
 
 @pytest.fixture(scope="module")
-def dossier(demo_workspace: DemoResult, tmp_path_factory: pytest.TempPathFactory) -> Dossier:
+def dossier(demo_workspace_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Dossier:
     """The demo site's dossier, HTML and PDF, in a copy of the demo workspace."""
     root = tmp_path_factory.mktemp("dossier") / "ws"
-    shutil.copytree(demo_workspace.workspace, root)
+    shutil.copytree(demo_workspace_root, root)
+    ids = demo_ids(root)
     with open_workspace(root) as workspace:
-        files = report_site(workspace, demo_workspace.site_id, pdf=True, now=REPORT_DATE)
-    return Dossier(demo_workspace, root, files)
+        files = report_site(workspace, ids.site_id, pdf=True, now=REPORT_DATE)
+    return Dossier(ids, root, files)
 
 
 def pdf_text(path: Path) -> str:

@@ -140,6 +140,7 @@ def _read_frame(layer: SceneLayer, frame: PlateFrame, size: int) -> tuple[np.nda
             covered = True
             data[list(read.stack_positions)] = part.array.data
             valid &= ~np.ma.getmaskarray(part.array).any(axis=0)
+    covered = covered and bool(valid.any())  # rio-tiler masks a part outside the file
     if covered and count:
         low, high = scene_stretch(layer.scene_id, layer.reads, count)
         span = np.where(high > low, high - low, 1.0)
