@@ -20,8 +20,8 @@ from sitewatch.catalog.sites import get_site, site_marker_to_dict, sites_in_bbox
 from sitewatch.detect.runs import list_runs, run_to_dict
 from sitewatch.errors import SitewatchError
 from sitewatch.evidence.report_record import build_slice, signer_name
-from sitewatch.imagery.plates import plate_frame, render_plate
 from sitewatch.imagery.chips import true_colour_bands
+from sitewatch.imagery.plates import plate_frame, render_plate
 from sitewatch.imagery.scenes import list_scenes, scene_details
 from sitewatch.imagery.tiles import scene_layer
 from sitewatch.reports.figures import (
