@@ -166,3 +166,17 @@ def test_verify_report_of_a_missing_file_is_an_input_error(tmp_path: Path) -> No
     done = sitewatch(None, "ledger", "verify-report", str(tmp_path / "absent.pdf"))
     assert done.exit_code == 2
     assert "absent.pdf" in done.output
+
+
+def test_the_demo_ends_with_a_dossier_and_a_declaration_report(tmp_path: Path) -> None:
+    done = runner.invoke(app, ["demo", str(tmp_path / "demo")])
+    assert done.exit_code == 0, done.output
+    reports = tmp_path / "demo" / "products" / "reports"
+    pdfs = sorted(path.name for path in reports.glob("*/*.pdf"))
+    assert pdfs == [
+        "republic-of-ridgeview-fictional-2023-02-01-1-report.pdf",
+        "ridgeview-synthetic-dossier.pdf",
+    ]
+    assert len(list(reports.glob("*/*.html"))) == 2
+    for pdf in reports.glob("*/*.pdf"):
+        assert sitewatch(None, "ledger", "verify-report", str(pdf)).exit_code == 0
