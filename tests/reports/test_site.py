@@ -59,7 +59,7 @@ def test_the_pdf_opens_and_its_text_holds_name_coordinates_and_every_date(
     assert 4 <= len(reader.pages) <= 12
     text = pdf_text(dossier.files.pdf)
     assert "Ridgeview test range (synthetic)" in text
-    assert re.search(r"-25\.\d{5}° N, 136\.\d{5}° E", text)
+    assert re.search(r"25\.\d{5}° S, 136\.\d{5}° E", text)
     for day in _acquisition_dates(dossier.root, dossier.demo.site_id):
         assert day in text, day
     assert "2026-01-15 12:00 UTC" in text  # the report's own date, on the cover

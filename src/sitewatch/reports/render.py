@@ -66,6 +66,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["data_uri"] = data_uri
+    environment.filters["latlon"] = latlon
     environment.filters["ha"] = lambda m2: "-" if m2 is None else f"{m2 / 10_000:.2f}"
     return environment
 
@@ -73,6 +74,12 @@ def _environment() -> Environment:
 def data_uri(png: bytes | None) -> str:
     """A PNG as a ``data:`` URI (an empty string for no image)."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii") if png else ""
+
+
+def latlon(point: dict[str, float]) -> str:
+    """``25.47883° S, 136.62022° E``: a position as a reader writes it (5 decimals: 1 m)."""
+    lat, lon = point["lat"], point["lon"]
+    return f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:
