@@ -60,11 +60,15 @@ def dossier(demo_workspace_root: Path, tmp_path_factory: pytest.TempPathFactory)
     return Dossier(ids, root, files)
 
 
-def pdf_text(path: Path) -> str:
-    """The PDF's text as poppler's pdftotext reads it (skips when poppler is absent)."""
+def pdf_text(path: Path, page: int | None = None) -> str:
+    """The PDF's text (of one ``page``, from 1) as poppler's pdftotext reads it (skips when
+    poppler is absent)."""
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext is not installed (Debian package poppler-utils)")
-    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    done = subprocess.run(
+        ["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, check=True
+    )
     return done.stdout.decode("utf-8")
 
 
@@ -72,8 +76,9 @@ def pdf_pages_as_png(path: Path, folder: Path, resolution: int = 60) -> list[Pat
     """The PDF's pages as PNG files (pdftoppm), in page order."""
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm is not installed (Debian package poppler-utils)")
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # pages of an earlier, longer PDF
+    folder.mkdir(parents=True)
     subprocess.run(
         ["pdftoppm", "-r", str(resolution), "-png", str(path), str(folder / "page")], check=True
     )
-    return sorted(folder.glob("page-*.png"))
+    return sorted(folder.glob("page-*.png"), key=lambda path: int(path.stem.split("-")[-1]))
