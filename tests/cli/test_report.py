@@ -143,11 +143,27 @@ def test_a_declaration_report_is_written(demo: DemoIds, root: Path, tmp_path: Pa
     assert "contradicted" in html and "unknown-site" in html
 
 
+def test_a_scan_report_shows_the_best_candidates_with_their_chips(
+    root: Path, tmp_path: Path
+) -> None:
+    scans = json.loads(sitewatch(root, "scans", "--json").stdout)
+    done = sitewatch(
+        root, "report", "scan", scans[0]["id"], "--top", "3", "--out", str(tmp_path), "--json"
+    )
+    assert done.exit_code == 0, done.output
+    html = Path(json.loads(done.stdout)["html"]).read_text(encoding="utf-8")
+    for section in ("cover", "candidates", "chips", "evidence"):
+        assert f'id="{section}"' in html, section
+    assert html.count('<figure class="plate">') == 6  # before and after of 3 candidates
+    assert "ridgeview-synthetic" in html  # their nearest known site
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [
         (("report", "site", "no-such-site"), "no-such-site"),
         (("report", "declaration", "no-such-declaration"), "no-such-declaration"),
+        (("report", "scan", "scan-nothing"), "scan-nothing"),
     ],
 )
 def test_an_unknown_subject_is_refused_and_nothing_is_written(

@@ -59,6 +59,25 @@ def report_declaration_command(
     _print(files, as_json)
 
 
+@report_app.command("scan")
+def report_scan_command(
+    ctx: typer.Context,
+    scan: str = typer.Argument(..., help="Scan id (see 'sitewatch scans')."),
+    top: int = typer.Option(10, "--top", help="The best this many candidates (by score)."),
+    out: Path | None = optional_out_option("Folder to write to (default: products/reports/SCAN)."),
+    pdf: bool = _PDF,
+    analyst: str | None = _ANALYST,
+    as_json: bool = _JSON,
+) -> None:
+    """A scan's report: its best candidates with before/after chips, nearest known sites
+    and triage status; recorded in the ledger."""
+    from sitewatch.reports.scan import report_scan
+
+    with workspace_from(ctx) as workspace:
+        files = report_scan(workspace, scan, top=top, out=out, pdf=pdf, analyst=analyst)
+    _print(files, as_json)
+
+
 def _print(files: ReportFiles, as_json: bool) -> None:
     if as_json:
         print_json(files.as_dict())
