@@ -196,3 +196,13 @@ def test_the_demo_ends_with_a_dossier_and_a_declaration_report(tmp_path: Path) -
     assert len(list(reports.glob("*/*.html"))) == 2
     for pdf in reports.glob("*/*.pdf"):
         assert sitewatch(None, "ledger", "verify-report", str(pdf)).exit_code == 0
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(root: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    before = sitewatch(root, "ledger", "list", "--json").stdout
+    done = sitewatch(root, "report", "site", "ridgeview-synthetic", "--out", str(blocker))
+    assert done.exit_code == 2
+    assert "--out" in done.output and "Traceback" not in done.output
+    assert sitewatch(root, "ledger", "list", "--json").stdout == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,17 @@ def test_a_real_oscd_site_gets_a_full_dossier(tmp_path: Path) -> None:
     assert "Contains modified Copernicus Sentinel data" in text
     pages = pdf_pages_as_png(files.pdf, ARTIFACTS / "oscd")
     shutil.copy(_plates_page(files.pdf, pages), ARTIFACTS / "oscd-dossier-plates.png")
+
+
+def test_control_characters_stored_in_a_name_are_shown_escaped(demo_copy: Path) -> None:
+    """A name an older version stored with a terminal escape and a bidi override."""
+    with sqlite3.connect(demo_copy / "sitewatch.db") as connection:
+        connection.execute(
+            "UPDATE sites SET name = ? WHERE id = 'ridgeview-synthetic'",
+            ("Evil\x1b[31m \u202egnp.exe",),
+        )
+    with open_workspace(demo_copy) as workspace:
+        files = report_site(workspace, "ridgeview-synthetic", now=REPORT_DATE)
+    html = files.html.read_text(encoding="utf-8")
+    assert "\x1b" not in html and "\u202e" not in html
+    assert "Evil\\x1b[31m \\u202egnp.exe" in html

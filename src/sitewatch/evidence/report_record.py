@@ -134,16 +134,20 @@ def record_report(
     )
 
 
-def write_receipt(session: Session, entry: LedgerEntry, report_file: Path) -> Path:
-    """``<report_file>.receipt.json``: the report entry and its signer's public key."""
+def receipt_document(session: Session, entry: LedgerEntry) -> dict[str, Any]:
+    """The receipt of a report entry: the entry, signed, and its signer's public key."""
     signer = session.get(Analyst, entry.author)
     assert signer is not None  # the entry was just signed by it
-    document = {
+    return {
         "format": RECEIPT_FORMAT,
         "entry": entry_fields(entry),
         "public_key": bytes(signer.public_key).hex(),
         "fingerprint": signer.fingerprint,
     }
+
+
+def write_receipt(document: dict[str, Any], report_file: Path) -> Path:
+    """``<report_file>.receipt.json``, written once the entry it holds is committed."""
     path = report_file.with_name(report_file.name + RECEIPT_SUFFIX)
     with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sitewatch.catalog.sites import get_site, to_record
 from sitewatch.detect.runs import list_runs
 from sitewatch.evidence.report_record import build_slice, signer_name
+from sitewatch.files import check_output_folder
 from sitewatch.imagery.scenes import list_scenes, scene_details
 from sitewatch.reports.figures import OTHER_COLOUR, VERDICT_COLOURS, MapPoint, locator_map
 from sitewatch.reports.render import ReportFiles, default_out, publish, render_html
@@ -47,6 +48,7 @@ def report_declaration(
 ) -> ReportFiles:
     """Write the report of ``declaration_id`` (NotFoundError if unknown) and record it."""
     created = (now or datetime.now(UTC)).replace(microsecond=0)
+    folder = check_output_folder(out or default_out(workspace, declaration_id), "--out")
     with workspace.session() as session:
         context = _context(session, declaration_id, created)
         signer, signer_fingerprint = signer_name(session, analyst)
@@ -75,7 +77,7 @@ def report_declaration(
         html=html,
         slice_document=slice_document,
         created=created,
-        out=out or default_out(workspace, declaration_id),
+        out=folder,
         pdf=pdf,
         author=analyst,
     )

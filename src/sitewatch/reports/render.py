@@ -28,8 +28,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sitewatch import __version__
 from sitewatch.evidence.canonical import iso_utc
-from sitewatch.evidence.report_record import SLICE_NAME, record_report, write_receipt
-from sitewatch.files import atomic_output
+from sitewatch.evidence.report_record import (
+    SLICE_NAME,
+    receipt_document,
+    record_report,
+    write_receipt,
+)
+from sitewatch.files import atomic_output, check_output_folder
 from sitewatch.workspace import Workspace
 
 REPORTS_DIR = Path("products") / "reports"
@@ -130,8 +135,8 @@ def publish(
     author: str | None,
 ) -> ReportFiles:
     """Write ``stem``.html (and .pdf) into ``out``, then record them in the ledger and
-    write the receipt beside the PDF (or the HTML)."""
-    out = out.expanduser()
+    write the receipt beside the PDF (or the HTML) once that entry is committed."""
+    out = check_output_folder(out.expanduser(), "--out")
     out.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(html=out / f"{stem}.html")
     with atomic_output(files.html) as temporary:
@@ -153,7 +158,8 @@ def publish(
             slice_head_seq=slice_document["head"]["seq"],
             author=author,
         )
-        files.receipt = write_receipt(session, entry, files.pdf or files.html)
+        receipt = receipt_document(session, entry)
         files.entry_seq, files.entry_hash = entry.seq, entry.entry_hash
         files.sha256 = {item["name"]: item["sha256"] for item in json.loads(entry.payload)["files"]}
+    files.receipt = write_receipt(receipt, files.pdf or files.html)
     return files

@@ -12,6 +12,7 @@ from sitewatch.db.models import Scan
 from sitewatch.errors import NotFoundError
 from sitewatch.evidence.files import resolve_stored
 from sitewatch.evidence.report_record import build_slice, signer_name
+from sitewatch.files import check_output_folder
 from sitewatch.reports.render import ReportFiles, default_out, publish, render_html
 from sitewatch.scan.candidates import candidate_to_dict, draw_chips, list_candidates
 from sitewatch.scan.store import scan_to_dict
@@ -34,6 +35,7 @@ def report_scan(
     candidates best first, whatever their triage status, and record it."""
     limits.ROW_LIMIT.check(top, item="--top")
     created = (now or datetime.now(UTC)).replace(microsecond=0)
+    folder = check_output_folder(out or default_out(workspace, scan_id), "--out")
     with workspace.session() as session:
         scan = session.get(Scan, scan_id)
         if scan is None:
@@ -73,7 +75,7 @@ def report_scan(
         html=render_html("scan.html", context),
         slice_document=slice_document,
         created=created,
-        out=out or default_out(workspace, scan_id),
+        out=folder,
         pdf=pdf,
         author=analyst,
     )

@@ -20,6 +20,7 @@ from sitewatch.catalog.sites import get_site, site_marker_to_dict, sites_in_bbox
 from sitewatch.detect.runs import list_runs, run_to_dict
 from sitewatch.errors import SitewatchError
 from sitewatch.evidence.report_record import build_slice, signer_name
+from sitewatch.files import check_output_folder
 from sitewatch.imagery.chips import true_colour_bands
 from sitewatch.imagery.plates import plate_frame, render_plate
 from sitewatch.imagery.scenes import list_scenes, scene_details
@@ -82,6 +83,7 @@ def report_site(
 ) -> ReportFiles:
     """Write the dossier of ``site_id`` (HTML, and PDF with ``pdf``) and record it."""
     created = (now or datetime.now(UTC)).replace(microsecond=0)
+    folder = check_output_folder(out or default_out(workspace, site_id), "--out")
     dossier = build_site_dossier(workspace, site_id, analyst=analyst, now=created)
     return publish(
         workspace,
@@ -92,7 +94,7 @@ def report_site(
         html=dossier.html,
         slice_document=dossier.slice_document,
         created=created,
-        out=out or default_out(workspace, site_id),
+        out=folder,
         pdf=pdf,
         author=analyst,
     )
