@@ -37,6 +37,7 @@ KMZ_DOC = "doc.kml"
 # zip bomb from being inflated into memory.
 MAX_KML_BYTES = 64 * 1024 * 1024
 
+
 def _tag(name: str) -> str:
     return f"{{{KML_NS}}}{name}"
 
