@@ -54,6 +54,7 @@ def test_the_layers_hold() -> None:
         ("verify/store.py", "import sitewatch.web.app", "the web is a top layer"),
         ("auth/users.py", "import fastapi", "services hold no web framework"),
         ("web/app.py", "import sitewatch.cli.common", "nothing imports it"),
+        ("demo/runner.py", "import sitewatch.reports.site", "reports are a top layer"),
     ],
 )
 def test_a_forbidden_import_breaks_the_contract(

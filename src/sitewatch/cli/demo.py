@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -9,8 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from sitewatch.cli.common import console
-from sitewatch.demo.runner import run_demo
+from sitewatch.demo.runner import DemoResult, run_demo
 from sitewatch.text import escape_unsafe
+from sitewatch.workspace import open_workspace
 
 
 def demo(
@@ -30,6 +32,7 @@ def demo(
         console.print(Text.assemble((f"{step:>13}", "bold cyan"), f"  {escape_unsafe(detail)}"))
 
     result = run_demo(directory, real=real, report=report)
+    _write_reports(result, report)
     if result.verdicts:
         console.print(_verdict_table(result.verdicts, result.declaration_id))
     table = Table(title="demo outputs", show_lines=False)
@@ -44,6 +47,32 @@ def demo(
         f"sitewatch imagery list --site {result.site_id}",
         highlight=False,
     )
+
+
+def _write_reports(result: DemoResult, report: Callable[[str, str], None]) -> None:
+    """The demo site's dossier and the sample declaration's report, HTML and PDF.
+
+    Here rather than in :func:`run_demo`: reports are a presentation layer, which the
+    demo's services may not import (docs/architecture.md)."""
+    from sitewatch.reports.declaration import report_declaration
+    from sitewatch.reports.site import report_site
+
+    with open_workspace(result.workspace) as workspace:
+        dossier = report_site(workspace, result.site_id, pdf=True)
+        report(
+            "report",
+            f"dossier of {result.site_id}: {dossier.pdf} (ledger entry {dossier.entry_seq})",
+        )
+        result.outputs["dossier (html)"] = dossier.html
+        result.outputs["dossier (pdf)"] = dossier.pdf  # type: ignore[assignment]
+        if result.declaration_id:
+            declared = report_declaration(workspace, result.declaration_id, pdf=True)
+            report(
+                "report",
+                f"declaration {result.declaration_id}: {declared.pdf} "
+                f"(ledger entry {declared.entry_seq})",
+            )
+            result.outputs["declaration report (pdf)"] = declared.pdf  # type: ignore[assignment]
 
 
 def _verdict_table(verdicts: list[dict[str, object]], declaration_id: str | None) -> Table:

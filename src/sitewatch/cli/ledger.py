@@ -16,6 +16,7 @@ from sitewatch.evidence.head import read_expected_head, sign_head, write_head
 from sitewatch.evidence.ledger import Problem, entry_summary, list_entries
 from sitewatch.evidence.package import export_package
 from sitewatch.evidence.package_check import verify_package
+from sitewatch.files import existing_input
 
 ledger_app = typer.Typer(help="The signed evidence ledger.", no_args_is_help=True)
 _JSON = json_option("Print the result as JSON.")
@@ -181,6 +182,56 @@ def ledger_verify_package(
     else:
         _print_problems(report.problems)
     if not report.ok:
+        raise typer.Exit(ExitCode.VERIFICATION_FAILED)
+
+
+@ledger_app.command("verify-report")
+def ledger_verify_report(
+    ctx: typer.Context,
+    report: Path = typer.Argument(..., help="A report PDF written by 'sitewatch report'."),
+    receipt: Path | None = typer.Option(
+        None, "--receipt", help="Its receipt (default: REPORT.receipt.json beside it, if any)."
+    ),
+    in_workspace: bool = typer.Option(
+        False,
+        "--in-workspace",
+        help="Also check against this workspace's ledger (give it with --workspace or "
+        "$SITEWATCH_WORKSPACE): every entry of the slice, and a report entry of this file.",
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Check a report offline: its attached ledger slice (hashes, signatures, links up to
+    the signed head) and, with its receipt, that its bytes are the ones recorded."""
+    from sitewatch.evidence.report_record import verify_report
+
+    if in_workspace:
+        with workspace_from(ctx, read_only=True) as workspace:
+            check = verify_report(existing_input(report), receipt=receipt, workspace=workspace)
+    else:
+        check = verify_report(existing_input(report), receipt=receipt)
+    if as_json:
+        print_json(check.as_dict())
+    elif check.ok:
+        console.print(
+            f"report ok: {check.entries} entries checked up to the signed head "
+            f"{check.head_seq} {check.head_hash} (signed by {check.signer})",
+            highlight=False,
+        )
+        if check.recorded_in is not None:
+            console.print(
+                f"its SHA-256 {check.sha256} is recorded in ledger entry {check.recorded_in}",
+                highlight=False,
+            )
+        else:
+            say_on_stderr(
+                "warning: the file's own bytes were not checked: no receipt beside it "
+                "(REPORT.receipt.json) and no --in-workspace"
+            )
+        for name, value in sorted(check.fingerprints.items()):
+            console.print(f"key of {name}: fingerprint {value}", highlight=False)
+    else:
+        _print_problems(check.problems)
+    if not check.ok:
         raise typer.Exit(ExitCode.VERIFICATION_FAILED)
 
 

@@ -111,6 +111,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Claims of sources: list, show, check against a site's imagery, review (signed).",
     ),
     "ledger": LazyCommand("sitewatch.cli.ledger", "ledger_app", "The signed evidence ledger."),
+    "report": LazyCommand(
+        "sitewatch.cli.report",
+        "report_app",
+        "Reports: a site's dossier, a declaration's reconciliation (HTML and PDF).",
+    ),
     "users": LazyCommand(
         "sitewatch.cli.users",
         "users_app",

@@ -55,18 +55,26 @@ def sign_head(workspace: Workspace, author: str | None = None) -> dict[str, Any]
     and the workspace key is created at most once.
     """
     with workspace.session() as session:
-        lock_ledger(session)
-        head = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.entry_hash).order_by(LedgerEntry.seq.desc())
-        ).first()
-        if head is None:
-            raise NotFoundError("the ledger is empty: there is no head to publish")
-        analyst, private_key = signing_key(session, workspace, author)
+        return head_document(session, workspace, author, datetime.now(UTC))
+
+
+def head_document(
+    session: Session, workspace: Workspace, author: str | None, signed_at: datetime
+) -> dict[str, Any]:
+    """:func:`sign_head` inside the caller's transaction, dated ``signed_at`` (a report
+    states its own date, so that the same inputs give the same bytes)."""
+    lock_ledger(session)
+    head = session.execute(
+        select(LedgerEntry.seq, LedgerEntry.entry_hash).order_by(LedgerEntry.seq.desc())
+    ).first()
+    if head is None:
+        raise NotFoundError("the ledger is empty: there is no head to publish")
+    analyst, private_key = signing_key(session, workspace, author)
     document: dict[str, Any] = {
         "format": HEAD_FORMAT,
         "seq": head.seq,
         "hash": head.entry_hash,
-        "signed_at": iso_utc(datetime.now(UTC)),
+        "signed_at": iso_utc(signed_at),
         "signer": analyst.name,
         "fingerprint": analyst.fingerprint,
         "public_key": raw_public_bytes(private_key.public_key()).hex(),
@@ -110,6 +118,13 @@ def read_expected_head(value: str) -> ExpectedHead:
         document = json.loads(text)
     except ValueError:
         raise InputError("not a signed ledger head (not JSON)", source=path) from None
+    return check_head_document(document, path)
+
+
+def check_head_document(document: Any, path: Path | str) -> ExpectedHead:
+    """A signed head (as :func:`sign_head` makes it) whose fields and signature hold, or an
+    InputError naming ``path`` and the field: used for head files and for the head a
+    report carries."""
     if not isinstance(document, dict) or document.get("format") != HEAD_FORMAT:
         raise InputError(f"not a {HEAD_FORMAT} file", source=path, item="format")
     _check_head_fields(document, path)
@@ -145,7 +160,7 @@ _FIELD_RULES = {
 }
 
 
-def _check_head_fields(document: dict[str, Any], path: Path) -> None:
+def _check_head_fields(document: dict[str, Any], path: Path | str) -> None:
     """Every field present with the form it must have, or InputError naming the field."""
     for name, (valid, form) in _FIELD_RULES.items():
         if not valid(document.get(name)):

@@ -160,7 +160,7 @@ def read_tile(
     with rasterio.Env(**GDAL_READ_OPTIONS):
         for read in reads:
             try:
-                with _reader(read, what) as reader:
+                with open_reader(read, what) as reader:
                     tile = reader.tile(
                         x, y, z, tilesize=TILE_SIZE, indexes=read.raster_indexes,
                         resampling_method=resampling,
@@ -177,7 +177,7 @@ def read_tile(
     return ImageData(np.ma.MaskedArray(data, mask=mask))
 
 
-def _reader(read: AssetRead, what: str) -> Reader:
+def open_reader(read: AssetRead, what: str) -> Reader:
     """rio-tiler's reader of one catalogued file; its complaint as an error naming the file."""
     try:
         reader = Reader(gdal_path(read.href))
@@ -206,7 +206,7 @@ def scene_stretch(
     high = np.ones(band_count, np.float32)
     with rasterio.Env(**GDAL_READ_OPTIONS):
         for read in reads:
-            with _reader(read, scene_id) as reader:
+            with open_reader(read, scene_id) as reader:
                 sample = reader.preview(indexes=read.raster_indexes, max_size=STRETCH_SAMPLE_PX)
             values = np.where(np.ma.getmaskarray(sample.array), np.nan, sample.array.data)
             read_low, read_high = joint_stretch(values.astype(np.float32)[np.newaxis])
@@ -229,7 +229,8 @@ def file_view(href: str, what: str) -> tuple[tuple[float, float, float, float], 
     """A file's lon/lat bounds (W, S, E, N) and (minzoom, maxzoom) as rio-tiler works them
     out (the whole file in one tile; a pixel of the file's size), within
     :data:`limits.WEB_ZOOM`."""
-    with rasterio.Env(**GDAL_READ_OPTIONS), _reader(AssetRead(href, None, (1,), (0,)), what) as r:
+    read = AssetRead(href, None, (1,), (0,))
+    with rasterio.Env(**GDAL_READ_OPTIONS), open_reader(read, what) as r:
         bounds = tuple(float(value) for value in r.get_geographic_bounds(WGS84_CRS))
         low, high = r.minzoom, r.maxzoom
     bound = limits.WEB_ZOOM

@@ -134,3 +134,15 @@ def test_libkml_reads_our_kml(records: list[SiteRecord], tmp_path: Path) -> None
             assert got is None
         else:
             assert shapely.equals_exact(got, record.geometry, tolerance=1e-7)
+
+
+def test_kml_keeps_its_default_namespace_after_another_library_took_it(
+    records: list[SiteRecord],
+) -> None:
+    """WeasyPrint (report PDFs) registers the empty prefix for itself on import; KML
+    written in the same process must still be plain ``<kml>``, not ``<ns0:kml>``."""
+    ET.register_namespace("", "")  # what weasyprint.pdf.metadata does
+    from sitewatch.catalog.formats.kml import document_bytes
+
+    written = document_bytes(records)
+    assert b"ns0:" not in written and written.count(b"<Placemark>") == len(records)

@@ -37,8 +37,6 @@ KMZ_DOC = "doc.kml"
 # zip bomb from being inflated into memory.
 MAX_KML_BYTES = 64 * 1024 * 1024
 
-ET.register_namespace("", KML_NS)
-
 
 def _tag(name: str) -> str:
     return f"{{{KML_NS}}}{name}"
@@ -126,6 +124,10 @@ def document_bytes(records: Sequence[SiteRecord], title: str = "sitewatch sites"
             _sub(data, "value", value)
         _add_geometry(placemark, record.geometry)
     ET.indent(root, space=" ")
+    # KML as the default namespace, registered at each use: the registry is global and
+    # another library may take the empty prefix (WeasyPrint's PDF metadata module does on
+    # import), which would write every tag as ns0:kml, ns0:Placemark...
+    ET.register_namespace("", KML_NS)
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
 
 
