@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from sitewatch.demo.runner import run_demo
 from sitewatch.imagery.scenes import list_scenes
 from sitewatch.reports.render import render_pdf
 from sitewatch.reports.site import build_site_dossier, report_site
+from sitewatch.sources.store import add_sources, read_source
 from sitewatch.workspace import open_workspace
 from tests.conftest import shared_data
 from tests.reports.conftest import ARTIFACTS, REPORT_DATE, Dossier, pdf_pages_as_png, pdf_text
@@ -146,3 +148,14 @@ def test_control_characters_stored_in_a_name_are_shown_escaped(demo_copy: Path) 
     html = files.html.read_text(encoding="utf-8")
     assert "\x1b" not in html and "\u202e" not in html
     assert "Evil\\x1b[31m \\u202egnp.exe" in html
+
+
+def test_claims_of_open_sources_join_the_chronology(demo_copy: Path) -> None:
+    article = Path(__file__).parents[1] / "sources" / "data" / "sino-ri_en.txt"
+    with open_workspace(demo_copy) as workspace:
+        add_sources(workspace, [read_source(article, published_on=date(2019, 1, 21))])
+        files = report_site(workspace, "sino-ri", pdf=False, now=REPORT_DATE)
+    html = files.html.read_text(encoding="utf-8")
+    chronology = html[html.index('<section id="chronology"') : html.index('<section id="timeline"')]
+    assert "<td>2019-01-21</td><td>claim</td>" in chronology
+    assert "Victor Cha" in chronology and "[no image before]" in chronology

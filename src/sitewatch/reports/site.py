@@ -33,6 +33,7 @@ from sitewatch.reports.figures import (
     timeline_png,
 )
 from sitewatch.reports.render import ReportFiles, default_out, publish, render_html
+from sitewatch.sources.check import check_site_claims
 from sitewatch.timeline.service import site_timeline
 from sitewatch.verify.assessments import assessment_to_dict, list_assessments
 from sitewatch.verify.service import site_verdicts
@@ -115,6 +116,7 @@ def _site_context(session: Session, site_id: str, now: datetime) -> dict[str, An
         "runs": [run_summary(run) for run in runs],
         "assessments": [assessment_to_dict(a) for a in list_assessments(session, site_id)],
         "verdicts": site_verdicts(session, site_id),
+        "claims": check_site_claims(session, site_id),
         "locator": _locator(session, site, point) if point is not None else None,
         "pairs": plate_pairs(session, site, scenes, runs) if site.geometry is not None else [],
     }
@@ -212,7 +214,8 @@ def _timeline(workspace: Workspace, site_id: str, scenes: list[dict[str, Any]]) 
 
 
 def _chronology(context: dict[str, Any]) -> list[dict[str, str]]:
-    """Scenes, runs, assessments and verdicts on one time line, oldest first."""
+    """Scenes, runs, assessments, verdicts and the claims of open sources on one time line,
+    oldest first (a claim with the age of the newest image before it)."""
     events = [
         {
             "when": s["datetime"][:10],
@@ -230,6 +233,11 @@ def _chronology(context: dict[str, Any]) -> list[dict[str, str]]:
     for v in context["verdicts"]:
         detail = f"{v['verdict']} against {v['declaration_id']}"
         events.append({"when": v["verified_at"][:10], "what": "verdict", "detail": detail})
+    for c in context["claims"]:
+        newest = c["newest_image_before"]
+        seen = f"newest image {newest['age_days']} days before" if newest else "no image before"
+        detail = f"{c['speaker'] or '?'} ({c['stance']}): {c['quote']} [{seen}]"
+        events.append({"when": c["claimed_on"] or "undated", "what": "claim", "detail": detail})
     return sorted(events, key=lambda event: (event["when"], event["what"], event["detail"]))
 
 
