@@ -194,6 +194,7 @@ def test_the_demo_ends_with_a_dossier_and_a_declaration_report(tmp_path: Path) -
         "ridgeview-synthetic-dossier.pdf",
     ]
     assert len(list(reports.glob("*/*.html"))) == 2
+    assert "The workbench: sitewatch users add NAME --role analyst" in done.output
     for pdf in reports.glob("*/*.pdf"):
         assert sitewatch(None, "ledger", "verify-report", str(pdf)).exit_code == 0
 

@@ -47,6 +47,11 @@ def demo(
         f"sitewatch imagery list --site {result.site_id}",
         highlight=False,
     )
+    console.print(
+        "The workbench: sitewatch users add NAME --role analyst && "
+        "sitewatch keys create --name NAME && sitewatch serve (then open the printed URL)",
+        highlight=False,
+    )
 
 
 def _write_reports(result: DemoResult, report: Callable[[str, str], None]) -> None:
