@@ -130,6 +130,15 @@ def show(ctx: typer.Context, candidate_id: str = CANDIDATE, as_json: bool = JSON
         print_json({**data, "chips_problem": chips_problem})
         return
     for key, value in data.items():
+        if key == "acquisitions":
+            # The scenes compared, one line each: the windows asked for say less.
+            for window, scenes in value.items():
+                for scene in scenes:
+                    console.print(
+                        f"{window} scene: {scene['acquired'][:10]} {scene['scene_id']}",
+                        highlight=False,
+                    )
+            continue
         if key == "chips":
             for name, path in value.items():
                 console.print(f"chip {name}: {path}", highlight=False)
