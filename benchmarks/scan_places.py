@@ -33,7 +33,10 @@ Protocol (issue 15), fixed in this docstring and committed BEFORE the first run:
   labelled grid are not ranked.
 - Calibration: an L2-penalised logistic regression on standardised place features
   (:data:`sitewatch.analysis.places.PLACE_FEATURES`) by :func:`sitewatch.ml.ranker_fit.
-  fit_logistic`, with the penalty fixed a priori at 1.0 (no selection, so no inner loop).
+  fit_place_model`, with the penalty fixed a priori at 0.01 (no selection, so no inner
+  loop). [Amended before the first run, nothing measured: the first text said 1.0, which on
+  this fit's mean log-loss shrinks every coefficient towards zero and the probabilities
+  towards the base rate, spoiling the calibration the place score promises.]
   The edge/nodata flag is one of its features: how far it ranks a place down is fitted by
   the same folds, never set by hand. The model shipped with the engine is the same fit on
   all ten cities; its reported precision is the out-of-fold one, never the in-sample one.
