@@ -70,6 +70,12 @@ class Place:
     def edge(self) -> bool:
         return any(member.edge for member in self.members)
 
+    @property
+    def nearest(self) -> Candidate | None:
+        """The member nearest to a catalog site (None: no member measured one)."""
+        measured = [member for member in self.members if member.nearest_site_m is not None]
+        return min(measured, key=lambda member: member.nearest_site_m) if measured else None
+
 
 @lru_cache(maxsize=4)
 def load_place_model(path: str | None = None) -> PlaceModel:
@@ -160,6 +166,7 @@ def place_to_dict(place: Place, *, members: bool = True) -> dict[str, Any]:
     or only their ids when ``members`` is False)."""
     outline = place.outline
     centre = outline.centroid
+    nearest = place.nearest
     return {
         "id": place.id,
         "scan_id": place.scan_id,
@@ -167,6 +174,9 @@ def place_to_dict(place: Place, *, members: bool = True) -> dict[str, Any]:
         "area_m2": place.area_m2,
         "member_count": len(place.members),
         "edge": place.edge,
+        "known": any(member.known for member in place.members),
+        "nearest_site_id": nearest.nearest_site_id if nearest else None,
+        "nearest_site_m": nearest.nearest_site_m if nearest else None,
         "features": place.features,
         "centroid_lon": centre.x,
         "centroid_lat": centre.y,
