@@ -57,14 +57,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import rasterio
 import shapely
-from scipy import ndimage
 
 from sitewatch import analysis
 from sitewatch.analysis import tile_ranker
 from sitewatch.analysis.appearance import appearance_features, similarity
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
-from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan.composite import TileScene, acquisitions_of, composite_of
@@ -292,10 +290,23 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
 
 def beside_gaps(usable: np.ndarray) -> np.ndarray:
     """Compared pixels with an uncompared neighbour (8-connected): where an object's outline
-    is cut by nodata, a footprint's edge or a cloud rather than by the change itself."""
-    if usable.all():
+    is cut by nodata, a footprint's edge or a cloud rather than by the change itself.
+
+    Eight shifted ORs of the gap mask, not a morphological dilation: the same pixels in a
+    tenth of the time (0.5 against 5 ms on a 512 px tile with a gap), paid by every tile.
+    """
+    gaps = ~usable
+    if not gaps.any():
         return np.zeros_like(usable)
-    return usable & ndimage.binary_dilation(~usable, structure=EIGHT_CONNECTED)
+    near = np.zeros_like(usable)
+    rows, cols = usable.shape
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                near[max(dy, 0) : rows + min(dy, 0), max(dx, 0) : cols + min(dx, 0)] |= gaps[
+                    max(-dy, 0) : rows + min(-dy, 0), max(-dx, 0) : cols + min(-dx, 0)
+                ]
+    return usable & near
 
 
 def threshold_for(method: str, band_names: Sequence[str]) -> float:
