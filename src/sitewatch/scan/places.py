@@ -136,11 +136,11 @@ def group_candidates(
         probability = (
             model.probability(features) if model is not None else np.full(len(features), np.nan)
         )
-        for number in range(len(features)):
-            group = sorted(
-                (member for member, label in zip(members, labels, strict=True) if label == number),
-                key=lambda member: (-member.max_score, -member.area_m2, member.id),
-            )
+        grouped: list[list[Candidate]] = [[] for _ in range(len(features))]
+        for member, label in zip(members, labels.tolist(), strict=True):
+            grouped[label].append(member)
+        for number, group in enumerate(grouped):
+            group.sort(key=lambda member: (-member.max_score, -member.area_m2, member.id))
             places.append(
                 Place(
                     id=group[0].id,
