@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.errors import InputError
-from sitewatch.scan.places import list_places, load_place_model, place_to_dict
+from sitewatch.scan.places import list_places, load_place_model
 from sitewatch.workspace import Workspace
 from tests.scan.candidate_rows import add_candidate, add_scan
 
@@ -36,7 +36,7 @@ def test_touching_candidates_are_one_place_named_by_the_stronger(scattered: Work
         assert joined.edge and not by_id["far"].edge
         assert joined.outline.geom_type == "Polygon"  # the halves are one outline
         assert joined.area_m2 == pytest.approx(2 * 31_416.0)
-        data = place_to_dict(joined, members=False)
+        data = joined.as_dict(members=False)
         assert data["members"] == ["east", "west"] and data["member_count"] == 2
         assert 0.0 < data["probability"] < 1.0
         # Places never cross scans; the best place comes first and limit counts places.

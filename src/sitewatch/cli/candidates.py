@@ -20,7 +20,7 @@ from sitewatch.scan.candidates import (
     open_candidate,
     promote_candidate,
 )
-from sitewatch.scan.places import list_places, place_to_dict
+from sitewatch.scan.places import list_places
 
 candidates_app = typer.Typer(
     help="Scan candidates: list, draw chips, show, promote to a site, dismiss.",
@@ -61,7 +61,7 @@ def list_(
             include_known=include_known,
             limit=limit,
         )
-        rows = [place_to_dict(place) for place in found]
+        rows = [place.as_dict() for place in found]
     if as_json:
         print_json(rows)
         return

@@ -76,6 +76,33 @@ class Place:
         measured = [member for member in self.members if member.nearest_site_m is not None]
         return min(measured, key=lambda member: member.nearest_site_m) if measured else None
 
+    def as_dict(self, *, members: bool = True) -> dict[str, Any]:
+        """The place, JSON-ready: its numbers, its outline (WKT), and its members (every
+        field, or only their ids when ``members`` is False)."""
+        outline = self.outline
+        centre = outline.centroid
+        nearest = self.nearest
+        return {
+            "id": self.id,
+            "scan_id": self.scan_id,
+            "probability": self.probability,
+            "area_m2": self.area_m2,
+            "member_count": len(self.members),
+            "edge": self.edge,
+            "known": any(member.known for member in self.members),
+            "nearest_site_id": nearest.nearest_site_id if nearest else None,
+            "nearest_site_m": nearest.nearest_site_m if nearest else None,
+            "features": self.features,
+            "centroid_lon": centre.x,
+            "centroid_lat": centre.y,
+            "geometry": outline.wkt,
+            "members": (
+                [candidate_to_dict(member) for member in self.members]
+                if members
+                else [member.id for member in self.members]
+            ),
+        }
+
 
 @lru_cache(maxsize=4)
 def load_place_model(path: str | None = None) -> PlaceModel:
@@ -159,31 +186,3 @@ def _zones(candidates: Sequence[Candidate]) -> list[int]:
     lat = np.array([candidate.centroid_lat for candidate in candidates], float)
     zone = np.minimum(np.floor((lon + 180.0) / 6.0).astype(int) + 1, 60)
     return [utm_epsg(int(z), bool(north)) for z, north in zip(zone, lat >= 0, strict=True)]
-
-
-def place_to_dict(place: Place, *, members: bool = True) -> dict[str, Any]:
-    """A place, JSON-ready: its numbers, its outline (WKT), and its members (every field,
-    or only their ids when ``members`` is False)."""
-    outline = place.outline
-    centre = outline.centroid
-    nearest = place.nearest
-    return {
-        "id": place.id,
-        "scan_id": place.scan_id,
-        "probability": place.probability,
-        "area_m2": place.area_m2,
-        "member_count": len(place.members),
-        "edge": place.edge,
-        "known": any(member.known for member in place.members),
-        "nearest_site_id": nearest.nearest_site_id if nearest else None,
-        "nearest_site_m": nearest.nearest_site_m if nearest else None,
-        "features": place.features,
-        "centroid_lon": centre.x,
-        "centroid_lat": centre.y,
-        "geometry": outline.wkt,
-        "members": (
-            [candidate_to_dict(member) for member in place.members]
-            if members
-            else [member.id for member in place.members]
-        ),
-    }
