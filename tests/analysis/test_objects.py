@@ -139,3 +139,17 @@ def test_statistics_of_many_objects_match_each_objects_own_pixels() -> None:
     assert [item.max_score for item in objects] == sorted(
         (item.max_score for item in objects), reverse=True
     )
+
+
+def test_objects_holding_an_edge_pixel_are_marked() -> None:
+    mask = np.zeros((20, 20), bool)
+    mask[2:6, 2:6] = True  # beside the gap
+    mask[12:16, 12:16] = True  # in the open
+    edge = np.zeros_like(mask)
+    edge[2:6, 2] = True
+    objects = polygonise(mask, mask.astype(np.float32), edge_pixels=edge)
+    assert sorted((item.geometry.bounds[0], item.edge) for item in objects) == [
+        (2.0, True),
+        (12.0, False),
+    ]
+    assert not any(item.edge for item in polygonise(mask, mask.astype(np.float32)))

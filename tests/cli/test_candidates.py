@@ -28,15 +28,20 @@ def triage(cli: RunCli) -> RunCli:
 def test_list_and_show(triage: RunCli) -> None:
     listed = triage("candidates", "list", "--json")
     assert listed.exit_code == 0, listed.output
-    assert [row["id"] for row in json.loads(listed.output)] == ["c-high", "c-low"]
+    places = json.loads(listed.output)
+    assert [row["id"] for row in places] == ["c-high", "c-low"]
+    assert places[0]["probability"] > places[1]["probability"]
+    # c-known lies on c-high: with it listed, the two are one place named by the stronger.
     known = json.loads(triage("candidates", "list", "--include-known", "--json").output)
-    assert [row["id"] for row in known] == ["c-high", "c-known", "c-low"]
+    assert [row["id"] for row in known] == ["c-high", "c-low"]
+    assert [member["id"] for member in known[0]["members"]] == ["c-high", "c-known"]
     table = triage("candidates", "list", "--include-known")
     assert (
         "old-base" in table.output
-        and "c-known" in table.output
-        and "3 candidate(s)" in table.output
+        and "c-known" not in table.output
+        and "2 place(s) of 3 candidate(s)" in table.output
     )
+    assert "  c-known" in triage("candidates", "list", "--include-known", "--members").output
     shown = triage("candidates", "show", "c-high")
     assert (
         shown.exit_code == 0 and "score: 9.0" in shown.output and "tile_key: 12_34" in shown.output
@@ -86,6 +91,8 @@ def test_dismiss_needs_a_reason_and_names_unknown_candidates(triage: RunCli) -> 
     dismissed = triage("candidates", "dismiss", "c-low", "--reason", "crop rotation")
     assert dismissed.exit_code == 0 and "dismissed c-low: crop rotation" in dismissed.output
     status = json.loads(triage("candidates", "list", "--status", "dismissed", "--json").output)
-    assert [(row["id"], row["status_reason"]) for row in status] == [("c-low", "crop rotation")]
+    assert [(row["id"], row["members"][0]["status_reason"]) for row in status] == [
+        ("c-low", "crop rotation")
+    ]
     unknown = triage("candidates", "show", "nope")
     assert unknown.exit_code == 3 and "no candidate with id 'nope'" in unknown.output

@@ -15,7 +15,7 @@ from tests.cli.conftest import RunCli
 def test_init_and_db_status(cli: RunCli) -> None:
     result = cli("db", "status")
     assert result.exit_code == 0
-    assert "schema: 0006" in result.output
+    assert "schema: 0007" in result.output
 
 
 def test_missing_workspace_is_one_line_and_nonzero(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_missing_workspace_is_one_line_and_nonzero(tmp_path: Path) -> None:
 
 def test_db_upgrade_is_idempotent(cli: RunCli) -> None:
     assert cli("db", "upgrade").exit_code == 0
-    assert "-> 0006" in cli("db", "upgrade").output
+    assert "-> 0007" in cli("db", "upgrade").output
 
 
 def test_the_listed_help_of_each_command_is_its_own() -> None:

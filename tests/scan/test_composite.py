@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 import numpy as np
+from shapely.geometry import box
 
-from sitewatch.scan.composite import composite, median_of, read_clear
+from sitewatch.scan.composite import (
+    TileScene,
+    acquisitions_of,
+    composite,
+    composite_of,
+    median_of,
+    read_clear,
+)
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace
@@ -42,3 +50,31 @@ def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Works
     before = composite(task.before, tile, bands)
     np.testing.assert_array_equal(before[:, rows, cols], clear[:, rows, cols])
     np.testing.assert_allclose(before[:, :10, :10], (clouded[:, :10, :10] + clear[:, :10, :10]) / 2)
+
+
+def test_a_composite_names_the_scenes_it_was_made_of(scan_workspace: Workspace) -> None:
+    plan = prepare_scan(
+        scan_workspace,
+        ScanRequest(
+            synthetic.inner_bbox(),
+            synthetic.BEFORE,
+            synthetic.AFTER,
+            tile_size_m=synthetic.TILE_SIZE_M,
+        ),
+    )
+    tile = plan.tiles[0]
+    task = plan.task_for(tile, tile.lonlat_outline())
+    bands = list(plan.settings.band_names)
+    image, used = composite_of(task.before, tile, bands)
+    np.testing.assert_array_equal(image, composite(task.before, tile, bands))
+    assert used == task.before  # the cloud covers part of the tile: both scenes count
+    assert [item["acquired"][:10] for item in acquisitions_of(used)] == [
+        "2019-05-01",
+        "2019-05-11",
+    ]
+    # A scene that reaches the tile on paper but gives it no clear pixel was not composited:
+    # here, one whose footprint on the tile is a sliver outside the tile's pixels.
+    (first, second) = task.before
+    outside = TileScene(first.plan, box(*tile.bounds).buffer(1.0).difference(box(*tile.bounds)))
+    _, used = composite_of((outside, second), tile, bands)
+    assert used == (second,)

@@ -16,7 +16,7 @@ from sitewatch.analysis.siamese import load_model_card
 from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError
-from sitewatch.scan.candidates import open_candidate
+from sitewatch.scan.candidates import candidate_to_dict, open_candidate
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
@@ -56,6 +56,20 @@ def test_scan_finds_the_injected_change(scan_workspace: Workspace, client: Clien
         assert found.nearest_site_id == "known-1" and not found.known
         assert 1000 < found.nearest_site_m < 2000
         assert found.chips == {}  # drawn when an analyst opens the candidate, not by the scan
+        # The acquisitions compared, not only the windows: ids and dates of both scenes of
+        # each window (the cloud covers part of one BEFORE scene only).
+        tile = session.get(ScanTile, (outcome.scan_id, found.tile_key))
+        acquisitions = candidate_to_dict(found)["acquisitions"]
+        assert acquisitions == tile.acquisitions
+        assert [item["acquired"][:10] for item in acquisitions["before"]] == [
+            "2019-05-01",
+            "2019-05-11",
+        ]
+        assert [item["acquired"][:10] for item in acquisitions["after"]] == [
+            "2020-05-01",
+            "2020-05-21",
+        ]
+        assert all(item["scene_id"] for item in acquisitions["before"] + acquisitions["after"])
     again = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
     assert again.resumed and again.tiles_run == 0 and again.scan_id == outcome.scan_id
 

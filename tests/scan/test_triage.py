@@ -74,6 +74,14 @@ def test_a_candidate_in_context_names_its_scenes_and_todays_nearest_site(
         assert view["context_m"] == CONTEXT_M
         assert [s["datetime"][:10] for s in view["before_scenes"]] == ["2023-05-10"]
         assert [s["datetime"][:10] for s in view["after_scenes"]] == ["2024-04-24"]
+        # The scan's tile recorded the scenes its composites were made of.
+        assert [s["composited"] for s in view["before_scenes"] + view["after_scenes"]] == [
+            True,
+            True,
+        ]
+        assert [a["scene_id"] for a in view["acquisitions"]["after"]] == [
+            view["after_scenes"][0]["id"]
+        ]
         # A scene catalogued after the scan was not compared by it, so it is not named.
         add_scene(session, "later-scene", date(2024, 4, 24), (best.centroid_lon, best.centroid_lat))
         # A site added since the scan is the nearest today.

@@ -56,6 +56,9 @@ class ChangeObject:
     max_score: float
     direction: int
     pixel_count: int
+    #: The object holds a pixel of the ``edge_pixels`` given to :func:`polygonise` (in a
+    #: scan: next to pixels it could not compare, so its outline may be cut there).
+    edge: bool = False
 
 
 def _to_lonlat(crs: Any) -> tuple[CRS, Transformer]:
@@ -150,12 +153,14 @@ def polygonise(
     *,
     transform: Affine | None = None,
     crs: Any = None,
+    edge_pixels: np.ndarray | None = None,
 ) -> list[ChangeObject]:
     """Change objects of a bool (y, x) ``mask`` with statistics from ``score``.
 
     ``direction`` is the int8 map of a :class:`~sitewatch.analysis.scores.ChangeScore`
     (None: all objects get 0). ``transform`` is the raster's affine transform and ``crs``
     anything pyproj accepts (EPSG code, WKT, rasterio CRS); give both or neither.
+    ``edge_pixels`` (bool, same grid) marks the objects holding any of them (``edge``).
     Objects are ordered by decreasing max score, then area.
     """
     region = np.asarray(mask, dtype=bool)
@@ -177,6 +182,9 @@ def polygonise(
     grid = transform if transform is not None else Affine.identity()
     outlines = _outlines(labels.astype(np.int32, copy=False), region, grid, count)
     stats = _label_statistics(labels, values, signs, count)
+    edges = np.zeros(count, dtype=bool)
+    if edge_pixels is not None:
+        edges = np.bincount(labels[np.asarray(edge_pixels, bool)], minlength=count + 1)[1:] > 0
     areas: list[float | None] = [None] * count
     lons: list[float | None] = [None] * count
     lats: list[float | None] = [None] * count
@@ -200,8 +208,9 @@ def polygonise(
             max_score=peak,
             direction=sign,
             pixel_count=pixels,
+            edge=edge,
         )
-        for outline, area, lon_, lat_, mean, peak, sign, pixels in zip(
+        for outline, area, lon_, lat_, mean, peak, sign, pixels, edge in zip(
             outlines,
             areas,
             lons,
@@ -210,6 +219,7 @@ def polygonise(
             stats["max"].astype(np.float64).tolist(),
             stats["direction"].tolist(),
             stats["pixels"].tolist(),
+            edges.tolist(),
             strict=True,
         )
     ]

@@ -20,6 +20,7 @@ from sitewatch.scan.candidates import (
     open_candidate,
     promote_candidate,
 )
+from sitewatch.scan.places import list_places
 
 candidates_app = typer.Typer(
     help="Scan candidates: list, draw chips, show, promote to a site, dismiss.",
@@ -38,49 +39,71 @@ def list_(
     include_known: bool = typer.Option(
         False, "--include-known", help="Also list candidates near a site already in the catalog."
     ),
-    limit: int | None = limit_option("At most this many."),
+    members: bool = typer.Option(
+        False, "--members", help="Under each place, list the candidates it is made of."
+    ),
+    limit: int | None = limit_option("At most this many places."),
     as_json: bool = JSON,
 ) -> None:
-    """List candidates, highest score first (by default: new ones not near a known site).
+    """List places, most probable first: candidates close to each other grouped into one
+    (by default: new ones not near a known site).
 
-    An id names its scan and tile (SCAN:TILE:NUMBER) and is never cut, so it can be
-    copied into 'show' or 'promote'; the location is left out for width ('show' or --json
-    give it).
+    The probability is the place model's that the place holds real change. A place is
+    named by its best candidate (SCAN:TILE:NUMBER), never cut, so it can be copied into
+    'show' or 'promote'; "edge" marks a place touching pixels the scan could not compare
+    (nodata, a footprint's edge, clouds). --json gives every member's fields.
     """
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        found = list_candidates(
+        found = list_places(
             session,
             scan_id=scan,
             status=None if status == "all" else status,
             include_known=include_known,
             limit=limit,
         )
-        rows = [candidate_to_dict(candidate) for candidate in found]
+        rows = [place.as_dict() for place in found]
     if as_json:
         print_json(rows)
         return
     table = Table()
-    add_whole_column(table, "id", [row["id"] for row in rows])
-    table.add_column("score", justify="right")
+    ids = [
+        name
+        for row in rows
+        for name in [row["id"], *([f"  {m['id']}" for m in row["members"]] if members else [])]
+    ]
+    add_whole_column(table, "place", ids)
+    table.add_column("prob", justify="right")
     table.add_column("area m2", justify="right")
+    table.add_column("parts", justify="right")
     table.add_column("nearest site", overflow="fold")
-    table.add_column("status")
     for row in rows:
-        nearest = (
-            f"{row['nearest_site_id']} ({row['nearest_site_m']:.0f} m)"
-            + (" known" if row["known"] else "")
-            if row["nearest_site_id"]
-            else ""
-        )
         table.add_row(
             row["id"],
-            f"{row['score']:.3g}",
+            f"{row['probability']:.3f}" + (" edge" if row["edge"] else ""),
             f"{row['area_m2']:.0f}",
-            nearest,
-            row["status"],
+            str(row["member_count"]),
+            _nearest(row),
         )
+        for member in row["members"] if members else []:
+            table.add_row(
+                f"  {member['id']}",
+                f"score {member['score']:.3g}" + (" edge" if member["edge"] else ""),
+                f"{member['area_m2']:.0f}",
+                "",
+                _nearest(member),
+            )
     console.print(table)
-    console.print(f"{len(rows)} candidate(s)")
+    console.print(
+        f"{len(rows)} place(s) of {sum(row['member_count'] for row in rows)} candidate(s)"
+    )
+
+
+def _nearest(row: dict) -> str:
+    if not row["nearest_site_id"]:
+        return ""
+    return f"{row['nearest_site_id']} ({row['nearest_site_m']:.0f} m)" + (
+        " known" if row["known"] else ""
+    )
 
 
 @candidates_app.command("chips")
@@ -130,6 +153,15 @@ def show(ctx: typer.Context, candidate_id: str = CANDIDATE, as_json: bool = JSON
         print_json({**data, "chips_problem": chips_problem})
         return
     for key, value in data.items():
+        if key == "acquisitions":
+            # The scenes compared, one line each: the windows asked for say less.
+            for window, scenes in value.items():
+                for scene in scenes:
+                    console.print(
+                        f"{window} scene: {scene['acquired'][:10]} {scene['scene_id']}",
+                        highlight=False,
+                    )
+            continue
         if key == "chips":
             for name, path in value.items():
                 console.print(f"chip {name}: {path}", highlight=False)

@@ -339,6 +339,10 @@ class ScanTile(BBoxMixin, Base):
     candidate_count: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The scenes that gave the tile's composites a clear pixel, per window:
+    #: ``{"before": [{"scene_id": ..., "acquired": ISO}], "after": [...]}`` (migration 0007;
+    #: empty for tiles stored before it).
+    acquisitions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     scan: Mapped[Scan] = relationship(back_populates="tiles")
 
@@ -365,6 +369,17 @@ class Candidate(BBoxMixin, Base):
     status_reason: Mapped[str] = mapped_column(Text, default="")
     promoted_site_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The object touches pixels the scan could not compare (nodata, a footprint's edge,
+    #: clouds), so its outline may be cut there (migration 0007).
+    edge: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    #: The tile the candidate was found on (read only: candidates are inserted in bulk).
+    tile: Mapped[ScanTile | None] = relationship(
+        ScanTile,
+        primaryjoin="and_(foreign(Candidate.scan_id) == ScanTile.scan_id, "
+        "foreign(Candidate.tile_key) == ScanTile.tile_key)",
+        viewonly=True,
+    )
 
 
 class User(Base):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sitewatch.analysis import tile_ranker
+from sitewatch.analysis import places, tile_ranker
 
 #: Candidate feature sets, in tie-break order (fewer or simpler first). The set was
 #: fixed after a screening of single features and of these sets on the training cities
@@ -60,9 +60,24 @@ NEWTON_STEPS = 100
 def fit_logistic(
     values: np.ndarray, labels: np.ndarray, l2: float, features: tuple[str, ...]
 ) -> tile_ranker.TileRanker:
-    """L2-penalised logistic regression on standardised ``values`` (tiles, features) by
+    """The tile ranker of :func:`logistic_weights` over ``features``."""
+    mean, sd, coefficients, intercept = logistic_weights(values, labels, l2)
+    return tile_ranker.TileRanker(features, mean, sd, coefficients, intercept)
+
+
+def fit_place_model(values: np.ndarray, labels: np.ndarray, l2: float) -> places.PlaceModel:
+    """The place model of :func:`logistic_weights` over :data:`~sitewatch.analysis.places.
+    PLACE_FEATURES` columns (benchmarks/scan_places.py fits it by city folds)."""
+    return places.PlaceModel(*logistic_weights(values, labels, l2))
+
+
+def logistic_weights(
+    values: np.ndarray, labels: np.ndarray, l2: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """L2-penalised logistic regression on standardised ``values`` (rows, features) by
     Newton's method from zero (the penalised log-loss is strictly convex: one optimum,
-    reached in a few steps, no randomness). The intercept is not penalised."""
+    reached in a few steps, no randomness). The intercept is not penalised. Returns the
+    standardisation (mean, sd), the coefficients and the intercept."""
     mean = values.mean(axis=0)
     sd = values.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
@@ -79,7 +94,7 @@ def fit_logistic(
         weights -= step
         if np.abs(step).max() < 1e-10:
             break
-    return tile_ranker.TileRanker(features, mean, sd, weights[1:], float(weights[0]))
+    return mean, sd, weights[1:], float(weights[0])
 
 
 def precision_at(scores: np.ndarray, labels: np.ndarray, k: int) -> float:

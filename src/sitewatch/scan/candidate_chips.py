@@ -7,7 +7,10 @@ finding the change. Everything needed to draw them again is in the database: the
 scene catalog. The tile's two composites are rebuilt exactly as the scan's task built them
 (:func:`sitewatch.scan.tasks.read_pair`), from the scenes of each window that were in the
 catalog when the scan was created (a scene added later would change the picture), and cut
-around the object by :func:`sitewatch.scan.quicklook.write_quicklooks`.
+around the object by :func:`sitewatch.scan.quicklook.write_quicklooks`. Each chip has the
+acquisition dates of the scenes its composite was made of burnt in (:func:`dates_label`),
+not the window the scan asked for: two pictures of a window a year wide say little about
+when a thing was built.
 
 The chips are written once under ``<products>/scans/<scan>/chips/`` and their paths stored
 on the candidate, so opening it again, promoting or dismissing it (which hash the chips
@@ -22,7 +25,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -34,7 +36,7 @@ from sitewatch.imagery.stack import scene_plan
 from sitewatch.scan import quicklook
 from sitewatch.scan.composite import TileScene, tile_scene
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject, tile_from_key
-from sitewatch.scan.tasks import TileTask, read_pair
+from sitewatch.scan.tasks import TilePair, TileTask, read_tile
 from sitewatch.workspace import workspace_of
 
 CHIP_NAMES = ("before", "after")
@@ -72,9 +74,10 @@ def _scan_of(session: Session, candidate: Candidate) -> Scan:
 
 def tile_composites(
     session: Session, scan: Scan, tile_key: str
-) -> tuple[Tile, list[str], np.ndarray, np.ndarray]:
+) -> tuple[Tile, list[str], TilePair]:
     """The tile of ``tile_key``, the scan's bands, and its BEFORE and AFTER composites
-    (bands, rows, cols) rebuilt exactly as the scan's task built them."""
+    (bands, rows, cols) rebuilt exactly as the scan's task built them, with the scenes
+    they were made of."""
     parameters = scan.parameters or {}
     if not parameters.get("bands") or not parameters.get("resolution_m"):
         raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
@@ -86,23 +89,22 @@ def tile_composites(
         _scenes(session, scan, tile, outline, (scan.before_start, scan.before_end), bands),
         _scenes(session, scan, tile, outline, (scan.after_start, scan.after_end), bands),
     )
-    before, after = read_pair(task, bands)
-    return tile, bands, before, after
+    return tile, bands, read_tile(task, bands)
 
 
 def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Candidate]) -> None:
     """Rebuild one tile's composites and draw the chips of ``candidates`` (all on it)."""
-    tile, bands, before, after = tile_composites(session, scan, tile_key)
+    tile, bands, pair = tile_composites(session, scan, tile_key)
     picks = [bands.index(name) for name in true_colour_bands(bands)]
     folder = workspace_of(session).products / "scans" / scan.id / "chips"
     labels = (
-        _window_label(scan.before_start, scan.before_end),
-        _window_label(scan.after_start, scan.after_end),
+        dates_label(pair.acquisitions["before"], (scan.before_start, scan.before_end)),
+        dates_label(pair.acquisitions["after"], (scan.after_start, scan.after_end)),
     )
     for candidate in candidates:
         candidate.chips = quicklook.write_quicklooks(
-            before[picks],
-            after[picks],
+            pair.before[picks],
+            pair.after[picks],
             object_box(candidate, tile),
             folder,
             re.sub(r"[^A-Za-z0-9_.-]", "_", candidate.id.removeprefix(f"{scan.id}:")),
@@ -156,5 +158,13 @@ def scenes_compared(
     ]
 
 
-def _window_label(start: datetime, end: datetime) -> str:
-    return f"{start:%Y-%m-%d}/{end:%Y-%m-%d}"
+def dates_label(acquisitions: Sequence[dict[str, str]], window: tuple[datetime, datetime]) -> str:
+    """The dates a chip shows: the one acquisition, or the first and last and how many
+    (a median of several scenes); the window, marked as such, when no scene was clear."""
+    days = sorted({item["acquired"][:10] for item in acquisitions})
+    if not days:
+        start, end = window
+        return f"window {start:%Y-%m-%d}/{end:%Y-%m-%d}"
+    if len(days) == 1:
+        return days[0]
+    return f"{days[0]}..{days[-1]} ({len(acquisitions)} scenes)"

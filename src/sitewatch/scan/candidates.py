@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from sitewatch import limits
 from sitewatch.catalog.records import SiteRecord, SourceRecord
@@ -118,7 +118,8 @@ def _candidates_query(
         )
     if scan_id is not None and session.get(Scan, scan_id) is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
-    query = select(Candidate)
+    # The tile's acquisitions are read with the page, not one query per candidate.
+    query = select(Candidate).options(selectinload(Candidate.tile))
     if scan_id is not None:
         query = query.where(Candidate.scan_id == scan_id)
     if status is not None:
@@ -172,6 +173,18 @@ def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
         "nearest_site_m": candidate.nearest_site_m,
         "chips": dict(candidate.chips or {}),
         "created_at": candidate.created_at.isoformat(),
+        "edge": candidate.edge,
+        "acquisitions": candidate_acquisitions(candidate),
+    }
+
+
+def candidate_acquisitions(candidate: Candidate) -> dict[str, list[dict[str, str]]]:
+    """The scenes (id, acquisition time) the candidate's tile compared, per window; empty
+    for a scan stored before tiles recorded them (migration 0007)."""
+    tile = candidate.tile
+    return {
+        name: list((tile.acquisitions or {}).get(name, [])) if tile else []
+        for name in ("before", "after")
     }
 
 

@@ -75,10 +75,31 @@ def tile_scene(plan: ScenePlan, footprint: BaseGeometry, tile: Tile) -> TileScen
 
 def composite(scenes: Sequence[TileScene], tile: Tile, band_names: Sequence[str]) -> np.ndarray:
     """The median composite (band, y, x) float32 of ``scenes`` over ``tile`` (NaN: none clear)."""
+    return composite_of(scenes, tile, band_names)[0]
+
+
+def composite_of(
+    scenes: Sequence[TileScene], tile: Tile, band_names: Sequence[str]
+) -> tuple[np.ndarray, tuple[TileScene, ...]]:
+    """The median composite of ``scenes`` over ``tile`` and the scenes it was made of: those
+    that gave it at least one clear pixel (a scene clouded or outside its footprint over the
+    whole tile reaches the tile on paper only, and the analyst must not be told it was
+    compared)."""
     images = [read_clear(scene, tile, band_names) for scene in scenes]
+    used = tuple(
+        scene for scene, image in zip(scenes, images, strict=True) if np.isfinite(image).any()
+    )
     if not images:
-        return np.full((len(band_names), tile.pixels, tile.pixels), np.nan, np.float32)
-    return median_of(images)
+        return np.full((len(band_names), tile.pixels, tile.pixels), np.nan, np.float32), used
+    return median_of(images), used
+
+
+def acquisitions_of(scenes: Sequence[TileScene]) -> list[dict[str, str]]:
+    """The scenes as stored and shown: id and acquisition time (ISO), oldest first."""
+    return [
+        {"scene_id": scene.plan.scene_id, "acquired": scene.plan.acquired.isoformat()}
+        for scene in sorted(scenes, key=lambda item: (item.plan.acquired, item.plan.scene_id))
+    ]
 
 
 def median_of(images: Sequence[np.ndarray]) -> np.ndarray:

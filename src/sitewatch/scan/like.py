@@ -144,7 +144,8 @@ def _after_features(
         by_tile.setdefault(candidate.tile_key, []).append(candidate)
     features: dict[str, np.ndarray] = {}
     for tile_key, group in by_tile.items():
-        tile, bands, _, after = tile_composites(session, scan, tile_key)
+        tile, bands, pair = tile_composites(session, scan, tile_key)
+        after = pair.after
         for candidate in group:
             top, left, bottom, right = chip_window(
                 object_box(candidate, tile), tile.pixels, tile.pixels

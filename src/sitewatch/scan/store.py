@@ -56,6 +56,7 @@ CANDIDATE_COLUMNS = (
     "nearest_site_id",
     "nearest_site_m",
     "known",
+    "edge",
     *BOUND_COLUMNS,
 )
 
@@ -142,6 +143,7 @@ def record_tiles(
             "like_score": [result.like_score for result in results],
             "candidate_count": [len(result.candidates) for result in results],
             "message": [result.message for result in results],
+            "acquisitions": [result.acquisitions for result in results],
             **dict(zip(BOUND_COLUMNS, outlines.T.tolist(), strict=True)),
         },
         same={"scan_id": scan_id, "finished_at": now},
@@ -240,6 +242,7 @@ def _candidate_columns(
         "nearest_site_id": [near.site_id if near else None for near in nearest],
         "nearest_site_m": [near.distance_m if near else None for near in nearest],
         "known": [bool(near and near.known) for near in nearest],
+        "edge": (found.column("edge") > 0).tolist(),
         **{name: found.column(name).tolist() for name in BOUND_COLUMNS},
     }
 
@@ -324,4 +327,5 @@ def tile_to_dict(tile: ScanTile, rank: int) -> dict[str, Any]:
         "score": tile.score,
         "like_score": tile.like_score,
         "candidates": tile.candidate_count,
+        "acquisitions": dict(tile.acquisitions or {}),
     }

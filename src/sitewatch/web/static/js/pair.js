@@ -58,7 +58,8 @@ window.sitewatchPair = (function () {
     let layers = [];
 
     // One side: the newest of `scenes` (scene_summary rows, newest first) as a tile layer,
-    // or the reason there is none in `label`.
+    // or the reason there is none in `label`. A scan candidate's scenes say whether they
+    // were `composited` into the scan's picture: the newest of those is shown first.
     async function showSide(name, side) {
       const label = side.label;
       label.classList.remove("missing");
@@ -67,7 +68,7 @@ window.sitewatchPair = (function () {
         label.classList.add("missing");
         return;
       }
-      const scene = side.scenes[0];
+      const scene = side.scenes.find((item) => item.composited !== false) || side.scenes[0];
       const tiles = await tilesOf(scene.id);
       const when = day((tiles && tiles.acquired) || scene.datetime);
       if (!tiles || !tiles.tiles || !tiles.tiles.length) {

@@ -111,6 +111,12 @@
       fact(list, "nearest site", "none located in the catalog");
     }
     fact(list, "where", view.centroid_lat.toFixed(5) + ", " + view.centroid_lon.toFixed(5));
+    // The acquisitions the scan's composites were made of (not only the windows asked for).
+    for (const name of ["before", "after"]) {
+      const scenes = (view.acquisitions && view.acquisitions[name]) || [];
+      if (scenes.length) fact(list, "compared " + name, scenes.map((item) => item.acquired.slice(0, 10)).join(", "));
+    }
+    if (view.edge) fact(list, "edge", "touches pixels the scan could not compare (nodata, a footprint edge, clouds)");
     // What the ledger allows next: a promoted candidate is a site now; only a new one can be
     // dismissed (and a dismissed one may still be promoted).
     const promoteButton = $("btn-promote");

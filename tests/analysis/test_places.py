@@ -1,0 +1,58 @@
+"""Grouping candidates into places, their features and the place model (pure)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from sitewatch.analysis.places import (
+    PLACE_FEATURES,
+    PLACE_GAP_M,
+    PlaceModel,
+    group_places,
+    place_features,
+)
+from sitewatch.errors import InputError
+
+
+def test_close_outlines_are_one_place_far_ones_are_not() -> None:
+    outlines = np.array(
+        [
+            box(0, 0, 100, 100),
+            box(100, 0, 200, 100),  # the other half of an object cut by a tile edge
+            box(500, 0, 600, 100),  # far
+            box(200 + PLACE_GAP_M - 1, 0, 300, 100),  # just within the gap of the second
+            box(1000, 1000, 1010, 1010),
+        ],
+        dtype=object,
+    )
+    assert group_places(outlines).tolist() == [0, 0, 1, 0, 2]
+    assert group_places(outlines, gap_m=0.0).tolist() == [0, 0, 1, 2, 3]
+    assert group_places(np.array([], dtype=object)).tolist() == []
+    with pytest.raises(InputError, match="gap_m"):
+        group_places(outlines, gap_m=float("nan"))
+
+
+def test_place_features_sum_areas_and_weight_scores_by_area() -> None:
+    features = place_features(
+        np.array([0, 0, 1]),
+        area_m2=np.array([1000.0, 3000.0, 100.0]),
+        score=np.array([4.0, 8.0, 5.0]),
+        max_score=np.array([6.0, 8.0, 7.0]),
+        edge=np.array([False, True, False]),
+    )
+    assert features.shape == (2, len(PLACE_FEATURES))
+    np.testing.assert_allclose(features[0], [np.log10(4000), 8.0, 7.0, np.log(2), 1.0])
+    np.testing.assert_allclose(features[1], [2.0, 7.0, 5.0, 0.0, 0.0])
+
+
+def test_the_place_model_is_a_probability_and_round_trips() -> None:
+    model = PlaceModel(np.zeros(5), np.ones(5), np.array([1.0, 0, 0, 0, -1.0]), 0.0)
+    values = np.array([[2.0, 0, 0, 0, 0], [2.0, 0, 0, 0, 1.0], [-30.0, 0, 0, 0, 0]])
+    probability = model.probability(values)
+    assert probability[0] > probability[1] > probability[2] > 0
+    again = PlaceModel.from_dict(model.to_dict())
+    np.testing.assert_allclose(again.probability(values), probability)
+    with pytest.raises(InputError, match="features"):
+        PlaceModel.from_dict({**model.to_dict(), "features": ["area"]})

@@ -1,0 +1,57 @@
+"""Places of a scan: candidates grouped and ranked by the shipped place model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitewatch.errors import InputError
+from sitewatch.scan.places import list_places, load_place_model
+from sitewatch.workspace import Workspace
+from tests.scan.candidate_rows import add_candidate, add_scan
+
+
+@pytest.fixture
+def scattered(workspace: Workspace) -> Workspace:
+    """Two touching candidates (one place), a far one, and one of another scan on top."""
+    with workspace.session() as session:
+        add_scan(session)
+        add_scan(session, "scan-2")
+        session.flush()
+        add_candidate(session, "west", score=6.0, lon=125.1)
+        add_candidate(session, "east", score=7.0, lon=125.102).edge = True  # shares an edge
+        add_candidate(session, "far", score=7.0, lon=125.2)
+        add_candidate(session, "other-scan", score=7.0, lon=125.1, scan_id="scan-2")
+    return workspace
+
+
+def test_touching_candidates_are_one_place_named_by_the_stronger(scattered: Workspace) -> None:
+    with scattered.session() as session:
+        places = list_places(session, scan_id="scan-1")
+        by_id = {place.id: place for place in places}
+        assert set(by_id) == {"east", "far"}
+        joined = by_id["east"]
+        assert [member.id for member in joined.members] == ["east", "west"]
+        assert joined.edge and not by_id["far"].edge
+        assert joined.outline.geom_type == "Polygon"  # the halves are one outline
+        assert joined.area_m2 == pytest.approx(2 * 31_416.0)
+        data = joined.as_dict(members=False)
+        assert data["members"] == ["east", "west"] and data["member_count"] == 2
+        assert 0.0 < data["probability"] < 1.0
+        # Places never cross scans; the best place comes first and limit counts places.
+        everything = list_places(session)
+        assert {place.scan_id for place in everything} == {"scan-1", "scan-2"}
+        assert len(list_places(session, limit=1)) == 1
+        probabilities = [place.probability for place in everything]
+        assert probabilities == sorted(probabilities, reverse=True)
+        with pytest.raises(InputError, match="--limit"):
+            list_places(session, limit=0)
+
+
+def test_a_model_file_of_other_features_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "model.json"
+    broken.write_text("{}")
+    with pytest.raises(InputError, match="model features"):
+        load_place_model(str(broken))
+    assert load_place_model().coefficients.shape == (5,)
