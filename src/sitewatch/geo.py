@@ -42,8 +42,8 @@ def _transformer(source: CRS, target: CRS) -> Transformer:
     """A transformer from ``source`` to ``target``, made once per thread: making one costs
     about 0.2 ms (a nearest-site search over a catalog made a hundred), and pyproj's
     transformers are not to be shared between threads (the web server's pool)."""
-    made: dict[tuple[CRS, CRS], Transformer] = _TRANSFORMERS.__dict__.setdefault("made", {})
-    key = (source, target)
+    made: dict[tuple[str, str], Transformer] = _TRANSFORMERS.__dict__.setdefault("made", {})
+    key = (source.srs, target.srs)  # the definitions as given: hashing a CRS writes its WKT
     if key not in made:
         if len(made) >= 256:  # a long-lived thread seeing many UTM zones: start again
             made.clear()
