@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import rasterio.crs
 import shapely
+from pyproj import CRS
 from shapely.geometry import Point, box
 
 from sitewatch.geo import (
@@ -12,6 +14,7 @@ from sitewatch.geo import (
     haversine_metres,
     local_utm,
     normalise_lonlat,
+    to_crs,
     utm_crs_for,
 )
 
@@ -67,3 +70,11 @@ def test_a_disc_near_the_antimeridian_reaches_across_it() -> None:
     assert disc.geom_type == "MultiPolygon" and (west, east) == (-180.0, 180.0)
     assert {round(part.bounds[0]) for part in disc.geoms} == {-180, 180}
     assert north - south == pytest.approx(2 * 3000 / 110_600, rel=0.01)
+
+
+def test_to_crs_takes_pyproj_and_rasterio_crs_alike() -> None:
+    """Rasters hand over rasterio's CRS objects, vectors pyproj's: both project the same."""
+    here = Point(126.0, 39.0)
+    by_pyproj = to_crs(here, CRS.from_epsg(4326), CRS.from_epsg(32652))
+    by_rasterio = to_crs(here, rasterio.crs.CRS.from_epsg(4326), rasterio.crs.CRS.from_epsg(32652))
+    assert by_pyproj.equals_exact(by_rasterio, 1e-6)

@@ -43,12 +43,18 @@ def _transformer(source: CRS, target: CRS) -> Transformer:
     about 0.2 ms (a nearest-site search over a catalog made a hundred), and pyproj's
     transformers are not to be shared between threads (the web server's pool)."""
     made: dict[tuple[str, str], Transformer] = _TRANSFORMERS.__dict__.setdefault("made", {})
-    key = (source.srs, target.srs)  # the definitions as given: hashing a CRS writes its WKT
+    key = (_definition(source), _definition(target))
     if key not in made:
         if len(made) >= 256:  # a long-lived thread seeing many UTM zones: start again
             made.clear()
         made[key] = Transformer.from_crs(source, target, always_xy=True)
     return made[key]
+
+
+def _definition(crs: CRS) -> str:
+    """A CRS's definition as a cheap key: pyproj's keeps the text it was made from (its
+    hash would write WKT each time); rasterio's CRS, also accepted, gives its WKT."""
+    return getattr(crs, "srs", None) or crs.to_wkt()
 
 
 def to_crs(geometry: BaseGeometry, source: CRS, target: CRS) -> BaseGeometry:
