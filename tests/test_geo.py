@@ -72,9 +72,10 @@ def test_a_disc_near_the_antimeridian_reaches_across_it() -> None:
     assert north - south == pytest.approx(2 * 3000 / 110_600, rel=0.01)
 
 
-def test_to_crs_takes_pyproj_and_rasterio_crs_alike() -> None:
-    """Rasters hand over rasterio's CRS objects, vectors pyproj's: both project the same."""
+def test_to_crs_takes_pyproj_and_rasterio_crs_and_names_alike() -> None:
+    """Rasters hand over rasterio's CRS objects, vectors pyproj's, stored rows a name."""
     here = Point(126.0, 39.0)
     by_pyproj = to_crs(here, CRS.from_epsg(4326), CRS.from_epsg(32652))
     by_rasterio = to_crs(here, rasterio.crs.CRS.from_epsg(4326), rasterio.crs.CRS.from_epsg(32652))
-    assert by_pyproj.equals_exact(by_rasterio, 1e-6)
+    by_name = to_crs(here, "EPSG:4326", "EPSG:32652")
+    assert by_pyproj.equals_exact(by_rasterio, 1e-6) and by_pyproj.equals_exact(by_name, 1e-6)

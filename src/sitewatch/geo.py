@@ -38,7 +38,7 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
 _TRANSFORMERS = threading.local()
 
 
-def _transformer(source: CRS, target: CRS) -> Transformer:
+def _transformer(source: CRS | str, target: CRS | str) -> Transformer:
     """A transformer from ``source`` to ``target``, made once per thread: making one costs
     about 0.2 ms (a nearest-site search over a catalog made a hundred), and pyproj's
     transformers are not to be shared between threads (the web server's pool)."""
@@ -51,13 +51,16 @@ def _transformer(source: CRS, target: CRS) -> Transformer:
     return made[key]
 
 
-def _definition(crs: CRS) -> str:
-    """A CRS's definition as a cheap key: pyproj's keeps the text it was made from (its
-    hash would write WKT each time); rasterio's CRS, also accepted, gives its WKT."""
+def _definition(crs: CRS | str) -> str:
+    """A CRS's definition as a cheap, exact key: a string as given ("EPSG:4326"), pyproj's
+    CRS by the text it was made from (hashing it would write WKT each time), rasterio's by
+    its WKT (its short name may round a custom CRS to an EPSG code)."""
+    if isinstance(crs, str):
+        return crs
     return getattr(crs, "srs", None) or crs.to_wkt()
 
 
-def to_crs(geometry: BaseGeometry, source: CRS, target: CRS) -> BaseGeometry:
+def to_crs(geometry: BaseGeometry, source: CRS | str, target: CRS | str) -> BaseGeometry:
     """``geometry`` transformed from ``source`` to ``target`` (always_xy axis order)."""
     transformer = _transformer(source, target)
 
