@@ -13,27 +13,27 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sitewatch.db.models import Source
+from sitewatch.db.models import Claim, Source
 from sitewatch.evidence.canonical import canonical_json
 
 
-def source_payload(source: Source) -> dict[str, Any]:
-    """The content of ``source`` that its ``source.add`` entry records."""
-    claims = [
-        {
-            "id": claim.id,
-            "start": claim.start,
-            "end": claim.end,
-            "speaker": claim.speaker,
-            "claimed_on": claim.claimed_on,
-            "stance": claim.stance,
-            "quote": claim.quote,
-            "site_ids": list(claim.site_ids),
-        }
-        for claim in source.claims
-    ]
+def claim_fields(claim: Claim) -> dict[str, Any]:
+    """A claim as extracted: what the entry hashes and every listing shows first."""
     return {
-        "source_id": source.id,
+        "id": claim.id,
+        "start": claim.start,
+        "end": claim.end,
+        "speaker": claim.speaker,
+        "claimed_on": claim.claimed_on,
+        "stance": claim.stance,
+        "quote": claim.quote,
+        "site_ids": list(claim.site_ids),
+    }
+
+
+def source_fields(source: Source) -> dict[str, Any]:
+    """A source's metadata: what the entry records and every listing shows first."""
+    return {
         "title": source.title,
         "publisher": source.publisher,
         "published_on": source.published_on,
@@ -42,6 +42,15 @@ def source_payload(source: Source) -> dict[str, Any]:
         "media_type": source.media_type,
         "bytes": source.byte_size,
         "stored_path": source.stored_path,
+    }
+
+
+def source_payload(source: Source) -> dict[str, Any]:
+    """The content of ``source`` that its ``source.add`` entry records."""
+    claims = [claim_fields(claim) for claim in source.claims]
+    return {
+        "source_id": source.id,
+        **source_fields(source),
         "text_sha256": hashlib.sha256(source.text.encode("utf-8")).hexdigest(),
         "claims": len(claims),
         "claims_sha256": hashlib.sha256(canonical_json(claims).encode("utf-8")).hexdigest(),

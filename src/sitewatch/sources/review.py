@@ -19,6 +19,7 @@ from sitewatch.errors import InputError, NotFoundError
 from sitewatch.evidence import ledger
 from sitewatch.evidence.keys import get_analyst
 from sitewatch.sources.claims import STANCES
+from sitewatch.sources.payload import claim_fields
 from sitewatch.text import check_text
 from sitewatch.verify.assessments import ENV_ANALYST
 
@@ -118,15 +119,8 @@ def review_claim(
 def claim_to_dict(claim: Claim) -> dict[str, Any]:
     """A claim as plain data, with its reviews and the values that hold after them."""
     return {
-        "id": claim.id,
+        **claim_fields(claim),
         "source_id": claim.source_id,
-        "start": claim.start,
-        "end": claim.end,
-        "speaker": claim.speaker,
-        "claimed_on": claim.claimed_on,
-        "stance": claim.stance,
-        "quote": claim.quote,
-        "site_ids": list(claim.site_ids),
         "effective": effective(claim),
         "reviews": [
             {

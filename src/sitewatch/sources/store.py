@@ -33,7 +33,7 @@ from sitewatch.sources.claims import report_publisher
 from sitewatch.sources.extract import HTML, PDF, Extracted, extract_document
 from sitewatch.sources.mentions import SiteIndex
 from sitewatch.sources.patterns import Found
-from sitewatch.sources.payload import source_payload
+from sitewatch.sources.payload import source_fields, source_payload
 from sitewatch.text import check_text
 from sitewatch.workspace import Workspace
 
@@ -237,14 +237,7 @@ def source_to_dict(source: Source, *, with_details: bool = False) -> dict[str, A
 
     record: dict[str, Any] = {
         "id": source.id,
-        "title": source.title,
-        "publisher": source.publisher,
-        "published_on": source.published_on,
-        "authors": list(source.authors),
-        "url": source.url,
-        "media_type": source.media_type,
-        "bytes": source.byte_size,
-        "stored_path": source.stored_path,
+        **source_fields(source),
         "file_name": source.file_name,
         "extractor": source.extractor,
         "added_at": source.added_at.isoformat() if source.added_at else None,
