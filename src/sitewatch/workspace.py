@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -202,3 +202,14 @@ def workspace_of(session: Session) -> Workspace:
     if not isinstance(workspace, Workspace):
         raise RuntimeError("this needs a session from Workspace.session()")
     return workspace
+
+
+def committed_by_stem(workspace: Workspace, model: type[Any]) -> Callable[[str], bool]:
+    """For :func:`sitewatch.files.staged`: whether a file whose stem is a ``model`` row's id
+    (a stored declaration or source copy) belongs to a committed row, i.e. must be kept."""
+
+    def committed(name: str) -> bool:
+        with workspace.session() as session:
+            return session.get(model, Path(name).stem) is not None
+
+    return committed

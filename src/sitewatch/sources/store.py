@@ -9,7 +9,7 @@ ledger entry commits (:mod:`sitewatch.files`). The same bytes are refused a seco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from hashlib import sha256
@@ -35,7 +35,7 @@ from sitewatch.sources.mentions import SiteIndex
 from sitewatch.sources.patterns import Found
 from sitewatch.sources.payload import source_fields, source_payload
 from sitewatch.text import check_text
-from sitewatch.workspace import Workspace
+from sitewatch.workspace import Workspace, committed_by_stem
 
 SOURCES_FOLDER = "sources"
 _SUFFIXES = {HTML: ".html", PDF: ".pdf"}
@@ -112,7 +112,7 @@ def add_sources(workspace: Workspace, incoming: Sequence[Incoming]) -> list[dict
             if session.get(Source, item.sha256) is not None:  # added since, by another process
                 raise ConflictError(f"{item.name}: already added as source {item.sha256[:12]}")
             final = folder / f"{item.sha256}{_SUFFIXES.get(item.extracted.media_type, '.txt')}"
-            with staged(final, _stored(workspace)) as staging:
+            with staged(final, committed_by_stem(workspace, Source)) as staging:
                 copy = staging / final.name
                 copy.write_bytes(item.data)
                 publish(copy, final)
@@ -127,14 +127,6 @@ def add_sources(workspace: Workspace, incoming: Sequence[Incoming]) -> list[dict
                 session.commit()
                 added.append(source_to_dict(source))
     return added
-
-
-def _stored(workspace: Workspace) -> Callable[[str], bool]:
-    def stored(name: str) -> bool:
-        with workspace.session() as session:
-            return session.get(Source, Path(name).stem) is not None
-
-    return stored
 
 
 def site_index(session: Session) -> SiteIndex:

@@ -15,7 +15,6 @@ they read well and stay stable. The same file (same SHA-256) is refused a second
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from sitewatch.evidence import ledger
 from sitewatch.evidence.files import FileRef
 from sitewatch.files import publish, staged
 from sitewatch.verify.formats import ParsedDeclaration, parse_declaration_bytes
-from sitewatch.workspace import Workspace
+from sitewatch.workspace import Workspace, committed_by_stem
 
 DECLARATIONS_FOLDER = "declarations"
 MAX_SLUG = 60
@@ -45,7 +44,7 @@ def import_declaration(workspace: Workspace, path: Path) -> Declaration:
     with workspace.session() as session:
         declaration = _add(session, parsed, path)
         final = folder / f"{declaration.id}{path.suffix.lower() or '.json'}"
-        with staged(final, _stored_copy(workspace)) as staging:
+        with staged(final, committed_by_stem(workspace, Declaration)) as staging:
             copy = staging / final.name
             copy.write_bytes(data)
             publish(copy, final)
@@ -58,16 +57,6 @@ def import_declaration(workspace: Workspace, path: Path) -> Declaration:
             )
             session.commit()  # inside the staging block: a failed commit removes the copy
     return declaration
-
-
-def _stored_copy(workspace: Workspace) -> Callable[[str], bool]:
-    """Whether the copy named so belongs to a committed declaration (its id is the stem)."""
-
-    def stored(name: str) -> bool:
-        with workspace.session() as session:
-            return session.get(Declaration, Path(name).stem) is not None
-
-    return stored
 
 
 def _add(session: Session, parsed: ParsedDeclaration, path: Path) -> Declaration:
