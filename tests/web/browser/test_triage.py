@@ -55,35 +55,10 @@ def test_the_keyboard_works_the_queue_and_decisions_are_signed(
     expect(page.locator("#triage-message")).to_contain_text(re.compile("promoted", re.I))
     screenshot(page, "triage-after-decisions")
 
-    verified = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sitewatch",
-            "--workspace",
-            str(demo_server.root),
-            "ledger",
-            "verify",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    verified = _sitewatch(demo_server, "ledger", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    listed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sitewatch",
-            "--workspace",
-            str(demo_server.root),
-            "ledger",
-            "list",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listed = _sitewatch(demo_server, "ledger", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
     assert '"candidate.dismiss"' in listed.stdout and '"author": "ana"' in listed.stdout
 
 
@@ -96,3 +71,9 @@ def test_a_viewer_sees_the_queue_without_decisions(
     assert page.locator("#btn-promote").count() == 0 and page.locator("#btn-dismiss").count() == 0
     page.keyboard.press("p")  # nothing to do for a viewer: no request, no error
     expect(page.locator("#queue-position")).to_contain_text("candidate 1 of")
+
+
+def _sitewatch(server: DemoServer, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line on the served workspace, in its own process (the server runs on)."""
+    command = [sys.executable, "-m", "sitewatch", "--workspace", str(server.root), *args]
+    return subprocess.run(command, capture_output=True, text=True)
