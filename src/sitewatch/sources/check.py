@@ -47,12 +47,15 @@ def claim_day(text: str | None) -> date | None:
 def check_site_claims(session: Session, site_id: str) -> list[dict[str, Any]]:
     """Each claim about ``site_id`` with its observations and the newest image before it."""
     site = get_site(session, site_id)
+    claims = list_claims(session, site.id)
+    if not claims:  # the usual case on a site page or in a dossier: read nothing more
+        return []
     scenes = list_scenes(session, site_id=site.id)
     runs = list_runs(session, site_id=site.id)
     assessments = list_assessments(session, site.id)
     scene_days = {s.id: s.datetime.date() for s in scenes}
     checked = []
-    for claim in list_claims(session, site.id):
+    for claim in claims:
         values = effective(claim)
         if values["rejected"]:
             continue
