@@ -231,9 +231,11 @@
 
   // Fetch one layer for the viewport; an answer that arrives after a newer request is dropped.
   async function refresh(state, layerName) {
-    const name = layerName === "uncertainty" ? "sites" : layerName; // one answer draws both
+    // One answer draws two layers: sites with their uncertainty, footprints with imagery.
+    const name = { uncertainty: "sites", imagery: "scenes" }[layerName] || layerName;
     const shown = (n) => state.map.hasLayer(state.layers[n]);
-    if (!(shown(name) || (name === "sites" && shown("uncertainty")))) return;
+    const partner = { sites: "uncertainty", scenes: "imagery" }[name];
+    if (!(shown(name) || (partner && shown(partner)))) return;
     const bbox = bboxOf(state.map);
     const c = state.choices;
     const ticket = (state.tickets[name] = (state.tickets[name] || 0) + 1);
@@ -245,9 +247,12 @@
     } else if (name === "candidates") {
       path = "/api/map/candidates?bbox=" + bbox + "&zoom=" + state.map.getZoom() + (c.scan ? "&scan_id=" + encodeURIComponent(c.scan) : "");
       draw = drawCandidates;
-    } else if (name === "scenes" || name === "imagery") {
+    } else if (name === "scenes") {
       path = "/api/map/scenes?bbox=" + bbox + (c.from ? "&from=" + encodeURIComponent(c.from) : "") + (c.to ? "&to=" + encodeURIComponent(c.to) : "");
-      draw = name === "scenes" ? drawScenes : drawImagery;
+      draw = async (s, answer) => {
+        if (shown("scenes")) drawScenes(s, answer);
+        if (shown("imagery")) await drawImagery(s, answer);
+      };
     } else {
       return;
     }
@@ -328,7 +333,7 @@
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
     legend().addTo(map);
 
-    const viewportLayers = ["sites", "candidates", "scenes", "imagery"];
+    const viewportLayers = ["sites", "candidates", "scenes"]; // "scenes" draws the imagery too
     map.on("moveend", () => {
       writeView(map, state);
       for (const name of viewportLayers) refresh(state, name);
@@ -345,7 +350,7 @@
       writeView(map, state);
       if (name === "run") loadObjects(state);
       else if (name === "scan") refresh(state, "candidates");
-      else for (const dated of ["scenes", "imagery"]) refresh(state, dated);
+      else refresh(state, "scenes");
     });
     form.addEventListener("submit", (event) => event.preventDefault());
 
@@ -353,7 +358,6 @@
       refresh(state, "sites"),
       refresh(state, "candidates"),
       refresh(state, "scenes"),
-      refresh(state, "imagery"),
       loadObjects(state),
     ]);
     writeView(map, state);
