@@ -75,7 +75,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from measure import machine, save_results  # noqa: E402
 from sitewatch.analysis.places import PLACE_FEATURES, PLACE_GAP_M  # noqa: E402
 from sitewatch.db.models import Candidate  # noqa: E402
-from sitewatch.ml.oscd import oscd_root  # noqa: E402
+from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, oscd_root  # noqa: E402
 from sitewatch.ml.ranker_fit import fit_place_model, precision_at  # noqa: E402
 from sitewatch.scan.places import MODEL_FILE, group_candidates  # noqa: E402
 from sitewatch.scan.plan import ScanRequest  # noqa: E402
@@ -90,14 +90,8 @@ from sitewatch.scan.ranker_training import (  # noqa: E402
 from sitewatch.scan.runner import prepare_scan, run_scan  # noqa: E402
 from sitewatch.workspace import init_workspace  # noqa: E402
 
-FOLDS = (
-    ("abudhabi", "nantes"),
-    ("beihai", "paris"),
-    ("bercy", "pisa"),
-    ("cupertino", "rennes"),
-    ("hongkong", "saclay_e"),
-)
-CITIES = tuple(sorted(city for fold in FOLDS for city in fold))
+FOLDS = CV_FOLDS
+CITIES = LABELLED_CITIES
 L2 = 0.01
 KS = (5, 10, 20)
 RESULTS = Path(__file__).parent / "results" / "scan_places.json"
