@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled
 from sitewatch.analysis.siamese import WEIGHT_BANDS, SiameseChange
 from sitewatch.ml.oscd import VALIDATION_CITIES, load_city
@@ -19,14 +21,21 @@ def evaluate_method(
     method: SiameseChange,
     cities: Sequence[str] = VALIDATION_CITIES,
     root: str | Path | None = None,
+    scores_dir: Path | None = None,
 ) -> dict[str, ConfusionCounts]:
-    """Change-class confusion counts per city at the method's threshold."""
+    """Change-class confusion counts per city at the method's threshold.
+
+    With ``scores_dir``, each city's score map is also saved there as ``<city>.npy``
+    (float16), so later studies can reuse exactly these predictions.
+    """
     counts = {}
     for city in cities:
         before, after, label = load_city(city, WEIGHT_BANDS[method.weights], root)
         if label is None:
             continue
         result = method.score(before, after)
+        if scores_dir is not None:
+            np.save(scores_dir / f"{city}.npy", result.score.astype(np.float16))
         counts[city] = confusion(result.score >= method.threshold, label, ignore=~result.valid)
     return counts
 
