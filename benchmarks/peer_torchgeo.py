@@ -49,6 +49,7 @@ from sitewatch.analysis.arrays import finite_pixels  # noqa: E402
 from sitewatch.analysis.metrics import pooled  # noqa: E402
 from sitewatch.analysis.scores import ChangeScore  # noqa: E402
 from sitewatch.analysis.siamese import band_statistics, load_model_card, normalise_image  # noqa: E402
+from sitewatch.ml.crossval import RECIPES, fold_cities  # noqa: E402
 from sitewatch.ml.evaluation import evaluate_method  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES  # noqa: E402
 from sitewatch.ml.training import (  # noqa: E402
@@ -144,13 +145,25 @@ def main() -> None:
         "--minutes", type=float, default=150.0, help="training wall-time safety cap"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--fold",
+        type=int,
+        help="train without this cross-validation fold's cities and score them "
+        "(benchmarks/detect_cv.py); default: the old training/validation split",
+    )
+    parser.add_argument("--recipe", default="long", help="sitewatch recipe of a --fold run")
     options = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"OSCD data not found at {DATA}")
     torch.set_num_threads(THREADS)
-    config = card_config()
+    if options.fold:
+        config = RECIPES[options.recipe]
+        train_cities, scored_cities = fold_cities(options.fold)
+    else:
+        config = card_config()
+        train_cities, scored_cities = TRAIN_CITIES, VALIDATION_CITIES
     own_card = load_model_card(WEIGHTS)
-    scenes = load_training_scenes(WEIGHTS, root=str(DATA))
+    scenes = load_training_scenes(WEIGHTS, train_cities, root=str(DATA))
     network = TwoDateFCSiamDiff(scenes[0].before.shape[0], options.encoder)
     result = train(
         scenes,
@@ -169,7 +182,7 @@ def main() -> None:
     }
     method = PeerMethod(network=network, threshold=result.threshold)
     started = time.monotonic()
-    counts = evaluate_method(method, VALIDATION_CITIES, DATA)
+    counts = evaluate_method(method, scored_cities, DATA)
     inference_seconds = time.monotonic() - started
     rows = {**counts, "pooled": pooled(counts.values())}
     parameters = sum(parameter.numel() for parameter in network.parameters())
@@ -179,8 +192,10 @@ def main() -> None:
         "encoder_weights": None,
         "parameters": parameters,
         "bands": list(own_card["bands"]),
-        "train_cities": list(TRAIN_CITIES),
-        "validation_cities": list(VALIDATION_CITIES),
+        "fold": options.fold,
+        "train_cities": list(train_cities),
+        "validation_cities": list(scored_cities),
+        "counts": {city: value.as_dict() for city, value in counts.items()},
         "holdout": {"fraction": HOLDOUT_FRACTION, "rule": "bottom rows of each train city"},
         "config": dataclasses.asdict(config),
         "minutes_cap": options.minutes,
