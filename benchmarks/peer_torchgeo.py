@@ -152,6 +152,12 @@ def main() -> None:
         "(benchmarks/detect_cv.py); default: the old training/validation split",
     )
     parser.add_argument("--recipe", default="long", help="sitewatch recipe of a --fold run")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs of 50 steps instead of the recipe's (a compute budget in steps, "
+        "which a loaded machine cannot shorten as a wall-time cap would)",
+    )
     options = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"OSCD data not found at {DATA}")
@@ -162,6 +168,8 @@ def main() -> None:
     else:
         config = card_config()
         train_cities, scored_cities = TRAIN_CITIES, VALIDATION_CITIES
+    if options.epochs:
+        config = dataclasses.replace(config, epochs=options.epochs)
     own_card = load_model_card(WEIGHTS)
     scenes = load_training_scenes(WEIGHTS, train_cities, root=str(DATA))
     network = TwoDateFCSiamDiff(scenes[0].before.shape[0], options.encoder)

@@ -34,6 +34,37 @@ def _metrics_table(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _validation_line(card: dict[str, Any]) -> str:
+    held_out = card["data"]["validation_cities"]
+    if held_out:
+        return f"- Validated once on: {', '.join(held_out)} (never used for any choice)"
+    return (
+        "- No labelled city left out: the recipe was chosen and is measured by city-level "
+        "cross-validation (below)"
+    )
+
+
+def _scores_section(card: dict[str, Any]) -> list[str]:
+    """The validation table, or the out-of-fold table of the recipe's cross-validation."""
+    if "validation" in card:
+        return [
+            "## Validation (change class, pixels, at the threshold above)",
+            *_metrics_table(card["validation"]),
+            "",
+        ]
+    folds = card["cross_validation"]
+    return [
+        "## Cross-validation (change class, pixels, out of fold)",
+        f"Recipe `{folds['recipe']}`, five folds of two cities "
+        f"({'; '.join(', '.join(fold) for fold in folds['folds'])}): every city scored by "
+        f"a network trained on the other eight, at that network's own threshold "
+        f"({folds['benchmark']}). The packaged network is the same recipe on all ten.",
+        "",
+        *_metrics_table(folds),
+        "",
+    ]
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """The card as Markdown (same facts as the JSON)."""
     training = card["training"]
@@ -47,8 +78,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- Trained on: {', '.join(card['data']['train_cities'])} "
         f"(bottom {card['data']['holdout']['fraction']:.0%} of the rows of each held out "
         "for checkpoint and threshold selection)",
-        f"- Validated once on: {', '.join(card['data']['validation_cities'])} "
-        "(never used for any choice)",
+        _validation_line(card),
         "",
         "## Input",
         f"- Bands (in order): {' '.join(card['bands'])}; {card['data']['resampling']}",
@@ -73,9 +103,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- P(change) >= {card['threshold']}: {card['threshold_choice']} "
         f"(held-out training F1 {training['holdout_f1']:.3f})",
         "",
-        "## Validation (change class, pixels, at the threshold above)",
-        *_metrics_table(card["validation"]),
-        "",
+        *_scores_section(card),
         "## Licence",
         card["licence"],
         "",
@@ -86,5 +114,5 @@ def render_markdown(card: dict[str, Any]) -> str:
 def write_model_card(directory: Path, stem: str, card: dict[str, Any]) -> None:
     """Write ``<stem>.json`` and ``<stem>.md`` in ``directory``."""
     _write_atomically(directory / f"{stem}.json", json.dumps(card, indent=2) + "\n")
-    if "validation" in card:
+    if "validation" in card or "cross_validation" in card:
         _write_atomically(directory / f"{stem}.md", render_markdown(card))
