@@ -19,7 +19,10 @@ Protocol (issue 15), fixed in this docstring and committed BEFORE the first run:
   processes.
 - Classical methods (``cva``, ``irmad``): ``detect_pair`` with its defaults on every
   city, ``change_mask.tif`` against the labels, as in detect_accuracy.py. They learn
-  nothing from labels, so their predictions are out-of-fold by construction.
+  nothing from labels, so their predictions are out-of-fold by construction. The learned
+  method is counted both ways: its network alone at its threshold (as the peer is) and
+  through the same ``detect_pair`` command with each city's fold network
+  (``pipeline-siamese``), which is the row the default method is chosen on.
 - Peer: TorchGeo's FC-Siam-diff (benchmarks/peer_torchgeo.py ``--fold``), trained exactly
   like the ``long`` recipe (same cities, sampler, loss, schedule, checkpoint and threshold
   rule) but with the compute one ``long`` fold takes on an idle core (about 15 minutes):
@@ -40,7 +43,8 @@ Run the pieces (resumable: a finished fold is not trained again), then the repor
         --minutes 90 --out build/detect_cv/peer/fold-1.json
     .venv/bin/python benchmarks/detect_cv.py report
 ``--work DIR`` (default build/detect_cv) holds each fold's network, threshold and
-out-of-fold P(change) maps.
+out-of-fold P(change) maps. ``report`` also writes the shipped recipe's out-of-fold
+numbers into the packaged ``s2-10`` model card when that card was trained with it.
 """
 
 from __future__ import annotations
@@ -54,15 +58,24 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import rasterio  # noqa: E402
 
 from measure import machine, save_results  # noqa: E402
+from sitewatch.analysis.methods import register_method  # noqa: E402
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled  # noqa: E402
+from sitewatch.analysis.siamese import (  # noqa: E402
+    MODEL_FILES,
+    load_model_card,
+    models_dir,
+    siamese_method,
+)
 from sitewatch.detect.pair import detect_pair  # noqa: E402
 from sitewatch.detect.pipeline import DetectionOptions  # noqa: E402
+from sitewatch.ml.card import write_model_card  # noqa: E402
 from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,30 +113,50 @@ def run_fold(recipe: str, fold: int, work: Path) -> None:
     save_results(result_file, report)
 
 
+def detect_pair_counts(method: str, city: str, work: Path) -> ConfusionCounts:
+    """The whole ``detect-pair`` command with its defaults but ``method`` on one city."""
+    folder = OSCD / "images" / city
+    out = work / f"{method}-{city}"
+    detect_pair(folder / "imgs_1", folder / "imgs_2", out, options=DetectionOptions(method=method))
+    with rasterio.open(out / "change_mask.tif") as mask_file:
+        mask = mask_file.read(1)
+    with rasterio.open(OSCD / "train_labels" / city / "cm" / f"{city}-cm.tif") as label_file:
+        truth = label_file.read(1) == 2
+    count = confusion(mask == 1, truth, ignore=mask == 255)
+    print(f"{method} {city}: F1 {count.f1:.3f}", flush=True)
+    return count
+
+
 def run_classical(work: Path) -> None:
     """cva and irmad through ``detect_pair`` with defaults on the ten cities."""
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sitewatch-cv-") as tmp:
         for method in CLASSICAL:
-            report[method] = {}
-            for city in LABELLED_CITIES:
-                folder = OSCD / "images" / city
-                out = Path(tmp) / f"{method}-{city}"
-                detect_pair(
-                    folder / "imgs_1",
-                    folder / "imgs_2",
-                    out,
-                    options=DetectionOptions(method=method),
-                )
-                with rasterio.open(out / "change_mask.tif") as mask_file:
-                    mask = mask_file.read(1)
-                label_path = OSCD / "train_labels" / city / "cm" / f"{city}-cm.tif"
-                with rasterio.open(label_path) as label_file:
-                    truth = label_file.read(1) == 2
-                count = confusion(mask == 1, truth, ignore=mask == 255)
-                report[method][city] = count.as_dict()
-                print(f"{method} {city}: F1 {count.f1:.3f}", flush=True)
+            report[method] = {
+                city: detect_pair_counts(method, city, Path(tmp)).as_dict()
+                for city in LABELLED_CITIES
+            }
     save_results(work / "classical.json", {"counts": report, "machine": machine()})
+
+
+def run_siamese_pipeline(recipe: str, work: Path) -> None:
+    """``detect_pair`` with the siamese method, each city scored by its fold's network.
+
+    Each fold's network is registered as a change method of its own, so the command runs
+    exactly as a user's would (masks, threshold from the card, clean-up, minimum area).
+    """
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="sitewatch-cv-") as tmp:
+        for fold, cities in enumerate(CV_FOLDS, start=1):
+            name = f"siamese-{recipe}-fold-{fold}"
+            model_dir = work / recipe / f"fold-{fold}"
+            register_method(name, partial(siamese_method, model_dir=model_dir))
+            for city in cities:
+                report[city] = detect_pair_counts(name, city, Path(tmp)).as_dict()
+    save_results(
+        work / f"pipeline-siamese-{recipe}.json",
+        {"counts": {f"siamese ({recipe}), detect-pair": report}, "machine": machine()},
+    )
 
 
 def _summary(counts: dict[str, ConfusionCounts]) -> dict[str, Any]:
@@ -140,9 +173,10 @@ def _summary(counts: dict[str, ConfusionCounts]) -> dict[str, Any]:
 def collect(work: Path) -> dict[str, dict[str, ConfusionCounts]]:
     """Per method, out-of-fold counts per city, from whatever pieces have run."""
     methods: dict[str, dict[str, ConfusionCounts]] = {}
-    classical = work / "classical.json"
-    if classical.exists():
-        for method, cities in json.loads(classical.read_text())["counts"].items():
+    for pipeline_file in [work / "classical.json", *sorted(work.glob("pipeline-*.json"))]:
+        if not pipeline_file.exists():
+            continue
+        for method, cities in json.loads(pipeline_file.read_text())["counts"].items():
             methods[method] = {city: _counts(values) for city, values in cities.items()}
     for recipe_dir in sorted(path for path in work.iterdir() if path.is_dir()):
         name = PEER if recipe_dir.name == "peer" else f"siamese ({recipe_dir.name})"
@@ -181,6 +215,31 @@ def report(work: Path) -> None:
     save_results(RESULTS, results)
     print(table(results))
     RESULTS.with_suffix(".md").write_text(table(results) + "\n")
+    attach_to_card(methods)
+
+
+def attach_to_card(methods: dict[str, dict[str, ConfusionCounts]]) -> None:
+    """Write the shipped recipe's out-of-fold numbers into the packaged ``s2-10`` card.
+
+    Only when the card says it was trained with that recipe and all ten cities were
+    scored: the card then reports how its recipe does on cities it never saw.
+    """
+    from sitewatch.ml.workflow import S2_10_RECIPE
+
+    card = load_model_card("s2-10")
+    counts = methods.get(f"siamese ({S2_10_RECIPE})", {})
+    if card.get("cv_recipe") != S2_10_RECIPE or len(counts) != len(LABELLED_CITIES):
+        print("the packaged s2-10 card is not the cross-validated recipe: left as it is")
+        return
+    card["cross_validation"] = {
+        "benchmark": "benchmarks/detect_cv.py",
+        "recipe": S2_10_RECIPE,
+        "folds": [list(fold) for fold in CV_FOLDS],
+        "cities": {city: counts[city].as_dict() for city in LABELLED_CITIES},
+        "pooled": pooled(counts.values()).as_dict(),
+    }
+    write_model_card(models_dir(), MODEL_FILES["s2-10"], card)
+    print(f"cross-validation written into the {MODEL_FILES['s2-10']} card")
 
 
 def _rows(summaries: dict[str, Any]) -> list[str]:
@@ -227,6 +286,10 @@ def main() -> None:
     fold.add_argument("recipe")
     fold.add_argument("fold", type=int, choices=range(1, len(CV_FOLDS) + 1))
     commands.add_parser("classical", help="cva and irmad on the ten cities")
+    siamese = commands.add_parser(
+        "pipeline-siamese", help="detect-pair with each city's fold network (after the folds)"
+    )
+    siamese.add_argument("recipe")
     commands.add_parser("report", help="pool what has run into the results table")
     options = parser.parse_args()
     if not OSCD.exists():
@@ -236,6 +299,8 @@ def main() -> None:
         run_fold(options.recipe, options.fold, options.work)
     elif options.command == "classical":
         run_classical(options.work)
+    elif options.command == "pipeline-siamese":
+        run_siamese_pipeline(options.recipe, options.work)
     else:
         report(options.work)
 
