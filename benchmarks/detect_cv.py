@@ -36,6 +36,10 @@ Protocol (issue 15), fixed in this docstring and committed BEFORE the first run:
   F1). The recipe and the default method are chosen by pooled F1 here; no other split is
   tuned on.
 
+Exploratory, added after the first fold had run and chosen on nothing: ``stack RECIPE``
+combines the network's out-of-fold P(change) with CVA's significance by a logistic model
+fitted, fold by fold, on the other folds' out-of-fold pixels (see ``run_stack``).
+
 Run the pieces (resumable: a finished fold is not trained again), then the report:
     .venv/bin/python benchmarks/detect_cv.py fold long 1          # one fold, one core
     .venv/bin/python benchmarks/detect_cv.py classical
@@ -62,21 +66,25 @@ from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 
 from measure import machine, save_results  # noqa: E402
-from sitewatch.analysis.methods import register_method  # noqa: E402
+from sitewatch.analysis.methods import get_method, register_method  # noqa: E402
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled  # noqa: E402
+from sitewatch.analysis.normalize import normalise  # noqa: E402
 from sitewatch.analysis.siamese import (  # noqa: E402
     MODEL_FILES,
+    S2_10_BANDS,
     load_model_card,
     models_dir,
     siamese_method,
 )
+from sitewatch.analysis.threshold import significance  # noqa: E402
 from sitewatch.detect.pair import detect_pair  # noqa: E402
 from sitewatch.detect.pipeline import DetectionOptions  # noqa: E402
 from sitewatch.ml.card import write_model_card  # noqa: E402
-from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES  # noqa: E402
+from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, load_city  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OSCD = ROOT.parent / "shared" / "data" / "oscd"
@@ -156,6 +164,60 @@ def run_siamese_pipeline(recipe: str, work: Path) -> None:
     save_results(
         work / f"pipeline-siamese-{recipe}.json",
         {"counts": {f"siamese ({recipe}), detect-pair": report}, "machine": machine()},
+    )
+
+
+def _cva_significance(city: str) -> tuple[np.ndarray, np.ndarray]:
+    """CVA's significance on a city (after IR-MAD normalisation, as detection does) and
+    its labels."""
+    before, after, label = load_city(city, S2_10_BANDS, OSCD)
+    after = normalise(before, after).image
+    return significance(get_method("cva").score(before, after).score), label
+
+
+def _stack_features(probability: np.ndarray, cva: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probability.astype(np.float64), 1e-4, 1 - 1e-4)
+    return np.column_stack([np.log(clipped / (1 - clipped)).ravel(), cva.ravel()])
+
+
+def run_stack(recipe: str, work: Path) -> None:
+    """Exploratory: the network's out-of-fold P(change) and CVA's significance combined.
+
+    For the cities of fold k, a logistic model over (logit P, CVA significance) and its
+    F1-best threshold are fitted on the other folds' cities, whose P maps are themselves
+    out of fold (their networks never saw them, though those networks saw fold k: a
+    second-order leak, said with the number). Pixels are counted as the network alone is
+    (no clean-up), so the row compares with ``siamese (RECIPE)`` and the peer.
+    """
+    from sitewatch.ml.ranker_fit import logistic_weights
+    from sitewatch.ml.training import best_threshold
+
+    features, labels = {}, {}
+    for fold, cities in enumerate(CV_FOLDS, start=1):
+        for city in cities:
+            probability = np.load(work / recipe / f"fold-{fold}" / f"{city}.npy")
+            cva, labels[city] = _cva_significance(city)
+            features[city] = _stack_features(probability, cva)
+    rng = np.random.default_rng(0)
+    counts = {}
+    for cities in CV_FOLDS:
+        others = [city for city in LABELLED_CITIES if city not in cities]
+        picks = {city: rng.choice(len(labels[city].ravel()), 100_000) for city in others}
+        rows = np.concatenate([features[city][picks[city]] for city in others])
+        truth = np.concatenate([labels[city].ravel()[picks[city]] for city in others])
+        mean, sd, weights, intercept = logistic_weights(rows, truth, 1e-3)
+
+        def combined(values: np.ndarray, mean=mean, sd=sd, weights=weights, b=intercept):
+            return 1 / (1 + np.exp(-(((values - mean) / sd) @ weights + b)))
+
+        threshold, _ = best_threshold(combined(rows), truth)
+        for city in cities:
+            predicted = (combined(features[city]) >= threshold).reshape(labels[city].shape)
+            counts[city] = confusion(predicted, labels[city]).as_dict()
+            print(f"stack {city}: F1 {counts[city]['f1']:.3f} (weights {weights})", flush=True)
+    save_results(
+        work / f"pipeline-stack-{recipe}.json",
+        {"counts": {f"siamese ({recipe}) + cva, stacked": counts}, "machine": machine()},
     )
 
 
@@ -290,6 +352,8 @@ def main() -> None:
         "pipeline-siamese", help="detect-pair with each city's fold network (after the folds)"
     )
     siamese.add_argument("recipe")
+    stack = commands.add_parser("stack", help="exploratory: network P + CVA, stacked by folds")
+    stack.add_argument("recipe")
     commands.add_parser("report", help="pool what has run into the results table")
     options = parser.parse_args()
     if not OSCD.exists():
@@ -301,6 +365,8 @@ def main() -> None:
         run_classical(options.work)
     elif options.command == "pipeline-siamese":
         run_siamese_pipeline(options.recipe, options.work)
+    elif options.command == "stack":
+        run_stack(options.recipe, options.work)
     else:
         report(options.work)
 
