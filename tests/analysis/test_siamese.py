@@ -128,7 +128,10 @@ def test_packaged_onnx_matches_its_card(weights: str) -> None:
     assert "CC BY-NC-SA 4.0" in card["licence"]
 
 
-def test_validation_city_f1_is_above_its_measured_floor() -> None:
+def test_rennes_f1_is_above_its_measured_floor() -> None:
+    """Rennes is one of the ten cities the packaged weights trained on, so this guards the
+    packaging (weights, threshold, normalisation, windows), not generalisation: that is
+    measured out of fold by benchmarks/detect_cv.py."""
     before, after, label = _rennes()
     method = SiameseChange()
     result = method.score(before, after)
@@ -136,8 +139,8 @@ def test_validation_city_f1_is_above_its_measured_floor() -> None:
     assert counts.f1 > RENNES_F1_FLOOR, counts.as_dict()
 
 
-# Measured F1 of the packaged s2-10 weights on rennes: 0.504 (model card), minus a margin.
-RENNES_F1_FLOOR = 0.42
+# Measured F1 of the packaged s2-10 weights on rennes (a training city): 0.604, minus a margin.
+RENNES_F1_FLOOR = 0.52
 
 
 def _grid_sample(image: np.ndarray, step: int) -> np.ndarray:
