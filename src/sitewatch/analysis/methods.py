@@ -284,7 +284,8 @@ register_method("irmad", IteratedMad)
 #: The change method of a detection run (``detect``, ``detect-pair``, the demo): the one
 #: with the best cross-validated F1 of the whole ``detect-pair`` command over the ten
 #: labelled OSCD cities (benchmarks/detect_cv.py, README table): CVA, pooled out-of-fold
-#: F1 0.322, ahead of IR-MAD (0.302).
+#: F1 0.322, ahead of IR-MAD (0.302) and of the learned ``siamese`` through the same command
+#: (0.283), which fails on one city out of fold (README, "Measured").
 DEFAULT_DETECT_METHOD = "cva"
 #: The change method of a scan: the same evidence (CVA), which is also the cheapest per
 #: pixel; the scan's tile ranker and place model were fitted on its scores.
