@@ -21,7 +21,10 @@ It trains on one thread (``SITEWATCH_PEER_THREADS``), like sitewatch's weights: 
 step (8 pairs of 128 px crops) takes about 2.2 s on an idle core here, so the card's
 30 x 50 step budget takes about an hour. ``--minutes`` is only a safety cap, set well above
 that; the report says how many steps ran. ``benchmarks/detect_accuracy.py --peer-python``
-starts this script so that both are measured in the same run; alone:
+starts this script so that both are measured in the same run. With ``--fold K`` it is the
+peer of the cross-validation instead (benchmarks/detect_cv.py): trained without fold K's
+two cities by sitewatch's recipe (``--recipe``, ``--epochs`` for a budget in steps) and
+scored on them. Alone:
     /work/peer-venv/bin/python benchmarks/peer_torchgeo.py [--encoder resnet18]
 """
 
