@@ -153,3 +153,27 @@ def test_objects_holding_an_edge_pixel_are_marked() -> None:
         (12.0, False),
     ]
     assert not any(item.edge for item in polygonise(mask, mask.astype(np.float32)))
+
+
+def test_overlapping_windows_own_each_object_once_by_its_centroid() -> None:
+    """Two windows of one grid overlapping by a halo: every object no wider than the halo
+    is kept, whole, by exactly the window whose core holds its centroid."""
+    mask = np.zeros((40, 32), bool)
+    for row, (start, stop) in enumerate([(2, 9), (10, 17), (12, 19), (13, 19), (15, 22), (20, 27)]):
+        mask[row * 6 : row * 6 + 4, start:stop] = True  # blocks left of, across and right of 16
+    score = np.ones(mask.shape, np.float32)
+    halo, cut = 8, 16  # cores: columns 0-15 and 16-31
+    rows = slice(0, 40)
+    left = polygonise(mask[:, : cut + halo], score[:, : cut + halo], core=(rows, slice(0, cut)))
+    right = polygonise(mask[:, cut - halo :], score[:, cut - halo :], core=(rows, slice(halo, 24)))
+    whole = polygonise(mask, score)
+    assert len(left) + len(right) == len(whole) == 6
+    assert sorted(item.pixel_count for item in left + right) == [24] + [28] * 5
+    # Centroid columns 5.5, 13.5, 15.5 (left); 16.0, 18.5, 23.5 (right: 16.0 is on the line).
+    assert sorted(item.pixel_count for item in right) == [24, 28, 28] and len(left) == 3
+    # A centroid exactly on the line between the cores belongs to the second one only.
+    line = np.zeros((4, 8), bool)
+    line[1:3, 2:6] = True  # centroid column 4.0
+    cores = ((slice(0, 4), slice(0, 4)), (slice(0, 4), slice(4, 8)))
+    kept = [polygonise(line, line.astype(np.float32), core=core) for core in cores]
+    assert [len(found) for found in kept] == [0, 1]

@@ -41,13 +41,20 @@ def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Works
     tile = plan.tiles[0]  # the north-west 64 px tile: rows and columns 0-63
     task = plan.task_for(tile, tile.lonlat_outline())
     bands = list(plan.settings.band_names)
-    clouded, clear = (read_clear(scene, tile, bands) for scene in task.before)
+    windows = [read_clear(scene, tile, bands) for scene in task.before]
+    # The window read is the tile and its halo: beyond the files' north and west edges
+    # nothing (NaN), to the east and south the neighbouring tiles' pixels.
+    halo = tile.halo_px
+    assert halo > 0 and windows[1].shape[1:] == (64 + 2 * halo, 64 + 2 * halo)
+    assert np.isnan(windows[1][:, :halo]).all() and np.isnan(windows[1][:, :, :halo]).all()
+    assert np.isfinite(windows[1][:, halo:, halo:]).all()
+    clouded, clear = (window[(slice(None), *tile.core)] for window in windows)
     rows, cols = slice(synthetic.CLOUD[0].start, 64), slice(synthetic.CLOUD[1].start, 64)
     assert np.isnan(clouded[:, rows, cols]).all()
     # The cloud test widens a cloud by 10 px (soft edges): rows and columns 10-19 go too.
     assert np.isnan(clouded[:, 10:20, 10:20]).all()
     assert np.isfinite(clouded[:, :10, :10]).all()
-    before = composite(task.before, tile, bands)
+    before = composite(task.before, tile, bands)[(slice(None), *tile.core)]
     np.testing.assert_array_equal(before[:, rows, cols], clear[:, rows, cols])
     np.testing.assert_allclose(before[:, :10, :10], (clouded[:, :10, :10] + clear[:, :10, :10]) / 2)
 
@@ -73,8 +80,9 @@ def test_a_composite_names_the_scenes_it_was_made_of(scan_workspace: Workspace) 
         "2019-05-11",
     ]
     # A scene that reaches the tile on paper but gives it no clear pixel was not composited:
-    # here, one whose footprint on the tile is a sliver outside the tile's pixels.
+    # here, one whose footprint on the tile is a sliver outside the pixels of its window.
     (first, second) = task.before
-    outside = TileScene(first.plan, box(*tile.bounds).buffer(1.0).difference(box(*tile.bounds)))
+    window = box(*tile.read_bounds)
+    outside = TileScene(first.plan, window.buffer(1.0).difference(window))
     _, used = composite_of((outside, second), tile, bands)
     assert used == (second,)

@@ -65,3 +65,15 @@ def test_a_tile_key_gives_back_its_tile() -> None:
 def test_a_malformed_tile_key_is_an_input_error(key: str) -> None:
     with pytest.raises(InputError, match="not a tile key"):
         tile_from_key(key, 2560.0, 10.0)
+
+
+def test_a_tile_with_a_halo_reads_a_wider_window_around_the_same_square() -> None:
+    tile = tile_from_key("52N_10_20", 5120.0, 10.0, halo_px=16)
+    plain = tile_from_key("52N_10_20", 5120.0, 10.0)
+    assert tile.bounds == plain.bounds == (51200.0, 102400.0, 56320.0, 107520.0)
+    assert tile.read_bounds == (51040.0, 102240.0, 56480.0, 107680.0)
+    assert tile.read_pixels == 512 + 32 and plain.read_pixels == 512
+    assert tile.read_transform.c == 51040.0 and tile.read_transform.f == 107680.0
+    assert tile.core == (slice(16, 528), slice(16, 528))
+    assert tile.read_lonlat_outline().contains(tile.lonlat_outline())
+    assert plain.read_lonlat_outline().equals(plain.lonlat_outline())

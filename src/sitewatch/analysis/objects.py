@@ -129,6 +129,27 @@ def _label_statistics(
     }
 
 
+def _centred_in(
+    labels: np.ndarray, stats: dict[str, np.ndarray], core: tuple[slice, slice]
+) -> tuple[np.ndarray, int, dict[str, np.ndarray]]:
+    """The labels (renumbered 1..kept) and statistics of the objects centred in ``core``.
+
+    Dropped before their outlines are traced: a tile's halo holds objects its neighbours
+    own, and tracing them would be paid twice.
+    """
+    rows, cols = core
+    keep = (
+        (stats["row"] >= rows.start)
+        & (stats["row"] < rows.stop)
+        & (stats["col"] >= cols.start)
+        & (stats["col"] < cols.stop)
+    )
+    kept = int(np.count_nonzero(keep))
+    lookup = np.zeros(len(keep) + 1, dtype=np.int32)
+    lookup[1:][keep] = np.arange(1, kept + 1, dtype=np.int32)
+    return lookup[labels], kept, {name: values[keep] for name, values in stats.items()}
+
+
 def _ground_areas(
     crs: CRS,
     transform: Affine,
@@ -154,6 +175,7 @@ def polygonise(
     transform: Affine | None = None,
     crs: Any = None,
     edge_pixels: np.ndarray | None = None,
+    core: tuple[slice, slice] | None = None,
 ) -> list[ChangeObject]:
     """Change objects of a bool (y, x) ``mask`` with statistics from ``score``.
 
@@ -161,6 +183,9 @@ def polygonise(
     (None: all objects get 0). ``transform`` is the raster's affine transform and ``crs``
     anything pyproj accepts (EPSG code, WKT, rasterio CRS); give both or neither.
     ``edge_pixels`` (bool, same grid) marks the objects holding any of them (``edge``).
+    ``core`` (rows, cols), when given, keeps only the objects whose centroid (the mean of
+    their pixel centres) lies in that part of the grid, half-open: a scan tile read with a
+    halo owns the objects centred in its square (:mod:`sitewatch.scan.grid`).
     Objects are ordered by decreasing max score, then area.
     """
     region = np.asarray(mask, dtype=bool)
@@ -179,9 +204,14 @@ def polygonise(
     labels, count = ndimage.label(region, structure=EIGHT_CONNECTED)
     if count == 0:
         return []
+    stats = _label_statistics(labels, values, signs, count)
+    if core is not None:
+        labels, count, stats = _centred_in(labels, stats, core)
+        if count == 0:
+            return []
+        region = labels > 0
     grid = transform if transform is not None else Affine.identity()
     outlines = _outlines(labels.astype(np.int32, copy=False), region, grid, count)
-    stats = _label_statistics(labels, values, signs, count)
     edges = np.zeros(count, dtype=bool)
     if edge_pixels is not None:
         edges = np.bincount(labels[np.asarray(edge_pixels, bool)], minlength=count + 1)[1:] > 0

@@ -1,11 +1,13 @@
 """Places: scan candidates grouped into the things an analyst visits, and the place model.
 
 A scan finds change objects tile by tile: one building site is several objects (its
-parts left apart by the threshold) and an object crossing a tile edge is two (each tile
-traces its own part). An analyst visits places, not objects, so candidates closer than
-:data:`PLACE_GAP_M` to each other, edge to edge on the ground, are one place (transitively:
-a chain of close objects is one place); the halves of an object cut by a tile edge share
-that edge, are at distance 0, and become one place with one outline.
+parts left apart by the threshold). A tile reads a halo of context around its square and
+keeps the objects centred in it, so an object crossing a tile edge is one candidate; one
+reaching further than the halo beyond the edge is still cut where the halo ends
+(:mod:`sitewatch.scan.grid`). An analyst visits places, not objects, so candidates closer
+than :data:`PLACE_GAP_M` to each other, edge to edge on the ground, are one place
+(transitively: a chain of close objects is one place); the parts of a cut object touch or
+overlap, are at distance 0, and become one place with one outline.
 
 Why 30 m: three 10 m pixels, the gaps a thresholded building site or earthwork leaves
 between its parts after the scan's one-pixel clean-up. Fixed from the pixel size, not

@@ -82,8 +82,10 @@ def tile_composites(
     if not parameters.get("bands") or not parameters.get("resolution_m"):
         raise InputError(f"scan {scan.id} records no bands or resolution", item="chips")
     bands = list(parameters["bands"])
-    tile = tile_from_key(tile_key, scan.tile_size_m, parameters["resolution_m"])
-    outline = tile.lonlat_outline()
+    # Scans stored before tiles had a halo record none and were read without one.
+    halo = int(parameters.get("halo_px", 0))
+    tile = tile_from_key(tile_key, scan.tile_size_m, parameters["resolution_m"], halo)
+    outline = tile.read_lonlat_outline()
     task = TileTask(
         tile,
         _scenes(session, scan, tile, outline, (scan.before_start, scan.before_end), bands),
@@ -113,16 +115,17 @@ def _draw_tile(session: Session, scan: Scan, tile_key: str, candidates: list[Can
 
 
 def object_box(candidate: Candidate, tile: Tile) -> tuple[int, int, int, int]:
-    """(row0, col0, row1, col1) of the candidate's bounding box on the tile's pixel grid."""
+    """(row0, col0, row1, col1) of the candidate's bounding box on the grid of the tile's
+    window (square and halo)."""
     min_x, min_y, max_x, max_y = reproject(candidate.geometry, LONLAT_EPSG, tile.epsg).bounds
-    inverse = ~tile.transform
+    inverse = ~tile.read_transform
     col0, row0 = inverse @ (min_x, max_y)
     col1, row1 = inverse @ (max_x, min_y)
     # Round outwards, and keep at least one pixel: a reprojected edge can land a hair
     # inside the pixel it bounds.
     top, left = max(0, math.floor(row0 + 1e-6)), max(0, math.floor(col0 + 1e-6))
-    bottom = min(tile.pixels, max(top + 1, math.ceil(row1 - 1e-6)))
-    right = min(tile.pixels, max(left + 1, math.ceil(col1 - 1e-6)))
+    bottom = min(tile.read_pixels, max(top + 1, math.ceil(row1 - 1e-6)))
+    right = min(tile.read_pixels, max(left + 1, math.ceil(col1 - 1e-6)))
     return top, left, bottom, right
 
 
@@ -134,7 +137,7 @@ def _scenes(
     window: tuple[datetime, datetime],
     bands: list[str],
 ) -> tuple[TileScene, ...]:
-    """The window's scenes over the tile (``outline``: its lon/lat outline) that the scan
+    """The window's scenes over the tile (``outline``: its window's lon/lat outline) that the scan
     compared, placed on the tile."""
     found = []
     for scene in scenes_compared(session, scan, outline, window):

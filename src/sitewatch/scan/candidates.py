@@ -250,7 +250,7 @@ def flag_candidates_near(session: Session, site: Site) -> list[str]:
     added to the catalog, become ``known`` with it as their nearest site; returns their ids.
 
     A scan measures "known" against the catalog of its day. Once an analyst promotes one
-    part of a base (a compound split by a tile edge, or its scattered new buildings), the
+    part of a base (a compound wider than a tile's halo, or its scattered new buildings), the
     other parts are the same place, and leaving them in the "new" list would ask for the
     same decision again. Only candidates whose bounds come within the distance are
     measured, on the ground as the scan measures.

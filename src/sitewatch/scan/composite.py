@@ -4,7 +4,9 @@ A tile task gets the few scenes that touch its tile (:class:`TileScene`, small a
 picklable: file paths, band numbers, the footprint already in the tile's CRS). Each scene
 is read onto the tile grid, its nodata, the pixels outside its footprint and (Sentinel-2
 bands) its cloudy pixels become NaN, and the composite is the per-pixel, per-band median of
-the values left. A pixel no scene sees clearly stays NaN and is not compared.
+the values left. A pixel no scene sees clearly stays NaN and is not compared. What is read
+is the tile's window: its square and its halo of context (:attr:`~sitewatch.scan.grid.Tile.
+read_bounds`), so a scene reaching only the halo is read too.
 
 Reading: when a file is in the tile's CRS on the tile's pixel lattice (Sentinel-2 and
 Landsat in their own UTM zone: the usual case, see :mod:`sitewatch.scan.grid`) the tile is
@@ -59,13 +61,14 @@ class TileScene:
 
 
 def tile_grid(tile: Tile) -> SiteGrid:
-    return SiteGrid(tile.crs, tile.transform, tile.pixels, tile.pixels)
+    return SiteGrid(tile.crs, tile.read_transform, tile.read_pixels, tile.read_pixels)
 
 
 def tile_scene(plan: ScenePlan, footprint: BaseGeometry, tile: Tile) -> TileScene | None:
-    """How ``plan`` (footprint already in the tile's CRS) reaches ``tile``: whole (no mask
-    needed), in part (its footprint near the tile, to mask the rest), or not at all."""
-    square = tile.outline()
+    """How ``plan`` (footprint already in the tile's CRS) reaches ``tile``'s window (square
+    and halo): whole (no mask needed), in part (its footprint near the window, to mask the
+    rest), or not at all."""
+    square = tile.read_outline()
     if footprint.covers(square):
         return TileScene(plan, None)
     if footprint.intersects(square) and not footprint.touches(square):
@@ -74,7 +77,8 @@ def tile_scene(plan: ScenePlan, footprint: BaseGeometry, tile: Tile) -> TileScen
 
 
 def composite(scenes: Sequence[TileScene], tile: Tile, band_names: Sequence[str]) -> np.ndarray:
-    """The median composite (band, y, x) float32 of ``scenes`` over ``tile`` (NaN: none clear)."""
+    """The median composite (band, y, x) float32 of ``scenes`` over ``tile``'s window
+    (NaN: none clear)."""
     return composite_of(scenes, tile, band_names)[0]
 
 
@@ -90,7 +94,8 @@ def composite_of(
         scene for scene, image in zip(scenes, images, strict=True) if np.isfinite(image).any()
     )
     if not images:
-        return np.full((len(band_names), tile.pixels, tile.pixels), np.nan, np.float32), used
+        side = tile.read_pixels
+        return np.full((len(band_names), side, side), np.nan, np.float32), used
     return median_of(images), used
 
 
@@ -120,12 +125,14 @@ def median_of(images: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def read_clear(scene: TileScene, tile: Tile, band_names: Sequence[str]) -> np.ndarray:
-    """One scene on the tile grid with nodata, outside-footprint and cloud pixels as NaN."""
-    size = tile.pixels
+    """One scene on the tile's window with nodata, outside-footprint and cloud pixels NaN."""
+    size = tile.read_pixels
     image = np.full((len(band_names), size, size), np.nan, np.float32)
     integer = _read(scene, tile, band_names, image)
     if scene.footprint is not None:
-        outside = geometry_mask([scene.footprint], out_shape=(size, size), transform=tile.transform)
+        outside = geometry_mask(
+            [scene.footprint], out_shape=(size, size), transform=tile.read_transform
+        )
         image[:, outside] = np.nan
     scale = sentinel2.reflectance_scale_for(band_names, integer)
     if scale is not None:
@@ -176,7 +183,8 @@ def _dataset(read: AssetRead, scene_id: str) -> rasterio.DatasetReader:
 
 
 def _lattice_offset(dataset: rasterio.DatasetReader, tile: Tile) -> tuple[int, int] | None:
-    """(row, col) of the tile's top-left pixel in the file when it is on the file's lattice."""
+    """(row, col) of the tile window's top-left pixel in the file when it is on the file's
+    lattice."""
     transform = dataset.transform
     resolution = tile.resolution_m
     if dataset.crs is None or dataset.crs.to_epsg() != tile.epsg:
@@ -185,7 +193,7 @@ def _lattice_offset(dataset: rasterio.DatasetReader, tile: Tile) -> tuple[int, i
         return None
     if not (math.isclose(transform.a, resolution) and math.isclose(-transform.e, resolution)):
         return None
-    left, _, _, top = tile.bounds
+    left, _, _, top = tile.read_bounds
     col = (left - transform.c) / resolution
     row = (transform.f - top) / resolution
     if max(abs(col - round(col)), abs(row - round(row))) > LATTICE_TOLERANCE_PX:

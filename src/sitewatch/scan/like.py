@@ -148,7 +148,7 @@ def _after_features(
         after = pair.after
         for candidate in group:
             top, left, bottom, right = chip_window(
-                object_box(candidate, tile), tile.pixels, tile.pixels
+                object_box(candidate, tile), tile.read_pixels, tile.read_pixels
             )
             values = appearance_features(after[:, top:bottom, left:right], bands)
             if np.all(np.isfinite(values)):

@@ -42,7 +42,14 @@ from sitewatch.imagery.search import find_scenes
 from sitewatch.imagery.stack import ScenePlan, choose_bands, scene_plan
 from sitewatch.scan import like
 from sitewatch.scan.composite import TileScene, tile_scene
-from sitewatch.scan.grid import LONLAT_EPSG, Tile, check_tile_size, reproject, tiles_for
+from sitewatch.scan.grid import (
+    DEFAULT_HALO_PX,
+    LONLAT_EPSG,
+    Tile,
+    check_tile_size,
+    reproject,
+    tiles_for,
+)
 from sitewatch.scan.tasks import (
     ScanSettings,
     TileTask,
@@ -101,11 +108,13 @@ class ScanPlan:
     _footprints: dict[tuple[str, int], BaseGeometry] = field(default_factory=dict, repr=False)
 
     def task_for(self, tile: Tile, outline: BaseGeometry) -> TileTask:
-        """The tile's task: the scenes of each window that reach the tile."""
+        """The tile's task: the scenes of each date window that reach the tile's window
+        read (``outline``: the tile's lon/lat outline; its halo is added here)."""
+        reach = tile.read_lonlat_outline() if tile.halo_px else outline
         return TileTask(
             tile,
-            self._scenes_on(tile, outline, "before", self.before_scenes),
-            self._scenes_on(tile, outline, "after", self.after_scenes),
+            self._scenes_on(tile, reach, "before", self.before_scenes),
+            self._scenes_on(tile, reach, "after", self.after_scenes),
         )
 
     def _scenes_on(
@@ -159,7 +168,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     resolution = request.resolution_m or _finest(everything)
     tile_size = request.tile_size_m or TILE_PIXELS * resolution
     check_tile_size(tile_size, resolution)
-    tiles = tiles_for(area, tile_size, resolution)
+    tiles = tiles_for(area, tile_size, resolution, DEFAULT_HALO_PX)
     threshold = (
         request.threshold if request.threshold is not None else threshold_for(request.method, bands)
     )
@@ -169,6 +178,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         "tile_score": tile_score,
         "min_area_m2": request.min_area_m2,
         "resolution_m": resolution,
+        "halo_px": DEFAULT_HALO_PX,
         "buffer_m": request.buffer_m,
         "like": list(request.like_sites),
     }

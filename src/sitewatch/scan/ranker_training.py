@@ -34,7 +34,6 @@ if __name__ == "__main__":
     for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_variable, "1")
 
-import dataclasses
 import json
 import tempfile
 from collections.abc import Iterator
@@ -49,11 +48,7 @@ import shapely
 from rasterio.features import geometry_mask
 from shapely.geometry import mapping, shape
 
-from sitewatch import analysis
 from sitewatch.analysis import tile_ranker
-from sitewatch.analysis.arrays import finite_pixels
-from sitewatch.analysis.methods import build_method
-from sitewatch.errors import SitewatchError
 from sitewatch.imagery.ingest import add_scenes
 from sitewatch.ml.oscd import TRAIN_CITIES, city_grid, oscd_root
 from sitewatch.ml.ranker_fit import fit_best, model_card
@@ -141,27 +136,12 @@ def write_aoi(root: Path, cities: tuple[str, ...], path: Path) -> Path:
 def features_of(task: tasks.TileTask, settings: tasks.ScanSettings) -> np.ndarray | None:
     """Read and score one tile as :func:`sitewatch.scan.tasks.scan_tile` does, then its
     ranker features (None: the task would skip the tile)."""
-    bands = list(settings.band_names)
-    tile = task.tile
-    before, after = tasks.read_pair(task, bands)
-    usable = finite_pixels(before) & finite_pixels(after)
-    if np.count_nonzero(usable) < tasks.MIN_COMPARED_SHARE * usable.size:
-        return None
-    method = dataclasses.replace(
-        build_method(settings.method, bands), sample_size=settings.sample_size
-    )
+    before, after = tasks.read_pair(task, list(settings.band_names))
     try:
-        scored = method.score(before, after, usable)
-    except SitewatchError:
+        found = tasks.detect_tile(task.tile, before, after, settings)
+    except tasks.TileSkipped:
         return None
-    changed = tasks.changed_pixels(scored.score, usable, settings, tile.resolution_m)
-    significance = analysis.significance(scored.score)
-    objects = analysis.polygonise(
-        changed, significance, scored.direction, transform=tile.transform, crs=f"EPSG:{tile.epsg}"
-    )
-    return tasks.ranker_features(
-        settings, tile, before, after, usable, significance, changed, scored.direction, objects
-    )
+    return tasks.ranker_features(settings, task.tile, found)
 
 
 def training_tiles(

@@ -38,8 +38,11 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
   leave-one-city-out cross-validation over the same training cities
   (sitewatch/models/tile_ranker.md), before the validation cities were scanned with it.
 
-Objects that cross a tile edge are cut there: each part is a candidate of its tile, and
-the parts are one place again when candidates are grouped (:mod:`sitewatch.scan.places`).
+A tile is read with a halo of context pixels (:mod:`sitewatch.scan.grid`): the method is
+fitted and the change found on the whole window, and the tile keeps the objects centred in
+its square, so an object crossing a tile edge is one candidate, traced whole by the tile
+holding its centroid (only one reaching beyond the halo is still cut; its parts are one
+place again when candidates are grouped, :mod:`sitewatch.scan.places`).
 An object next to pixels the tile could not compare (nodata, a footprint's edge, clouds)
 is marked ``edge``: its outline may be cut there too. The tile's result names the scenes
 its composites were made of (:func:`sitewatch.scan.composite.composite_of`), so every
@@ -227,22 +230,45 @@ def read_pair(task: TileTask, band_names: Sequence[str]) -> tuple[np.ndarray, np
     return pair.before, pair.after
 
 
-def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
-    tile, bands = task.tile, list(settings.band_names)
-    started = time.perf_counter()
-    pair = read_tile(task, bands)
-    before, after = pair.before, pair.after
-    read_s = time.perf_counter() - started
+class TileSkipped(Exception):
+    """The tile cannot be scored (too few clear pixels, or nothing for the method to fit);
+    ``compared``: its square's pixels clear on both dates."""
+
+    def __init__(self, message: str, compared: int):
+        super().__init__(message)
+        self.compared = compared
+
+
+@dataclass(frozen=True)
+class TileDetection:
+    """A scored tile: the arrays of its square (the halo cut off) and the objects it owns.
+
+    The method is fitted and the change found on the whole window read (square and halo),
+    so scores and objects near the square's edge see context on both sides; the tile score
+    and its features are taken over the square alone, as the tile ranker was fitted.
+    """
+
+    before: np.ndarray
+    after: np.ndarray
+    usable: np.ndarray
+    significance: np.ndarray
+    changed: np.ndarray
+    direction: np.ndarray
+    objects: list[analysis.ChangeObject]
+
+
+def detect_tile(
+    tile: Tile, before: np.ndarray, after: np.ndarray, settings: ScanSettings
+) -> TileDetection:
+    """Fit the method on the tile's window, threshold it, and polygonise the objects
+    centred in the square; :class:`TileSkipped` when the square has too few clear pixels
+    or the method has nothing to fit on."""
+    bands = list(settings.band_names)
     usable = finite_pixels(before) & finite_pixels(after)
-    compared = int(np.count_nonzero(usable))
-    timing = {"compared_pixels": compared, "read_s": read_s, "acquisitions": pair.acquisitions}
-    if compared < MIN_COMPARED_SHARE * usable.size:
-        return TileResult(
-            tile.key,
-            "skipped",
-            message=f"only {compared} px clear on both dates (clouds or no data)",
-            **timing,
-        )
+    core = tile.core
+    compared = int(np.count_nonzero(usable[core]))
+    if compared < MIN_COMPARED_SHARE * tile.pixels**2:
+        raise TileSkipped(f"only {compared} px clear on both dates (clouds or no data)", compared)
     method = build_method(settings.method, bands)
     if dataclasses.is_dataclass(method) and hasattr(method, "sample_size"):
         method = dataclasses.replace(method, sample_size=settings.sample_size)
@@ -250,39 +276,58 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         scored = method.score(before, after, usable)
     except SitewatchError as error:
         # e.g. a tile of open water: no variance for the method to fit on.
-        return TileResult(tile.key, "skipped", message=f"not scored: {error}", **timing)
+        raise TileSkipped(f"not scored: {error}", compared) from None
     changed = changed_pixels(scored.score, usable, settings, tile.resolution_m)
     significance = analysis.significance(scored.score)
     objects = analysis.polygonise(
         changed,
         significance,
         scored.direction,
-        transform=tile.transform,
+        transform=tile.read_transform,
         crs=f"EPSG:{tile.epsg}",
         edge_pixels=beside_gaps(usable) & changed,
+        core=core,
     )
+    return TileDetection(
+        before[(slice(None), *core)],
+        after[(slice(None), *core)],
+        usable[core],
+        significance[core],
+        changed[core],
+        scored.direction[core],
+        objects,
+    )
+
+
+def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
+    tile, bands = task.tile, list(settings.band_names)
+    started = time.perf_counter()
+    pair = read_tile(task, bands)
+    read_s = time.perf_counter() - started
+    timing = {"read_s": read_s, "acquisitions": pair.acquisitions}
+    try:
+        found = detect_tile(tile, pair.before, pair.after, settings)
+    except TileSkipped as skipped:
+        return TileResult(
+            tile.key,
+            "skipped",
+            message=str(skipped),
+            compared_pixels=skipped.compared,
+            **timing,
+        )
     return TileResult(
         tile.key,
         "done",
         score=tile_score(
             settings.tile_score,
-            changed,
-            significance,
-            usable,
-            features=lambda: ranker_features(
-                settings,
-                tile,
-                before,
-                after,
-                usable,
-                significance,
-                changed,
-                scored.direction,
-                objects,
-            ),
+            found.changed,
+            found.significance,
+            found.usable,
+            features=lambda: ranker_features(settings, tile, found),
         ),
-        like_score=_like_score(after, bands, settings.exemplars),
-        candidates=FoundObjects.of(objects),
+        like_score=_like_score(found.after, bands, settings.exemplars),
+        candidates=FoundObjects.of(found.objects),
+        compared_pixels=int(np.count_nonzero(found.usable)),
         detect_s=time.perf_counter() - started - read_s,
         **timing,
     )
@@ -366,29 +411,19 @@ def tile_score(
     return load_ranker().probability(features())
 
 
-def ranker_features(
-    settings: ScanSettings,
-    tile: Tile,
-    before: np.ndarray,
-    after: np.ndarray,
-    usable: np.ndarray,
-    significance: np.ndarray,
-    changed: np.ndarray,
-    direction: np.ndarray,
-    objects: list,
-) -> np.ndarray:
-    """The ranker's features of a scored tile; refused (the tile fails) when the scan's
-    method or bands are not what the ranker was fitted on, so it never ranks nonsense."""
+def ranker_features(settings: ScanSettings, tile: Tile, found: TileDetection) -> np.ndarray:
+    """The ranker's features of a scored tile's square; refused (the tile fails) when the
+    scan's method or bands are not what the ranker was fitted on, so it never ranks nonsense."""
     check_tile_score("ranker", settings.method, settings.band_names)
     return tile_ranker.change_features(
-        before,
-        after,
+        found.before,
+        found.after,
         settings.band_names,
-        usable,
-        significance,
-        changed,
-        direction,
-        len(objects),
+        found.usable,
+        found.significance,
+        found.changed,
+        found.direction,
+        len(found.objects),
         tile.resolution_m,
     )
 

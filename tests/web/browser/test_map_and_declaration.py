@@ -19,7 +19,7 @@ def test_the_map_draws_the_demo_and_keeps_its_view_in_the_url(
     drawn = {site["id"] for site in sites_answer.value.json()["items"]}
     assert demo_server.site_id in drawn  # the markers the canvas drew (screenshot below)
     status = page.locator("#map-status")
-    expect(status).to_contain_text("20 candidates")
+    expect(status).to_contain_text("21 candidates")
     expect(status).to_contain_text("imagery 2024-04-24")  # the newest scene, with its date
     page.wait_for_load_state("networkidle")
     assert page.locator(".leaflet-tile-pane img.leaflet-tile-loaded").count() > 0

@@ -32,19 +32,19 @@ def test_the_keyboard_works_the_queue_and_decisions_are_signed(
     page.goto(f"{demo_server.url}/scans/{demo_server.scan_id}/triage?known=1")
     page.wait_for_selector(READY, state="attached")
     position = page.locator("#queue-position")
-    expect(position).to_have_text("candidate 1 of 20")
+    expect(position).to_have_text("candidate 1 of 21")
     page.wait_for_load_state("networkidle")
     assert tiles and all(status == 200 and kind == "image/png" for status, kind in tiles)
     assert page.locator("#label-before").inner_text() != page.locator("#label-after").inner_text()
     screenshot(page, "triage-first")
 
     page.keyboard.press("j")
-    expect(position).to_have_text("candidate 2 of 20")
+    expect(position).to_have_text("candidate 2 of 21")
     second = page.url.split("candidate=")[1]
     page.keyboard.press("k")
-    expect(position).to_have_text("candidate 1 of 20")
+    expect(position).to_have_text("candidate 1 of 21")
     page.keyboard.press("j")
-    expect(position).to_have_text("candidate 2 of 20")
+    expect(position).to_have_text("candidate 2 of 21")
 
     page.keyboard.press("d")
     page.locator("#dismiss-reason").fill("a farm track, not an earthwork")
