@@ -53,7 +53,8 @@ Protocol (issue 15), fixed in this docstring and committed BEFORE the first run:
   place features are unchanged: extra features screened under the same folds (spectral
   means of the members before and after, NDVI, brightness, compactness, a one-date-gap
   edge flag, edge x area) did not raise P@10 once the choice among them was itself
-  cross-validated (nested in the folds), so none was added.]
+  cross-validated (nested in the folds), so none was added. That screen ran from scripts
+  outside the repository, not kept: a lead, not a reproducible result.]
 
 Run: PYTHONPATH=src .venv/bin/python benchmarks/scan_places.py
 Writes benchmarks/results/scan_places.json and prints a table.
