@@ -15,7 +15,14 @@
    (a core plus the margin of context their convolutions need);
 5. threshold: fixed when given; else Otsu on ``significance(score)`` of the sample for
    statistical methods, the method's own ``threshold`` (else 0.5) for learned ones;
-6. clean-up (opening, closing) and the minimum mapping unit, then polygons.
+6. clean-up (opening, closing) and the minimum mapping unit, then polygons;
+7. vegetation-phase change (:mod:`sitewatch.analysis.vegetation`): in the scoring pass each
+   changed pixel is tested on both dates' NDVI (the raw AFTER, before normalisation: the
+   thresholds are physical), and in the object stage each object is classed by the share
+   of its pixels so flagged; ``vegetation`` objects are left out of the mask and objects
+   unless ``keep_vegetation``. Skipped, and said so in ``steps["vegetation"]`` and the
+   summary, when the bands lack red (B04) or near infrared (B08) or are not known to be
+   Sentinel-2 reflectance.
 
 Memory: the pair is read in windows of ``tile_size`` px, twice (a sample pass, then a
 scoring pass), so the input imagery is never whole in memory. The sample is a regular grid
@@ -63,8 +70,22 @@ from sitewatch.analysis.methods import (
     check_detection_threshold,
 )
 from sitewatch.analysis.scores import score_pixels
+from sitewatch.analysis.vegetation import (
+    DEFAULT_RULE,
+    NIR_BAND,
+    RED_BAND,
+    VegetationRule,
+    index_bands,
+    vegetation_phase_of,
+)
 from sitewatch.detect.object_table import ObjectTable
-from sitewatch.detect.regions import MASK_NODATA, change_objects
+from sitewatch.detect.regions import (
+    MASK_NODATA,
+    MASK_VEGETATION,
+    VegetationFilter,
+    change_objects,
+    changed,
+)
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
 from sitewatch.errors import InputError
 
@@ -84,13 +105,19 @@ class DetectionOptions:
     closing: int = 1
     tile_size: int = 1024
     in_memory_pixels: int = 16_000_000
+    #: Keep vegetation-phase change objects (classed ``vegetation``) instead of leaving
+    #: them out of the mask and the objects.
+    keep_vegetation: bool = False
+    vegetation_rule: VegetationRule = DEFAULT_RULE
 
     def __post_init__(self) -> None:
         if self.threshold is not None:
             check_detection_threshold(self.threshold)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["vegetation_rule"] = self.vegetation_rule.as_dict()
+        return values
 
 
 @dataclass
@@ -340,6 +367,7 @@ def run_detection(
     if options.tile_size < 32:
         raise InputError(f"must be at least 32 px, got {options.tile_size}", item="tile_size")
     method = build_method(options.method, source.band_names)
+    vegetation = _VegetationTest.of(source, options)
     clock = _Clock()
     steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
     clock.lap("coregistration")
@@ -372,12 +400,25 @@ def run_detection(
                     score[usable] = scored.score[usable]
                     direction = scored.direction
                 rasters.write(rows, cols, score, direction)
-                mask[rows, cols] = _threshold_tile(score, usable, threshold)
+                tile = _threshold_tile(score, usable, threshold)
+                clock.lap("scoring_pass")
+                vegetation.mark(tile, before, after)
+                clock.lap("vegetation")
+                mask[rows, cols] = tile
         else:
             threshold, rule = _learned_threshold(options, method)
             fitted = _fit_windowed(method, sample_before, sample_after)
             _score_windowed(
-                source, method, fitted, radiometry, threshold, sample, rasters, mask, clock
+                source,
+                method,
+                fitted,
+                radiometry,
+                threshold,
+                sample,
+                rasters,
+                mask,
+                clock,
+                vegetation,
             )
     finally:
         rasters.close()
@@ -388,7 +429,7 @@ def run_detection(
     clock.lap("clean")
     min_pixels = _min_pixels(options, grid.pixel_size_m)
     mask_path = workdir / "mask.tif"
-    objects = change_objects(
+    objects, left_out = change_objects(
         mask,
         min_pixels,
         grid,
@@ -397,8 +438,14 @@ def run_detection(
         rasters.direction_path,
         mask_path,
         ObjectTable(workdir / "objects.features"),
+        vegetation.filter,
     )
     clock.lap("objects")
+    steps["vegetation"] = {
+        **vegetation.as_dict(),
+        "vegetation_objects": left_out.objects,
+        "vegetation_pixels": left_out.pixels,
+    }
     steps["timings_s"] = clock.laps
     result = DetectionResult(
         score_path=rasters.score_path,
@@ -450,6 +497,61 @@ def _threshold_tile(score: np.ndarray, usable: np.ndarray, threshold: float) -> 
     return tile
 
 
+@dataclass(frozen=True)
+class _VegetationTest:
+    """The vegetation-phase test of a run: band positions and rule, or why it is skipped."""
+
+    bands: tuple[int, int] | None
+    rule: VegetationRule
+    keep: bool
+    skipped_because: str | None
+
+    @classmethod
+    def of(cls, source: PairSource, options: DetectionOptions) -> _VegetationTest:
+        bands = index_bands(source.band_names)
+        reason = None
+        if bands is None:
+            reason = f"needs bands {RED_BAND} and {NIR_BAND}"
+        elif source.reflectance_scale is None:
+            reason = "the bands are not known to be Sentinel-2 reflectance"
+        return cls(
+            bands if reason is None else None,
+            options.vegetation_rule,
+            options.keep_vegetation,
+            reason,
+        )
+
+    def mark(self, tile: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Mark the changed pixels (1) of a tile's mask whose change is vegetation-phase.
+
+        Only the changed pixels (a few per cent) are tested, so the test costs little
+        beside the score.
+        """
+        if self.bands is None:
+            return
+        where = tile == 1
+        if not where.any():
+            return
+        red, nir = self.bands
+        pair = [np.stack([image[red][where], image[nir][where]]) for image in (before, after)]
+        flagged = vegetation_phase_of(pair[0], pair[1], (0, 1), self.rule)
+        marks = tile[where]
+        marks[flagged] = MASK_VEGETATION
+        tile[where] = marks
+
+    @property
+    def filter(self) -> VegetationFilter | None:
+        return None if self.bands is None else VegetationFilter(self.rule, self.keep)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.bands is not None,
+            "skipped_because": self.skipped_because,
+            "rule": self.rule.as_dict(),
+            "kept": self.keep,
+        }
+
+
 def _clean_in_strips(mask: np.ndarray, opening: int, closing: int, strip: int) -> None:
     """Opening then closing of the changed pixels of ``mask`` in place, strip by strip.
 
@@ -470,9 +572,12 @@ def _clean_in_strips(mask: np.ndarray, opening: int, closing: int, strip: int) -
         if originals_above is not None:
             block[: start - top] = originals_above
         originals_above = block[max(0, stop - halo) - top : stop - top].copy()
-        cleaned = analysis.clean(block == 1, opening=opening, closing=closing)
+        cleaned = analysis.clean(changed(block), opening=opening, closing=closing)
         core = mask[start:stop]
-        core[...] = np.where(core == MASK_NODATA, MASK_NODATA, cleaned[start - top : stop - top])
+        kept = cleaned[start - top : stop - top]
+        # A pixel clean-up keeps keeps its vegetation-phase mark; one it adds is unmarked.
+        marked = np.where(core == MASK_VEGETATION, MASK_VEGETATION, np.uint8(1))
+        core[...] = np.where(core == MASK_NODATA, MASK_NODATA, np.where(kept, marked, 0))
 
 
 def _statistical_threshold(
@@ -521,6 +626,7 @@ def _score_windowed(
     rasters: _TileRasters,
     mask: np.ndarray,
     clock: _Clock,
+    vegetation: _VegetationTest,
 ) -> None:
     """A learned method window by window: read core plus margins, keep the core's maps.
 
@@ -536,7 +642,12 @@ def _score_windowed(
         usable = sample.clear_of(*window.core)
         score = np.where(usable, probability, np.float32(np.nan))
         rasters.write(*window.core, score, np.where(usable, direction, 0))
-        mask[window.core] = _threshold_tile(score, usable, threshold)
+        tile = _threshold_tile(score, usable, threshold)
+        clock.lap("scoring_pass")
+        inner = (slice(None), *window.inner)
+        vegetation.mark(tile, before[inner], after[inner])
+        clock.lap("vegetation")
+        mask[window.core] = tile
 
 
 def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
@@ -566,4 +677,14 @@ def _summary(
         "residual_shift_m": steps["coregistration"].get("residual_m"),
         "residual_shift_px": steps["coregistration"]["residual_px"],
         "pixel_space": not georeferenced,
+        "vegetation_filter": _vegetation_summary(steps["vegetation"]),
     }
+
+
+def _vegetation_summary(step: dict[str, Any]) -> str:
+    """One line on what the vegetation-phase test did (the summary a user reads)."""
+    if not step["applied"]:
+        return f"skipped: {step['skipped_because']}"
+    count, pixels = step["vegetation_objects"], step["vegetation_pixels"]
+    verb = "kept (classed vegetation)" if step["kept"] else "left out"
+    return f"{count} vegetation-phase objects ({pixels} px) {verb}"
