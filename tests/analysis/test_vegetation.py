@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sitewatch.analysis.vegetation import (
-    DEFAULT_RULE,
     VegetationRule,
+    default_rule,
     index_bands,
     ndvi,
     split_vegetation,
@@ -86,7 +86,7 @@ def test_objects_are_classed_by_the_share_of_flagged_pixels() -> None:
 
 
 def test_on_oscd_saclay_labelled_change_is_rarely_vegetation_phase() -> None:
-    """Saclay's labelled change is construction among fields: the default rule flags far
+    """Saclay's labelled change is construction among fields: irmad's rule flags far
     fewer of its pixels than of the pixels whose NDVI moved most without being labelled
     (the fields), which is what the filter exists for."""
     from sitewatch.ml.oscd import load_city
@@ -94,7 +94,12 @@ def test_on_oscd_saclay_labelled_change_is_rarely_vegetation_phase() -> None:
     root = shared_data("oscd")
     before, after, label = load_city("saclay_e", ("B04", "B08"), root)
     assert label is not None
-    flagged = vegetation_phase_of(before, after, (0, 1), DEFAULT_RULE)
+    flagged = vegetation_phase_of(before, after, (0, 1), default_rule("irmad"))
     moved = np.abs(ndvi(after[0], after[1]) - ndvi(before[0], before[1]))
     strong = ~label & (moved > np.nanquantile(moved[~label], 0.95))
     assert flagged[label].mean() < 0.5 * flagged[strong].mean()
+
+
+def test_each_statistical_method_has_its_fitted_rule_and_others_fall_back() -> None:
+    assert default_rule("cva") != default_rule("irmad")
+    assert default_rule("siamese") == default_rule("irmad")

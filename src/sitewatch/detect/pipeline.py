@@ -71,10 +71,10 @@ from sitewatch.analysis.methods import (
 )
 from sitewatch.analysis.scores import score_pixels
 from sitewatch.analysis.vegetation import (
-    DEFAULT_RULE,
     NIR_BAND,
     RED_BAND,
     VegetationRule,
+    default_rule,
     index_bands,
     vegetation_phase_of,
 )
@@ -108,7 +108,8 @@ class DetectionOptions:
     #: Keep vegetation-phase change objects (classed ``vegetation``) instead of leaving
     #: them out of the mask and the objects.
     keep_vegetation: bool = False
-    vegetation_rule: VegetationRule = DEFAULT_RULE
+    #: None: the method's fitted rule (:func:`~sitewatch.analysis.vegetation.default_rule`).
+    vegetation_rule: VegetationRule | None = None
 
     def __post_init__(self) -> None:
         if self.threshold is not None:
@@ -116,7 +117,8 @@ class DetectionOptions:
 
     def as_dict(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values["vegetation_rule"] = self.vegetation_rule.as_dict()
+        if self.vegetation_rule is not None:
+            values["vegetation_rule"] = self.vegetation_rule.as_dict()
         return values
 
 
@@ -516,7 +518,7 @@ class _VegetationTest:
             reason = "the bands are not known to be Sentinel-2 reflectance"
         return cls(
             bands if reason is None else None,
-            options.vegetation_rule,
+            options.vegetation_rule or default_rule(options.method),
             options.keep_vegetation,
             reason,
         )
