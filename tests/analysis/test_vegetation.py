@@ -85,19 +85,25 @@ def test_objects_are_classed_by_the_share_of_flagged_pixels() -> None:
     assert not vegetation.any() and structural.sum() == 18
 
 
-def test_on_oscd_saclay_labelled_change_is_rarely_vegetation_phase() -> None:
-    """Saclay's labelled change is construction among fields: irmad's rule flags far
-    fewer of its pixels than of the pixels whose NDVI moved most without being labelled
-    (the fields), which is what the filter exists for."""
+def test_on_oscd_saclay_labelled_change_stays_and_fields_go() -> None:
+    """Saclay's labelled change is construction among fields. Taken as objects, most of it
+    stays structural under irmad's rule, while the unlabelled pixels whose NDVI moved most
+    (the fields, as objects) are nearly all vegetation-phase: what the filter exists for.
+    Per pixel the two overlap far more (about half the labelled pixels are flagged), which
+    is why the decision is per object."""
     from sitewatch.ml.oscd import load_city
 
     root = shared_data("oscd")
     before, after, label = load_city("saclay_e", ("B04", "B08"), root)
     assert label is not None
-    flagged = vegetation_phase_of(before, after, (0, 1), default_rule("irmad"))
+    rule = default_rule("irmad")
+    flagged = vegetation_phase_of(before, after, (0, 1), rule)
+    structural, _ = split_vegetation(label, flagged, rule)
+    assert structural.sum() > 0.7 * label.sum()
     moved = np.abs(ndvi(after[0], after[1]) - ndvi(before[0], before[1]))
-    strong = ~label & (moved > np.nanquantile(moved[~label], 0.95))
-    assert flagged[label].mean() < 0.5 * flagged[strong].mean()
+    fields = ~label & (moved > np.nanquantile(moved[~label], 0.95))
+    _, vegetation = split_vegetation(fields, flagged, rule)
+    assert vegetation.sum() > 0.9 * fields.sum()
 
 
 def test_each_statistical_method_has_its_fitted_rule_and_others_fall_back() -> None:

@@ -70,23 +70,11 @@ from sitewatch.analysis.methods import (
     check_detection_threshold,
 )
 from sitewatch.analysis.scores import score_pixels
-from sitewatch.analysis.vegetation import (
-    NIR_BAND,
-    RED_BAND,
-    VegetationRule,
-    default_rule,
-    index_bands,
-    vegetation_phase_of,
-)
+from sitewatch.analysis.vegetation import VegetationRule, default_rule
 from sitewatch.detect.object_table import ObjectTable
-from sitewatch.detect.regions import (
-    MASK_NODATA,
-    MASK_VEGETATION,
-    VegetationFilter,
-    change_objects,
-    changed,
-)
+from sitewatch.detect.regions import MASK_NODATA, MASK_VEGETATION, change_objects, changed
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
+from sitewatch.detect.vegetation import VegetationTest, vegetation_summary
 from sitewatch.errors import InputError
 
 COREGISTRATION_WINDOW = 1024
@@ -369,7 +357,9 @@ def run_detection(
     if options.tile_size < 32:
         raise InputError(f"must be at least 32 px, got {options.tile_size}", item="tile_size")
     method = build_method(options.method, source.band_names)
-    vegetation = _VegetationTest.of(source, options)
+    vegetation = VegetationTest.of(
+        source, options.vegetation_rule or default_rule(options.method), options.keep_vegetation
+    )
     clock = _Clock()
     steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
     clock.lap("coregistration")
@@ -499,61 +489,6 @@ def _threshold_tile(score: np.ndarray, usable: np.ndarray, threshold: float) -> 
     return tile
 
 
-@dataclass(frozen=True)
-class _VegetationTest:
-    """The vegetation-phase test of a run: band positions and rule, or why it is skipped."""
-
-    bands: tuple[int, int] | None
-    rule: VegetationRule
-    keep: bool
-    skipped_because: str | None
-
-    @classmethod
-    def of(cls, source: PairSource, options: DetectionOptions) -> _VegetationTest:
-        bands = index_bands(source.band_names)
-        reason = None
-        if bands is None:
-            reason = f"needs bands {RED_BAND} and {NIR_BAND}"
-        elif source.reflectance_scale is None:
-            reason = "the bands are not known to be Sentinel-2 reflectance"
-        return cls(
-            bands if reason is None else None,
-            options.vegetation_rule or default_rule(options.method),
-            options.keep_vegetation,
-            reason,
-        )
-
-    def mark(self, tile: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
-        """Mark the changed pixels (1) of a tile's mask whose change is vegetation-phase.
-
-        Only the changed pixels (a few per cent) are tested, so the test costs little
-        beside the score.
-        """
-        if self.bands is None:
-            return
-        where = tile == 1
-        if not where.any():
-            return
-        red, nir = self.bands
-        pair = [np.stack([image[red][where], image[nir][where]]) for image in (before, after)]
-        flagged = vegetation_phase_of(pair[0], pair[1], (0, 1), self.rule)
-        marks = tile[where]
-        marks[flagged] = MASK_VEGETATION
-        tile[where] = marks
-
-    @property
-    def filter(self) -> VegetationFilter | None:
-        return None if self.bands is None else VegetationFilter(self.rule, self.keep)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "applied": self.bands is not None,
-            "skipped_because": self.skipped_because,
-            "rule": self.rule.as_dict(),
-            "kept": self.keep,
-        }
-
-
 def _clean_in_strips(mask: np.ndarray, opening: int, closing: int, strip: int) -> None:
     """Opening then closing of the changed pixels of ``mask`` in place, strip by strip.
 
@@ -628,7 +563,7 @@ def _score_windowed(
     rasters: _TileRasters,
     mask: np.ndarray,
     clock: _Clock,
-    vegetation: _VegetationTest,
+    vegetation: VegetationTest,
 ) -> None:
     """A learned method window by window: read core plus margins, keep the core's maps.
 
@@ -679,14 +614,5 @@ def _summary(
         "residual_shift_m": steps["coregistration"].get("residual_m"),
         "residual_shift_px": steps["coregistration"]["residual_px"],
         "pixel_space": not georeferenced,
-        "vegetation_filter": _vegetation_summary(steps["vegetation"]),
+        "vegetation_filter": vegetation_summary(steps["vegetation"]),
     }
-
-
-def _vegetation_summary(step: dict[str, Any]) -> str:
-    """One line on what the vegetation-phase test did (the summary a user reads)."""
-    if not step["applied"]:
-        return f"skipped: {step['skipped_because']}"
-    count, pixels = step["vegetation_objects"], step["vegetation_pixels"]
-    verb = "kept (classed vegetation)" if step["kept"] else "left out"
-    return f"{count} vegetation-phase objects ({pixels} px) {verb}"
