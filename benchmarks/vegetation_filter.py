@@ -12,8 +12,9 @@ Methods. ``cva`` and ``irmad`` exactly as a user runs them: ``detect_pair`` on t
 per-band folders with default options (default bands B02 B03 B04 B08, automatic
 threshold, clean-up, minimum mapping unit), compared with the labels on the grid of
 ``imgs_1``. With ``--oof DIR`` (or when /work/cv-oof exists) also the learned siamese
-detector's out-of-fold probability maps ``DIR/<recipe>/<city>.npy`` (float16 P(change))
-thresholded at their fold's threshold from the JSON beside them (no other post-processing).
+detector's out-of-fold probability maps (float16 P(change), layouts in ``oof_maps``)
+thresholded at their fold's threshold from the JSON beside them (no other post-processing);
+a recipe is measured only once all ten cities' maps are there.
 
 The rule (``sitewatch.analysis.vegetation``) is applied to the change objects (8-connected
 regions of the change mask): a changed pixel is vegetation-phase when the larger of its two
@@ -289,36 +290,38 @@ def measure_method(
     }
 
 
-def oof_thresholds(recipe: Path) -> dict[str, float]:
-    """Each city's threshold from the recipe's JSON: ``{"thresholds": {city: t}}`` or
-    ``{"folds": [{"cities"|"test_cities"|"validation": [...], "threshold": t}, ...]}``."""
+def oof_maps(recipe: Path) -> dict[str, tuple[Path, float]]:
+    """Each city's out-of-fold map and threshold in a recipe folder.
+
+    Two layouts: the one the learned detector's cross-validation writes, ``fold-<k>.json``
+    (``test_cities``, ``threshold``) beside ``fold-<k>/<city>.npy``; or ``<city>.npy`` files
+    with one JSON ``{"thresholds": {city: t}}``. Cities of folds not yet written are absent.
+    """
+    found: dict[str, tuple[Path, float]] = {}
     for path in sorted(recipe.glob("*.json")):
         data = json.loads(path.read_text())
         if isinstance(data.get("thresholds"), dict):
-            return {city: float(value) for city, value in data["thresholds"].items()}
-        folds = data.get("folds")
-        if isinstance(folds, list):
-            found = {}
-            for fold in folds:
-                cities = fold.get("cities") or fold.get("test_cities") or fold.get("validation")
-                for city in cities or []:
-                    found[city] = float(fold["threshold"])
-            if found:
-                return found
-    sys.exit(f"{recipe}: no JSON with per-fold thresholds understood (see oof_thresholds)")
+            for city, value in data["thresholds"].items():
+                found[city] = (recipe / f"{city}.npy", float(value))
+        elif "test_cities" in data and "threshold" in data:
+            for city in data["test_cities"]:
+                found[city] = (recipe / path.stem / f"{city}.npy", float(data["threshold"]))
+    return {city: item for city, item in found.items() if item[0].is_file()}
 
 
-def measure_oof(recipe: Path, indices: dict[str, CityIndex], grid: str) -> dict[str, object]:
+def measure_oof(
+    maps: dict[str, tuple[Path, float]], indices: dict[str, CityIndex], grid: str
+) -> dict[str, object]:
     """The learned detector's out-of-fold maps, thresholded, before/after the rule."""
-    thresholds = oof_thresholds(recipe)
     masks = {}
     for city in LABELLED_CITIES:
-        probability = np.load(recipe / f"{city}.npy").astype(np.float32)
+        path, threshold = maps[city]
+        probability = np.load(path).astype(np.float32)
         truth = indices[city].truth
         if probability.shape != truth.shape:
-            sys.exit(f"{recipe}/{city}.npy: {probability.shape} is not the label grid")
+            sys.exit(f"{path}: {probability.shape} is not the label grid {truth.shape}")
         ignore = ~np.isfinite(probability)
-        masks[city] = CityMasks.of(probability > thresholds[city], ignore, truth)
+        masks[city] = CityMasks.of(probability > threshold, ignore, truth)
     table = grid_counts(masks, indices, grid)
     rules = fitted_rules(table)
     before = {city: masks[city].counts() for city in LABELLED_CITIES}
@@ -397,8 +400,11 @@ def main() -> None:
     oof = options.oof or (DEFAULT_OOF if DEFAULT_OOF.is_dir() else None)
     if oof is not None:
         for recipe in sorted(path for path in oof.iterdir() if path.is_dir()):
-            if all((recipe / f"{city}.npy").exists() for city in LABELLED_CITIES):
-                results[f"siamese OOF {recipe.name}"] = measure_oof(recipe, indices, options.grid)
+            maps = oof_maps(recipe)
+            if len(maps) < len(LABELLED_CITIES):
+                print(f"{recipe}: out-of-fold maps of {len(maps)} of 10 cities; skipped")
+                continue
+            results[f"siamese OOF {recipe.name}"] = measure_oof(maps, indices, options.grid)
     results_path = RESULTS_FOLDER / f"{RESULT_NAMES[options.grid]}.json"
     table_path = results_path.with_suffix(".md")
     table_path.write_text(markdown(results))
