@@ -387,12 +387,20 @@ def main() -> None:
     parser.add_argument("--oof", type=Path, help="folder of out-of-fold maps <recipe>/<city>.npy")
     parser.add_argument("--methods", default=",".join(METHODS), help="detect_pair methods")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="wide", help="rule grid")
+    parser.add_argument(
+        "--add",
+        action="store_true",
+        help="keep the methods already in the results file (e.g. --methods '' --add: OOF only)",
+    )
     options = parser.parse_args()
     if not OSCD.is_dir():
         sys.exit(f"OSCD data not found at {OSCD}")
     started = datetime.now(UTC)
     indices = {city: CityIndex.load(city) for city in LABELLED_CITIES}
+    results_path = RESULTS_FOLDER / f"{RESULT_NAMES[options.grid]}.json"
     results: dict[str, dict[str, object]] = {}
+    if options.add and results_path.is_file():
+        results = json.loads(results_path.read_text())["methods"]
     with tempfile.TemporaryDirectory(prefix="sitewatch-veg-") as tmp:
         for method in [name for name in options.methods.split(",") if name]:
             print(f"{method}:", flush=True)
@@ -405,7 +413,6 @@ def main() -> None:
                 print(f"{recipe}: out-of-fold maps of {len(maps)} of 10 cities; skipped")
                 continue
             results[f"siamese OOF {recipe.name}"] = measure_oof(maps, indices, options.grid)
-    results_path = RESULTS_FOLDER / f"{RESULT_NAMES[options.grid]}.json"
     table_path = results_path.with_suffix(".md")
     table_path.write_text(markdown(results))
     results_path.write_text(
