@@ -42,6 +42,39 @@ def test_detect_pair_writes_products_and_prints_a_summary(cli: RunCli, tmp_path:
     assert (tmp_path / "o" / "run.json").is_file()
 
 
+def test_detect_pair_leaves_vegetation_phase_change_out_unless_kept(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    city = oscd_city("rennes")
+    pair = (str(city / "imgs_1"), str(city / "imgs_2"))
+    classes = {}
+    for name, extra in (("default", []), ("kept", ["--keep-vegetation"])):
+        result = cli("detect-pair", *pair, "--out", str(tmp_path / name), *extra)
+        assert result.exit_code == 0, result.output
+        verb = "kept (classed vegetation)" if extra else "left out"
+        assert "vegetation-phase objects" in result.output and verb in result.output
+        features = json.loads((tmp_path / name / "objects.geojson").read_text())["features"]
+        classes[name] = {feature["properties"]["change_class"] for feature in features}
+    assert classes == {"default": {"structural"}, "kept": {"structural", "vegetation"}}
+
+
+def test_detect_pair_on_rgb_says_the_vegetation_filter_was_skipped(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    city = oscd_city("rennes")
+    result = cli(
+        "detect-pair",
+        str(city / "imgs_1"),
+        str(city / "imgs_2"),
+        "--out",
+        str(tmp_path / "rgb"),
+        "--bands",
+        "B04,B03,B02",
+    )
+    assert result.exit_code == 0, result.output
+    assert "vegetation filter: skipped: needs bands B04 and B08" in result.output
+
+
 def test_detect_pair_bad_input_is_one_line(cli: RunCli, tmp_path: Path) -> None:
     result = cli("detect-pair", str(tmp_path / "nope"), str(tmp_path), "--out", str(tmp_path / "o"))
     assert result.exit_code == 2

@@ -12,7 +12,7 @@ from pyproj import CRS
 from sitewatch.detect.pipeline import DetectionOptions, run_detection
 from sitewatch.detect.sources import ArrayPair, Grid
 from sitewatch.errors import InputError
-from tests.analysis.conftest import pair_with_block
+from tests.analysis.conftest import pair_with_block, textured_image
 
 
 def _source() -> ArrayPair:
@@ -65,3 +65,45 @@ def test_the_service_refuses_a_threshold_that_is_no_probability() -> None:
     """The range lived only in cli/detect.py; the web routes build the same options."""
     with pytest.raises(InputError, match=r"^--threshold: 1\.5 is out of range"):
         DetectionOptions(threshold=1.5)
+
+
+FIELD = (slice(20, 50), slice(20, 60))  # vegetation, then bare soil: a harvest
+SITE = (slice(90, 110), slice(120, 150))  # vegetation, then concrete: construction
+
+
+def _sentinel2_pair(band_names: list[str]) -> ArrayPair:
+    """Sentinel-2 reflectance (B02 B03 B04 B08) with a harvested field and a new site."""
+    before = textured_image((4, 160, 200), seed=5)
+    after = before + np.random.default_rng(6).normal(0, 0.003, before.shape).astype(np.float32)
+    green = np.array([0.04, 0.07, 0.04, 0.40], dtype=np.float32)[:, None, None]
+    before[(slice(None), *FIELD)] = green
+    before[(slice(None), *SITE)] = green
+    after[(slice(None), *FIELD)] = np.array([0.08, 0.11, 0.15, 0.25])[:, None, None]
+    after[(slice(None), *SITE)] = np.array([0.20, 0.22, 0.25, 0.27])[:, None, None]
+    return ArrayPair(before, after, _source().grid, band_names, reflectance_scale=1.0)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_vegetation_phase_change_is_left_out_unless_kept(tmp_path: Path, keep: bool) -> None:
+    result = run_detection(
+        _sentinel2_pair(["B02", "B03", "B04", "B08"]),
+        DetectionOptions(keep_vegetation=keep),
+        tmp_path,
+    )
+    mask = result.read_mask()
+    assert mask[SITE].mean() > 0.9
+    assert mask[FIELD].mean() > 0.9 if keep else mask[FIELD].max() == 0
+    classes = {item.change_class for item in result.objects}
+    assert classes == ({"structural", "vegetation"} if keep else {"structural"})
+    step = result.steps["vegetation"]
+    assert step["applied"] and step["vegetation_objects"] >= 1
+    assert "left out" in result.summary["vegetation_filter"] or keep
+
+
+def test_without_red_and_nir_the_filter_is_skipped_and_says_so(tmp_path: Path) -> None:
+    result = run_detection(
+        _sentinel2_pair(["B02", "B03", "B04", "B05"]), DetectionOptions(), tmp_path
+    )
+    assert result.summary["vegetation_filter"] == "skipped: needs bands B04 and B08"
+    assert result.read_mask()[FIELD].mean() > 0.9  # nothing was filtered
+    assert {item.change_class for item in result.objects} == {None}

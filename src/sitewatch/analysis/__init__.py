@@ -11,6 +11,9 @@ run chains the stages below, each usable alone:
 5. :mod:`~.threshold`: a binary mask, cleaned and filtered by a minimum mapping unit.
 6. :mod:`~.objects`: polygons with area, centroid, scores and direction.
 7. :mod:`~.metrics`: precision, recall, F1 and IoU against reference labels.
+
+Beside them, :mod:`~.vegetation` tells vegetation-phase change (crops, leaf fall: NDVI of
+both dates) from structural change, so a run can leave the former out.
 """
 
 # The learned method registers itself as "siamese" on import; onnxruntime loads on first use.

@@ -18,6 +18,10 @@ vectorised reprojection); the only per-object work is GDAL tracing the polygons.
 Direction of an object: the direction (+1 gain, -1 loss) shared by at least two thirds
 of its pixels, else 0 (mixed or unknown).
 
+Class of an object (when the vegetation-phase pixels are given): ``vegetation`` when their
+share reaches the rule's (:mod:`sitewatch.analysis.vegetation`), else ``structural``;
+None when no vegetation-phase test was made (input without red and near infrared).
+
 Without a transform and CRS the geometries stay in pixel coordinates (column, row) and
 the ground quantities (area, centroid) are None.
 """
@@ -38,6 +42,12 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
+from sitewatch.analysis.vegetation import (
+    STRUCTURAL,
+    VEGETATION,
+    VegetationRule,
+    is_vegetation_object,
+)
 from sitewatch.errors import InputError
 
 WGS84_ELLIPSOID = Geod(ellps="WGS84")
@@ -59,6 +69,10 @@ class ChangeObject:
     #: The object holds a pixel of the ``edge_pixels`` given to :func:`polygonise` (in a
     #: scan: next to pixels it could not compare, so its outline may be cut there).
     edge: bool = False
+    #: ``structural`` or ``vegetation`` (module docstring); None when not tested.
+    change_class: str | None = None
+    #: Share of the object's pixels whose change is vegetation-phase; None when not tested.
+    vegetation_share: float | None = None
 
 
 def _to_lonlat(crs: Any) -> tuple[CRS, Transformer]:
@@ -176,6 +190,8 @@ def polygonise(
     crs: Any = None,
     edge_pixels: np.ndarray | None = None,
     core: tuple[slice, slice] | None = None,
+    vegetation_pixels: np.ndarray | None = None,
+    vegetation_rule: VegetationRule | None = None,
 ) -> list[ChangeObject]:
     """Change objects of a bool (y, x) ``mask`` with statistics from ``score``.
 
@@ -186,6 +202,8 @@ def polygonise(
     ``core`` (rows, cols), when given, keeps only the objects whose centroid (the mean of
     their pixel centres) lies in that part of the grid, half-open: a scan tile read with a
     halo owns the objects centred in its square (:mod:`sitewatch.scan.grid`).
+    ``vegetation_pixels`` (bool, same grid: changed pixels whose change is vegetation-phase)
+    with ``vegetation_rule`` give each object its ``vegetation_share`` and ``change_class``.
     Objects are ordered by decreasing max score, then area.
     """
     region = np.asarray(mask, dtype=bool)
@@ -215,6 +233,9 @@ def polygonise(
     edges = np.zeros(count, dtype=bool)
     if edge_pixels is not None:
         edges = np.bincount(labels[np.asarray(edge_pixels, bool)], minlength=count + 1)[1:] > 0
+    shares, classes = _vegetation_classes(
+        labels, count, stats["pixels"], vegetation_pixels, vegetation_rule
+    )
     areas: list[float | None] = [None] * count
     lons: list[float | None] = [None] * count
     lats: list[float | None] = [None] * count
@@ -239,8 +260,10 @@ def polygonise(
             direction=sign,
             pixel_count=pixels,
             edge=edge,
+            change_class=kind,
+            vegetation_share=share,
         )
-        for outline, area, lon_, lat_, mean, peak, sign, pixels, edge in zip(
+        for outline, area, lon_, lat_, mean, peak, sign, pixels, edge, kind, share in zip(
             outlines,
             areas,
             lons,
@@ -250,11 +273,29 @@ def polygonise(
             stats["direction"].tolist(),
             stats["pixels"].tolist(),
             edges.tolist(),
+            classes,
+            shares,
             strict=True,
         )
     ]
     objects.sort(key=lambda item: (-item.max_score, -item.pixel_count))
     return objects
+
+
+def _vegetation_classes(
+    labels: np.ndarray,
+    count: int,
+    pixels: np.ndarray,
+    vegetation_pixels: np.ndarray | None,
+    rule: VegetationRule | None,
+) -> tuple[list[float | None], list[str | None]]:
+    """Vegetation-phase share and class of each label (None for all when not tested)."""
+    if vegetation_pixels is None or rule is None:
+        return [None] * count, [None] * count
+    flagged = np.asarray(vegetation_pixels, bool)
+    share = np.bincount(labels[flagged], minlength=count + 1)[1:] / pixels
+    vegetation = is_vegetation_object(share, rule)
+    return share.tolist(), [VEGETATION if item else STRUCTURAL for item in vegetation.tolist()]
 
 
 def feature_properties(item: ChangeObject) -> dict[str, Any]:
@@ -267,6 +308,8 @@ def feature_properties(item: ChangeObject) -> dict[str, Any]:
         "max_score": item.max_score,
         "direction": item.direction,
         "pixel_count": item.pixel_count,
+        "change_class": item.change_class,
+        "vegetation_share": item.vegetation_share,
     }
 
 

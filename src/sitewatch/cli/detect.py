@@ -33,11 +33,22 @@ _MIN_AREA = typer.Option(
     "(default 20).",
 )
 _BANDS = bands_option("Comma-separated band names (default: B02,B03,B04,B08 for S2).")
+_KEEP_VEGETATION = typer.Option(
+    False,
+    "--keep-vegetation",
+    help="Keep vegetation-phase change (crops, harvests, leaf fall; NDVI of both dates) as "
+    "objects classed 'vegetation'. By default it is left out of the mask and objects; "
+    "without bands B04 and B08 the test is skipped and the summary says so.",
+)
 _JSON = json_option("Print the result as JSON.")
 
 
-def _options(method: str, threshold: float | None, min_area: float | None) -> DetectionOptions:
-    return DetectionOptions(method=method, threshold=threshold, min_area=min_area)
+def _options(
+    method: str, threshold: float | None, min_area: float | None, keep_vegetation: bool
+) -> DetectionOptions:
+    return DetectionOptions(
+        method=method, threshold=threshold, min_area=min_area, keep_vegetation=keep_vegetation
+    )
 
 
 def _print_summary(summary: dict, where: str) -> None:
@@ -51,6 +62,9 @@ def _print_summary(summary: dict, where: str) -> None:
         + (f", residual shift {shift:.1f} m" if shift is not None else ""),
         highlight=False,
     )
+    vegetation = summary.get("vegetation_filter")
+    if vegetation:
+        console.print(f"vegetation filter: {vegetation}", highlight=False)
     console.print(f"products: {where}", highlight=False)
 
 
@@ -62,6 +76,7 @@ def detect_pair(
     threshold: float | None = _THRESHOLD,
     min_area: float | None = _MIN_AREA,
     bands: str | None = _BANDS,
+    keep_vegetation: bool = _KEEP_VEGETATION,
     as_json: bool = _JSON,
 ) -> None:
     """Detect change between two scenes on BEFORE's grid; write change_mask.tif,
@@ -70,7 +85,7 @@ def detect_pair(
         before,
         after,
         out,
-        options=_options(method, threshold, min_area),
+        options=_options(method, threshold, min_area, keep_vegetation),
         bands=parse_bands(bands),
         notify=say_on_stderr,
     )
@@ -93,6 +108,7 @@ def detect(
     threshold: float | None = _THRESHOLD,
     min_area: float | None = _MIN_AREA,
     bands: str | None = _BANDS,
+    keep_vegetation: bool = _KEEP_VEGETATION,
     as_json: bool = _JSON,
 ) -> None:
     """Compare the first and last scene of a site within [--before, --after]; store the run."""
@@ -102,7 +118,7 @@ def detect(
             site,
             before=parse_optional_date(before, "--before"),
             after=parse_optional_date(after, "--after"),
-            options=_options(method, threshold, min_area),
+            options=_options(method, threshold, min_area, keep_vegetation),
             bands=parse_bands(bands),
         )
     if as_json:

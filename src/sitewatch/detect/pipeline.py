@@ -15,7 +15,14 @@
    (a core plus the margin of context their convolutions need);
 5. threshold: fixed when given; else Otsu on ``significance(score)`` of the sample for
    statistical methods, the method's own ``threshold`` (else 0.5) for learned ones;
-6. clean-up (opening, closing) and the minimum mapping unit, then polygons.
+6. clean-up (opening, closing) and the minimum mapping unit, then polygons;
+7. vegetation-phase change (:mod:`sitewatch.analysis.vegetation`): in the scoring pass each
+   changed pixel is tested on both dates' NDVI (the raw AFTER, before normalisation: the
+   thresholds are physical), and in the object stage each object is classed by the share
+   of its pixels so flagged; ``vegetation`` objects are left out of the mask and objects
+   unless ``keep_vegetation``. Skipped, and said so in ``steps["vegetation"]`` and the
+   summary, when the bands lack red (B04) or near infrared (B08) or are not known to be
+   Sentinel-2 reflectance.
 
 Memory: the pair is read in windows of ``tile_size`` px, twice (a sample pass, then a
 scoring pass), so the input imagery is never whole in memory. The sample is a regular grid
@@ -63,9 +70,11 @@ from sitewatch.analysis.methods import (
     check_detection_threshold,
 )
 from sitewatch.analysis.scores import score_pixels
+from sitewatch.analysis.vegetation import VegetationRule, default_rule
 from sitewatch.detect.object_table import ObjectTable
-from sitewatch.detect.regions import MASK_NODATA, change_objects
+from sitewatch.detect.regions import MASK_NODATA, MASK_VEGETATION, change_objects, changed
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
+from sitewatch.detect.vegetation import VegetationTest, vegetation_summary
 from sitewatch.errors import InputError
 
 COREGISTRATION_WINDOW = 1024
@@ -84,13 +93,21 @@ class DetectionOptions:
     closing: int = 1
     tile_size: int = 1024
     in_memory_pixels: int = 16_000_000
+    #: Keep vegetation-phase change objects (classed ``vegetation``) instead of leaving
+    #: them out of the mask and the objects.
+    keep_vegetation: bool = False
+    #: None: the method's fitted rule (:func:`~sitewatch.analysis.vegetation.default_rule`).
+    vegetation_rule: VegetationRule | None = None
 
     def __post_init__(self) -> None:
         if self.threshold is not None:
             check_detection_threshold(self.threshold)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if self.vegetation_rule is not None:
+            values["vegetation_rule"] = self.vegetation_rule.as_dict()
+        return values
 
 
 @dataclass
@@ -340,6 +357,9 @@ def run_detection(
     if options.tile_size < 32:
         raise InputError(f"must be at least 32 px, got {options.tile_size}", item="tile_size")
     method = build_method(options.method, source.band_names)
+    vegetation = VegetationTest.of(
+        source, options.vegetation_rule or default_rule(options.method), options.keep_vegetation
+    )
     clock = _Clock()
     steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
     clock.lap("coregistration")
@@ -372,12 +392,25 @@ def run_detection(
                     score[usable] = scored.score[usable]
                     direction = scored.direction
                 rasters.write(rows, cols, score, direction)
-                mask[rows, cols] = _threshold_tile(score, usable, threshold)
+                tile = _threshold_tile(score, usable, threshold)
+                clock.lap("scoring_pass")
+                vegetation.mark(tile, before, after)
+                clock.lap("vegetation")
+                mask[rows, cols] = tile
         else:
             threshold, rule = _learned_threshold(options, method)
             fitted = _fit_windowed(method, sample_before, sample_after)
             _score_windowed(
-                source, method, fitted, radiometry, threshold, sample, rasters, mask, clock
+                source,
+                method,
+                fitted,
+                radiometry,
+                threshold,
+                sample,
+                rasters,
+                mask,
+                clock,
+                vegetation,
             )
     finally:
         rasters.close()
@@ -388,7 +421,7 @@ def run_detection(
     clock.lap("clean")
     min_pixels = _min_pixels(options, grid.pixel_size_m)
     mask_path = workdir / "mask.tif"
-    objects = change_objects(
+    objects, left_out = change_objects(
         mask,
         min_pixels,
         grid,
@@ -397,8 +430,14 @@ def run_detection(
         rasters.direction_path,
         mask_path,
         ObjectTable(workdir / "objects.features"),
+        vegetation.filter,
     )
     clock.lap("objects")
+    steps["vegetation"] = {
+        **vegetation.as_dict(),
+        "vegetation_objects": left_out.objects,
+        "vegetation_pixels": left_out.pixels,
+    }
     steps["timings_s"] = clock.laps
     result = DetectionResult(
         score_path=rasters.score_path,
@@ -470,9 +509,12 @@ def _clean_in_strips(mask: np.ndarray, opening: int, closing: int, strip: int) -
         if originals_above is not None:
             block[: start - top] = originals_above
         originals_above = block[max(0, stop - halo) - top : stop - top].copy()
-        cleaned = analysis.clean(block == 1, opening=opening, closing=closing)
+        cleaned = analysis.clean(changed(block), opening=opening, closing=closing)
         core = mask[start:stop]
-        core[...] = np.where(core == MASK_NODATA, MASK_NODATA, cleaned[start - top : stop - top])
+        kept = cleaned[start - top : stop - top]
+        # A pixel clean-up keeps keeps its vegetation-phase mark; one it adds is unmarked.
+        marked = np.where(core == MASK_VEGETATION, MASK_VEGETATION, np.uint8(1))
+        core[...] = np.where(core == MASK_NODATA, MASK_NODATA, np.where(kept, marked, 0))
 
 
 def _statistical_threshold(
@@ -521,6 +563,7 @@ def _score_windowed(
     rasters: _TileRasters,
     mask: np.ndarray,
     clock: _Clock,
+    vegetation: VegetationTest,
 ) -> None:
     """A learned method window by window: read core plus margins, keep the core's maps.
 
@@ -536,7 +579,12 @@ def _score_windowed(
         usable = sample.clear_of(*window.core)
         score = np.where(usable, probability, np.float32(np.nan))
         rasters.write(*window.core, score, np.where(usable, direction, 0))
-        mask[window.core] = _threshold_tile(score, usable, threshold)
+        tile = _threshold_tile(score, usable, threshold)
+        clock.lap("scoring_pass")
+        inner = (slice(None), *window.inner)
+        vegetation.mark(tile, before[inner], after[inner])
+        clock.lap("vegetation")
+        mask[window.core] = tile
 
 
 def _min_pixels(options: DetectionOptions, pixel_size_m: float | None) -> int:
@@ -566,4 +614,5 @@ def _summary(
         "residual_shift_m": steps["coregistration"].get("residual_m"),
         "residual_shift_px": steps["coregistration"]["residual_px"],
         "pixel_space": not georeferenced,
+        "vegetation_filter": vegetation_summary(steps["vegetation"]),
     }

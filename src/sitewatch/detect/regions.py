@@ -15,11 +15,17 @@ not be whole in memory. Here only the uint8 mask is whole; the rest is one strip
 
 With one strip (small rasters) this is exactly labelling, filtering and polygonising the
 whole raster.
+
+Vegetation-phase change (:mod:`sitewatch.analysis.vegetation`) arrives as mask value
+:data:`MASK_VEGETATION` on the changed pixels the rule flagged. Pass 1 counts them per
+region, so each region's share (and class) is that of the whole region even when it
+crosses strips; a vegetation-phase region is left out like one under the minimum mapping
+unit unless the run keeps it. The mask product holds 1 for every kept changed pixel.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +41,18 @@ from scipy.sparse.csgraph import connected_components
 from sitewatch import analysis
 from sitewatch.analysis.objects import ChangeObject
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
+from sitewatch.analysis.vegetation import VegetationRule, is_vegetation_object
 from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.sources import Grid, open_tiled
 
 MASK_NODATA = 255
+#: A changed pixel whose change is vegetation-phase (in the run's scratch mask only).
+MASK_VEGETATION = 2
+
+
+def changed(mask: np.ndarray) -> np.ndarray:
+    """The changed pixels of a scratch mask, vegetation-phase or not."""
+    return (mask == 1) | (mask == MASK_VEGETATION)
 
 
 def _strips(height: int, rows: int) -> list[tuple[int, int]]:
@@ -61,13 +75,16 @@ class _Regions:
     def __init__(self, mask: np.ndarray, strips: list[tuple[int, int]]) -> None:
         self.offsets: list[int] = []
         counts = [np.zeros(1, dtype=np.int64)]  # label 0: background
+        flagged = [np.zeros(1, dtype=np.int64)]
         firsts, seconds = [], []
         total = 0
         last_row: np.ndarray | None = None
         for start, stop in strips:
-            labels, count = ndimage.label(mask[start:stop] == 1, structure=EIGHT_CONNECTED)
+            part = mask[start:stop]
+            labels, count = ndimage.label(changed(part), structure=EIGHT_CONNECTED)
             self.offsets.append(total)
             counts.append(np.bincount(labels.ravel(), minlength=count + 1)[1:])
+            flagged.append(np.bincount(labels[part == MASK_VEGETATION], minlength=count + 1)[1:])
             global_labels = np.where(labels > 0, labels + total, 0)
             if last_row is not None:
                 upper, lower = _border_pairs(last_row, global_labels[0])
@@ -83,6 +100,8 @@ class _Regions:
         sizes = np.bincount(self.region_of, weights=np.concatenate(counts))
         pieces = np.bincount(self.region_of)
         self.sizes = sizes
+        #: Vegetation-phase pixels per region.
+        self.flagged = np.bincount(self.region_of, weights=np.concatenate(flagged))
         #: Regions made of more than one strip label (they cross a strip border).
         self.crossing = pieces > 1
         self.crossing[self.region_of[0]] = False  # the background's region
@@ -96,6 +115,23 @@ class _Regions:
         return np.concatenate([np.array([-1], dtype=np.int32), local.astype(np.int32)])
 
 
+@dataclass(frozen=True)
+class VegetationFilter:
+    """What to do with vegetation-phase regions: the rule that classes them, and whether
+    to keep them (classed) instead of leaving them out."""
+
+    rule: VegetationRule
+    keep: bool = False
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Vegetation-phase regions (at least the minimum mapping unit) a run left out."""
+
+    objects: int = 0
+    pixels: int = 0
+
+
 def change_objects(
     mask: np.ndarray,
     min_pixels: int,
@@ -105,18 +141,30 @@ def change_objects(
     direction_path: Path,
     mask_path: Path,
     objects: ObjectTable,
-) -> ObjectTable:
-    """Objects of the changed pixels of ``mask`` (1), regions under ``min_pixels`` cleared.
+    vegetation: VegetationFilter | None = None,
+) -> tuple[ObjectTable, LeftOut]:
+    """Objects of the changed pixels of ``mask`` (1, or :data:`MASK_VEGETATION`), regions
+    under ``min_pixels`` cleared, and vegetation-phase regions unless ``vegetation`` keeps
+    them (None: no vegetation-phase test was made).
 
     ``mask`` (uint8, see the module docstring of :mod:`sitewatch.detect.pipeline`) is
-    updated in place and written to ``mask_path`` as a tiled GeoTIFF; the statistics
-    come from the float32 score and int8 direction rasters on disk. The objects go into
-    ``objects`` strip by strip (it orders them as :func:`sitewatch.analysis.polygonise`
-    does), which is returned.
+    updated in place (cleared regions become 0) and written to ``mask_path`` as a tiled
+    GeoTIFF; the statistics come from the float32 score and int8 direction rasters on disk.
+    The objects go into ``objects`` strip by strip (it orders them as
+    :func:`sitewatch.analysis.polygonise` does), which is returned with what was left out.
     """
     strips = _strips(mask.shape[0], strip_rows)
     regions = _Regions(mask, strips)
     keep = regions.sizes >= max(1, min_pixels)
+    left_out = LeftOut()
+    if vegetation is not None:
+        shares = regions.flagged / np.maximum(regions.sizes, 1)
+        dropped = keep & is_vegetation_object(shares, vegetation.rule)
+        dropped[regions.region_of[0]] = False
+        left_out = LeftOut(int(np.count_nonzero(dropped)), int(regions.sizes[dropped].sum()))
+        if not vegetation.keep:
+            keep &= ~dropped
+    rule = vegetation.rule if vegetation is not None else None
     boxes: dict[int, list[int]] = {}  # crossing region -> [top, left, bottom, right]
     seeds: dict[int, tuple[int, int]] = {}
     with (
@@ -127,13 +175,14 @@ def change_objects(
         for index, (start, stop) in enumerate(strips):
             part = mask[start:stop]
             window = Window(0, start, part.shape[1], stop - start)
-            labels, _ = ndimage.label(part == 1, structure=EIGHT_CONNECTED)
+            labels, _ = ndimage.label(changed(part), structure=EIGHT_CONNECTED)
             numbers = regions.numbers(index)
             region = numbers[labels]
-            changed = region >= 0
-            kept = changed & keep[np.maximum(region, 0)]
-            part[changed & ~kept] = 0
-            output.write(part, 1, window=window)
+            in_region = region >= 0
+            kept = in_region & keep[np.maximum(region, 0)]
+            part[in_region & ~kept] = 0
+            # Vegetation-phase marks stay in memory for the crossing regions' shares.
+            output.write(np.where(kept, np.uint8(1), part), 1, window=window)
             whole = kept & ~regions.crossing[np.maximum(region, 0)]
             if whole.any():
                 found = analysis.polygonise(
@@ -141,14 +190,22 @@ def change_objects(
                     scores.read(1, window=window),
                     directions.read(1, window=window),
                     **_georeference(grid, start, 0),
+                    **_vegetation_pixels(part, rule),
                 )
                 objects.add(_in_pixel_space(found, grid, start, 0))
             _note_crossing(labels, numbers, kept & ~whole, start, boxes, seeds)
         objects.add(
-            _crossing_object(mask, scores, directions, grid, seeds[number], tuple(box))
+            _crossing_object(mask, scores, directions, grid, seeds[number], tuple(box), rule)
             for number, box in boxes.items()
         )
-    return objects
+    return objects, left_out
+
+
+def _vegetation_pixels(part: np.ndarray, rule: VegetationRule | None) -> dict[str, Any]:
+    """polygonise's vegetation arguments for a block of the scratch mask (none: untested)."""
+    if rule is None:
+        return {}
+    return {"vegetation_pixels": part == MASK_VEGETATION, "vegetation_rule": rule}
 
 
 def _note_crossing(
@@ -191,10 +248,12 @@ def _crossing_object(
     grid: Grid,
     seed: tuple[int, int],
     box: tuple[int, int, int, int],
+    rule: VegetationRule | None,
 ) -> ChangeObject:
     """The object of the region holding ``seed``, polygonised on its bounding ``box``."""
     top, left, bottom, right = box
-    labels, _ = ndimage.label(mask[top:bottom, left:right] == 1, structure=EIGHT_CONNECTED)
+    block = mask[top:bottom, left:right]
+    labels, _ = ndimage.label(changed(block), structure=EIGHT_CONNECTED)
     region = labels == labels[seed[0] - top, seed[1] - left]
     window = Window(left, top, right - left, bottom - top)
     (found,) = analysis.polygonise(
@@ -202,6 +261,7 @@ def _crossing_object(
         scores.read(1, window=window),
         directions.read(1, window=window),
         **_georeference(grid, top, left),
+        **_vegetation_pixels(block, rule),
     )
     (moved,) = _in_pixel_space([found], grid, top, left)
     return moved

@@ -1,0 +1,91 @@
+"""The vegetation-phase test of a detection run (:mod:`sitewatch.analysis.vegetation`).
+
+In the scoring pass :meth:`VegetationTest.mark` tests each tile's changed pixels on both
+dates' NDVI and marks those whose change is vegetation-phase in the run's scratch mask
+(:data:`~sitewatch.detect.regions.MASK_VEGETATION`); the object stage classes each object
+by the share of its marked pixels and leaves ``vegetation`` objects out unless the run
+keeps them (:class:`~sitewatch.detect.regions.VegetationFilter`). The test needs red (B04)
+and near infrared (B08) known to be Sentinel-2 reflectance; without them it is skipped,
+and the run's steps and summary say why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sitewatch.analysis.vegetation import (
+    NIR_BAND,
+    RED_BAND,
+    VegetationRule,
+    index_bands,
+    vegetation_phase_of,
+)
+from sitewatch.detect.regions import MASK_VEGETATION, VegetationFilter
+from sitewatch.detect.sources import PairSource
+
+
+@dataclass(frozen=True)
+class VegetationTest:
+    """The vegetation-phase test of a run: band positions and rule, or why it is skipped."""
+
+    bands: tuple[int, int] | None
+    rule: VegetationRule
+    keep: bool
+    skipped_because: str | None
+
+    @classmethod
+    def of(cls, source: PairSource, rule: VegetationRule, keep: bool) -> VegetationTest:
+        bands = index_bands(source.band_names)
+        reason = None
+        if bands is None:
+            reason = f"needs bands {RED_BAND} and {NIR_BAND}"
+        elif source.reflectance_scale is None:
+            reason = "the bands are not known to be Sentinel-2 reflectance"
+        return cls(
+            bands if reason is None else None,
+            rule,
+            keep,
+            reason,
+        )
+
+    def mark(self, tile: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Mark the changed pixels (1) of a tile's mask whose change is vegetation-phase.
+
+        Only the changed pixels (a few per cent) are tested, so the test costs little
+        beside the score.
+        """
+        if self.bands is None:
+            return
+        where = tile == 1
+        if not where.any():
+            return
+        red, nir = self.bands
+        pair = [np.stack([image[red][where], image[nir][where]]) for image in (before, after)]
+        flagged = vegetation_phase_of(pair[0], pair[1], (0, 1), self.rule)
+        marks = tile[where]
+        marks[flagged] = MASK_VEGETATION
+        tile[where] = marks
+
+    @property
+    def filter(self) -> VegetationFilter | None:
+        return None if self.bands is None else VegetationFilter(self.rule, self.keep)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.bands is not None,
+            "skipped_because": self.skipped_because,
+            "rule": self.rule.as_dict(),
+            "kept": self.keep,
+        }
+
+
+def vegetation_summary(step: dict[str, Any]) -> str:
+    """One line on what the vegetation-phase test did (the summary a user reads)."""
+    if not step["applied"]:
+        return f"skipped: {step['skipped_because']}"
+    count, pixels = step["vegetation_objects"], step["vegetation_pixels"]
+    verb = "kept (classed vegetation)" if step["kept"] else "left out"
+    return f"{count} vegetation-phase objects ({pixels} px) {verb}"
