@@ -23,7 +23,7 @@ _METHOD = typer.Option(
     DEFAULT_DETECT_METHOD,
     "--method",
     "-m",
-    help="Change method: cva (best cross-validated F1), irmad, or siamese when installed.",
+    help="Change method: irmad (best cross-validated F1), cva, or siamese.",
 )
 _THRESHOLD = threshold_option("Fixed score threshold in [0, 1] (default: automatic).")
 _MIN_AREA = typer.Option(
