@@ -16,9 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 import sitewatch
 
 _URL = re.compile(r"serving on (http://\S+/)")
+#: Seconds a served request may take before the test calls it hung.
+SLOW_ANSWER_S = 120.0
 
 
 @dataclass
@@ -27,6 +31,12 @@ class Served:
 
     url: str
     process: subprocess.Popen[str]
+
+    def client(self) -> httpx.Client:
+        """An HTTP client of this server. Its timeout is generous, not httpx's 5 s: on a
+        loaded machine a worker still importing the app answers late, and a test must not
+        depend on the machine's load."""
+        return httpx.Client(base_url=self.url, timeout=SLOW_ANSWER_S)
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -19,7 +18,7 @@ from tests.web.test_roles import ASSESSMENT
 
 def test_serve_answers_real_http_requests(bench: Workbench) -> None:
     before = bench.ledger_count()
-    with serving(bench.root) as served, httpx.Client(base_url=served.url) as client:
+    with serving(bench.root) as served, served.client() as client:
         assert client.get("/api/sites").status_code == 401
         login = client.post("/api/login", json={"name": "alice", "password": PASSWORD})
         assert login.status_code == 200
@@ -79,7 +78,7 @@ def test_serve_with_two_workers_answers_and_stops_on_ctrl_c(bench: Workbench) ->
     answers knows the one opened at sign-in; Ctrl-C stops them all with exit 130."""
     with (
         serving(bench.root, "--workers", "2") as served,
-        httpx.Client(base_url=served.url) as client,
+        served.client() as client,
     ):
         login = client.post("/api/login", json={"name": "vera", "password": PASSWORD})
         assert login.status_code == 200
