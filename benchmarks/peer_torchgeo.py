@@ -52,9 +52,9 @@ from sitewatch.analysis.arrays import finite_pixels  # noqa: E402
 from sitewatch.analysis.metrics import pooled  # noqa: E402
 from sitewatch.analysis.scores import ChangeScore  # noqa: E402
 from sitewatch.analysis.siamese import band_statistics, load_model_card, normalise_image  # noqa: E402
-from sitewatch.ml.crossval import RECIPES, fold_cities  # noqa: E402
+from sitewatch.ml.crossval import RECIPES  # noqa: E402
 from sitewatch.ml.evaluation import evaluate_method  # noqa: E402
-from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES  # noqa: E402
+from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, fold_cities  # noqa: E402
 from sitewatch.ml.training import (  # noqa: E402
     HOLDOUT_FRACTION,
     TrainingConfig,

@@ -88,7 +88,7 @@ from sitewatch.analysis.vegetation import (
 )
 from sitewatch.detect.pair import detect_pair
 from sitewatch.detect.pipeline import DetectionOptions
-from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, load_city
+from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, fold_cities, load_city
 
 ROOT = Path(__file__).resolve().parents[1]
 OSCD = ROOT.parent / "shared" / "data" / "oscd"
@@ -212,10 +212,6 @@ def fold_of(city: str) -> int:
     return next(index for index, fold in enumerate(CV_FOLDS) if city in fold)
 
 
-def training_cities(fold: int) -> list[str]:
-    return [city for city in LABELLED_CITIES if city not in CV_FOLDS[fold]]
-
-
 def run_mask(method: str, city: str, work: Path, options: DetectionOptions) -> np.ndarray:
     folder = OSCD / "images" / city
     out = work / f"{method}-{city}-{'keep' if options.keep_vegetation else 'filter'}"
@@ -253,7 +249,7 @@ def summarise(
 def fitted_rules(
     table: dict[VegetationRule | None, dict[str, ConfusionCounts]],
 ) -> dict[int, VegetationRule | None]:
-    return {fold: fit_rule(table, training_cities(fold)) for fold in range(len(CV_FOLDS))}
+    return {fold: fit_rule(table, list(fold_cities(fold + 1)[0])) for fold in range(len(CV_FOLDS))}
 
 
 def rule_dict(rule: VegetationRule | None) -> dict[str, float] | None:

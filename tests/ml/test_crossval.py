@@ -1,5 +1,5 @@
-"""City-level cross-validation: folds that partition the cities, a fold that never sees its
-cities, and what a fold leaves behind for later studies (a real, very short training)."""
+"""City-level cross-validation: a fold that never sees its cities, and what it leaves behind
+for later studies (a real, very short training)."""
 
 from __future__ import annotations
 
@@ -11,24 +11,8 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the ml extra (torch)")
 
-from sitewatch.errors import InputError
 from sitewatch.ml import crossval
-from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES
 from tests.conftest import shared_data
-
-
-def test_folds_partition_the_labelled_cities() -> None:
-    scored = [city for fold in range(1, 6) for city in crossval.fold_cities(fold)[1]]
-    assert sorted(scored) == sorted(LABELLED_CITIES) and len(set(scored)) == 10
-    for fold in range(1, 6):
-        trained, held_out = crossval.fold_cities(fold)
-        assert not set(trained) & set(held_out) and len(trained) == 8
-    assert CV_FOLDS[0] == ("abudhabi", "nantes")  # the folds written in the benchmark
-
-
-def test_a_fold_outside_one_to_five_is_refused() -> None:
-    with pytest.raises(InputError, match="fold"):
-        crossval.fold_cities(6)
 
 
 def test_a_fold_scores_only_its_cities_and_keeps_its_scores(

@@ -7,7 +7,7 @@ import pytest
 
 from sitewatch.analysis.siamese import S2_10_BANDS
 from sitewatch.errors import InputError
-from sitewatch.ml.oscd import load_city
+from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, fold_cities, load_city
 from tests.conftest import shared_data
 
 
@@ -31,3 +31,17 @@ def test_reflectance_is_scaled_and_20m_bands_are_upsampled() -> None:
 def test_unknown_city_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no OSCD city 'atlantis'"):
         load_city("atlantis", ("B02",), shared_data("oscd"))
+
+
+def test_folds_partition_the_labelled_cities() -> None:
+    scored = [city for fold in range(1, 6) for city in fold_cities(fold)[1]]
+    assert sorted(scored) == sorted(LABELLED_CITIES) and len(set(scored)) == 10
+    for fold in range(1, 6):
+        trained, held_out = fold_cities(fold)
+        assert not set(trained) & set(held_out) and len(trained) == 8
+    assert CV_FOLDS[0] == ("abudhabi", "nantes")  # the folds written in the benchmark
+
+
+def test_a_fold_outside_one_to_five_is_refused() -> None:
+    with pytest.raises(InputError, match="fold"):
+        fold_cities(6)

@@ -18,11 +18,10 @@ from typing import Any
 
 from sitewatch.analysis.metrics import ConfusionCounts
 from sitewatch.analysis.siamese import MODEL_FILES, WEIGHT_BANDS, SiameseChange
-from sitewatch.errors import InputError
 from sitewatch.ml.card import write_model_card
 from sitewatch.ml.evaluation import evaluate_method
 from sitewatch.ml.export import export_onnx
-from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES
+from sitewatch.ml.oscd import fold_cities
 from sitewatch.ml.training import TrainingConfig, load_training_scenes, train
 
 #: The recipe of the ``s2-10`` weights shipped before issue 15: 30 epochs of 50 steps
@@ -70,14 +69,6 @@ class FoldOutcome:
         facts = asdict(self)
         facts["counts"] = {city: count.as_dict() for city, count in self.counts.items()}
         return facts
-
-
-def fold_cities(fold: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(training cities, scored cities) of fold ``fold`` (1-based, as in the docstrings)."""
-    if not 1 <= fold <= len(CV_FOLDS):
-        raise InputError(f"must be 1..{len(CV_FOLDS)}", item="fold")
-    scored = CV_FOLDS[fold - 1]
-    return tuple(city for city in LABELLED_CITIES if city not in scored), scored
 
 
 def cross_validate_fold(

@@ -32,6 +32,17 @@ LABELLED_CITIES = tuple(sorted(TRAIN_CITIES + VALIDATION_CITIES))
 #: by name, fold i holds the i-th and the (i+5)-th. A city is scored only by a model fitted
 #: on the other four folds.
 CV_FOLDS = tuple((LABELLED_CITIES[index], LABELLED_CITIES[index + 5]) for index in range(5))
+
+
+def fold_cities(fold: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(training cities, scored cities) of cross-validation fold ``fold`` (1-based, as the
+    benchmarks' docstrings number them)."""
+    if not 1 <= fold <= len(CV_FOLDS):
+        raise InputError(f"must be 1..{len(CV_FOLDS)}", item="fold")
+    scored = CV_FOLDS[fold - 1]
+    return tuple(city for city in LABELLED_CITIES if city not in scored), scored
+
+
 #: Where the OSCD folder is looked for when none is given ($SITEWATCH_OSCD overrides).
 DEFAULT_ROOT = Path("..") / "shared" / "data" / "oscd"
 
