@@ -31,8 +31,8 @@ from pathlib import Path
 
 import rasterio
 
+from measure import detect_pair_mask
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled
-from sitewatch.detect.pair import detect_pair
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.ml.evaluation import evaluate_weights
 
@@ -47,13 +47,9 @@ MODEL_ONLY = "siamese s2-10, model only"
 
 
 def city_counts(method: str, city: str, work: Path) -> tuple[ConfusionCounts, float]:
-    folder = OSCD / "images" / city
-    out = work / f"{method}-{city}"
     started = time.perf_counter()
-    detect_pair(folder / "imgs_1", folder / "imgs_2", out, options=DetectionOptions(method=method))
+    mask = detect_pair_mask(OSCD, city, work / f"{method}-{city}", DetectionOptions(method=method))
     seconds = time.perf_counter() - started
-    with rasterio.open(out / "change_mask.tif") as mask_file:
-        mask = mask_file.read(1)
     with rasterio.open(OSCD / "train_labels" / city / "cm" / f"{city}-cm.tif") as label_file:
         truth = label_file.read(1) == 2
     if truth.shape != mask.shape:

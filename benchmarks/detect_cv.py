@@ -69,7 +69,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
 
-from measure import machine, save_results  # noqa: E402
+from measure import detect_pair_mask, machine, save_results  # noqa: E402
 from sitewatch.analysis.methods import get_method, register_method  # noqa: E402
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled  # noqa: E402
 from sitewatch.analysis.normalize import normalise  # noqa: E402
@@ -81,7 +81,6 @@ from sitewatch.analysis.siamese import (  # noqa: E402
     siamese_method,
 )
 from sitewatch.analysis.threshold import significance  # noqa: E402
-from sitewatch.detect.pair import detect_pair  # noqa: E402
 from sitewatch.detect.pipeline import DetectionOptions  # noqa: E402
 from sitewatch.ml.card import write_model_card  # noqa: E402
 from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, load_city  # noqa: E402
@@ -123,11 +122,7 @@ def run_fold(recipe: str, fold: int, work: Path) -> None:
 
 def detect_pair_counts(method: str, city: str, work: Path) -> ConfusionCounts:
     """The whole ``detect-pair`` command with its defaults but ``method`` on one city."""
-    folder = OSCD / "images" / city
-    out = work / f"{method}-{city}"
-    detect_pair(folder / "imgs_1", folder / "imgs_2", out, options=DetectionOptions(method=method))
-    with rasterio.open(out / "change_mask.tif") as mask_file:
-        mask = mask_file.read(1)
+    mask = detect_pair_mask(OSCD, city, work / f"{method}-{city}", DetectionOptions(method=method))
     with rasterio.open(OSCD / "train_labels" / city / "cm" / f"{city}-cm.tif") as label_file:
         truth = label_file.read(1) == 2
     count = confusion(mask == 1, truth, ignore=mask == 255)

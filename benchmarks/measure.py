@@ -128,3 +128,15 @@ def write_repeated(
                 ys = (np.arange(row, row + rows) % tile.shape[1])[:, None]
                 xs = (np.arange(col, col + cols) % tile.shape[2])[None, :]
                 dest.write(tile[:, ys, xs], window=Window(col, row, cols, rows))
+
+
+def detect_pair_mask(oscd: Path, city: str, out: Path, options: Any) -> np.ndarray:
+    """``change_mask.tif`` of ``detect_pair`` (``options``: its ``DetectionOptions``) on an
+    OSCD city's two dates, written to ``out``: 1 change, 0 none, 255 not compared. It is on
+    the 10 m grid of ``imgs_1``, the grid of the city's labels."""
+    from sitewatch.detect.pair import detect_pair
+
+    folder = oscd / "images" / city
+    detect_pair(folder / "imgs_1", folder / "imgs_2", out, options=options)
+    with rasterio.open(out / "change_mask.tif") as mask_file:
+        return mask_file.read(1)

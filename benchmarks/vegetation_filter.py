@@ -73,9 +73,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from scipy import ndimage
 
+from measure import detect_pair_mask
 from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.analysis.vegetation import (
@@ -86,7 +86,6 @@ from sitewatch.analysis.vegetation import (
     split_vegetation,
     vegetation_phase,
 )
-from sitewatch.detect.pair import detect_pair
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, fold_cities, load_city
 
@@ -213,11 +212,8 @@ def fold_of(city: str) -> int:
 
 
 def run_mask(method: str, city: str, work: Path, options: DetectionOptions) -> np.ndarray:
-    folder = OSCD / "images" / city
     out = work / f"{method}-{city}-{'keep' if options.keep_vegetation else 'filter'}"
-    detect_pair(folder / "imgs_1", folder / "imgs_2", out, options=options)
-    with rasterio.open(out / "change_mask.tif") as mask_file:
-        return mask_file.read(1)
+    return detect_pair_mask(OSCD, city, out, options)
 
 
 def summarise(
