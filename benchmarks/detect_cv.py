@@ -121,8 +121,11 @@ def run_fold(recipe: str, fold: int, work: Path) -> None:
 
 
 def detect_pair_counts(method: str, city: str, work: Path) -> ConfusionCounts:
-    """The whole ``detect-pair`` command with its defaults but ``method`` on one city."""
-    mask = detect_pair_mask(OSCD, city, work / f"{method}-{city}", DetectionOptions(method=method))
+    """The whole ``detect-pair`` command with ``method`` on one city, vegetation-phase
+    change kept: the vegetation filter came after this benchmark's run and is measured
+    on top of it by benchmarks/vegetation_filter.py."""
+    options = DetectionOptions(method=method, keep_vegetation=True)
+    mask = detect_pair_mask(OSCD, city, work / f"{method}-{city}", options)
     with rasterio.open(OSCD / "train_labels" / city / "cm" / f"{city}-cm.tif") as label_file:
         truth = label_file.read(1) == 2
     count = confusion(mask == 1, truth, ignore=mask == 255)
