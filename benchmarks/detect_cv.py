@@ -230,7 +230,17 @@ def _summary(counts: dict[str, ConfusionCounts]) -> dict[str, Any]:
     }
 
 
-def collect(work: Path) -> dict[str, dict[str, ConfusionCounts]]:
+def stored_folds(work: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each recipe's (and the peer's) fold reports, by folder name, read once."""
+    return {
+        folder.name: [json.loads(path.read_text()) for path in sorted(folder.glob("fold-*.json"))]
+        for folder in sorted(path for path in work.iterdir() if path.is_dir())
+    }
+
+
+def collect(
+    work: Path, folds: dict[str, list[dict[str, Any]]]
+) -> dict[str, dict[str, ConfusionCounts]]:
     """Per method, out-of-fold counts per city, from whatever pieces have run."""
     methods: dict[str, dict[str, ConfusionCounts]] = {}
     for pipeline_file in [work / "classical.json", *sorted(work.glob("pipeline-*.json"))]:
@@ -238,10 +248,9 @@ def collect(work: Path) -> dict[str, dict[str, ConfusionCounts]]:
             continue
         for method, cities in json.loads(pipeline_file.read_text())["counts"].items():
             methods[method] = {city: _counts(values) for city, values in cities.items()}
-    for recipe_dir in sorted(path for path in work.iterdir() if path.is_dir()):
-        name = PEER if recipe_dir.name == "peer" else f"siamese ({recipe_dir.name})"
-        for fold_file in sorted(recipe_dir.glob("fold-*.json")):
-            stored = json.loads(fold_file.read_text())
+    for folder, reports in folds.items():
+        name = PEER if folder == "peer" else f"siamese ({folder})"
+        for stored in reports:
             methods.setdefault(name, {}).update(
                 {city: _counts(values) for city, values in stored["counts"].items()}
             )
@@ -249,20 +258,19 @@ def collect(work: Path) -> dict[str, dict[str, ConfusionCounts]]:
 
 
 def report(work: Path) -> None:
-    methods = collect(work)
-    all_cities = {name: _summary(counts) for name, counts in methods.items() if len(counts) == 10}
+    folds = stored_folds(work)
+    methods = collect(work, folds)
+    all_cities = {
+        name: _summary(counts)
+        for name, counts in methods.items()
+        if len(counts) == len(LABELLED_CITIES)
+    }
     peer_cities = sorted(methods.get(PEER, {}))
     same_as_peer = {
         name: _summary({city: counts[city] for city in peer_cities})
         for name, counts in methods.items()
         if peer_cities and set(peer_cities) <= set(counts)
     }
-    folds = {}
-    for recipe_dir in sorted(path for path in work.iterdir() if path.is_dir()):
-        folds[recipe_dir.name] = [
-            {key: value for key, value in json.loads(path.read_text()).items() if key != "counts"}
-            for path in sorted(recipe_dir.glob("fold-*.json"))
-        ]
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
@@ -270,11 +278,18 @@ def report(work: Path) -> None:
         "all_ten_cities": all_cities,
         "peer_cities": peer_cities,
         "on_the_peer_cities": same_as_peer,
-        "training": folds,
+        "training": {
+            folder: [
+                {key: value for key, value in stored.items() if key != "counts"}
+                for stored in reports
+            ]
+            for folder, reports in folds.items()
+        },
     }
     save_results(RESULTS, results)
-    print(table(results))
-    RESULTS.with_suffix(".md").write_text(table(results) + "\n")
+    text = table(results)
+    print(text)
+    RESULTS.with_suffix(".md").write_text(text + "\n")
     attach_to_card(methods)
 
 
