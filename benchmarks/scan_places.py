@@ -69,7 +69,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import json  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from importlib import resources  # noqa: E402
@@ -86,17 +85,12 @@ from sitewatch.db.models import Candidate  # noqa: E402
 from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, oscd_root  # noqa: E402
 from sitewatch.ml.ranker_fit import fit_place_model, precision_at  # noqa: E402
 from sitewatch.scan.places import MODEL_FILE, group_candidates  # noqa: E402
-from sitewatch.scan.plan import ScanRequest  # noqa: E402
 from sitewatch.scan.ranker_training import (  # noqa: E402
-    AFTER,
-    BEFORE,
     MIN_CHANGE_PX,
     CityLabels,
-    ingest_cities,
-    write_aoi,
+    oscd_scan,
 )
-from sitewatch.scan.runner import prepare_scan, run_scan  # noqa: E402
-from sitewatch.workspace import init_workspace  # noqa: E402
+from sitewatch.scan.runner import run_scan  # noqa: E402
 
 FOLDS = CV_FOLDS
 CITIES = LABELLED_CITIES
@@ -158,17 +152,7 @@ def calibration(probability: np.ndarray, positive: np.ndarray) -> dict[str, obje
 def main() -> None:
     root = oscd_root()
     labels = [CityLabels.load(root, city) for city in CITIES]
-    with (
-        tempfile.TemporaryDirectory(prefix="scan-places-") as folder,
-        init_workspace(Path(folder) / "ws") as workspace,
-    ):
-        ingest_cities(workspace, root, CITIES)
-        request = ScanRequest(
-            aoi=str(write_aoi(root, CITIES, Path(folder) / "aoi.geojson")),
-            before=BEFORE,
-            after=AFTER,
-        )
-        plan = prepare_scan(workspace, request)
+    with oscd_scan(root, CITIES) as (workspace, plan):
         started = time.perf_counter()
         with Client(processes=False, n_workers=1, threads_per_worker=1) as client:
             outcome = run_scan(workspace, plan, client)

@@ -37,10 +37,12 @@ if __name__ == "__main__":
 import json
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -53,7 +55,7 @@ from sitewatch.imagery.ingest import add_scenes
 from sitewatch.ml.oscd import TRAIN_CITIES, city_grid, oscd_root
 from sitewatch.ml.ranker_fit import fit_best, model_card
 from sitewatch.scan import tasks
-from sitewatch.scan.plan import ScanRequest
+from sitewatch.scan.plan import ScanPlan, ScanRequest
 from sitewatch.scan.ranker import MODEL_FILE
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace, init_workspace
@@ -144,25 +146,30 @@ def features_of(task: tasks.TileTask, settings: tasks.ScanSettings) -> np.ndarra
     return tasks.ranker_features(settings, task.tile, found)
 
 
+@contextmanager
+def oscd_scan(
+    root: Path, cities: tuple[str, ...], **request: Any
+) -> Iterator[tuple[Workspace, ScanPlan]]:
+    """A temporary workspace holding ``cities``' two dates and the prepared scan of the
+    union of their footprints between :data:`BEFORE` and :data:`AFTER` (``request``: any
+    other :class:`ScanRequest` field); removed when the block ends."""
+    with (
+        tempfile.TemporaryDirectory(prefix="oscd-scan-") as folder,
+        init_workspace(Path(folder) / "ws") as workspace,
+    ):
+        ingest_cities(workspace, root, cities)
+        aoi = write_aoi(root, cities, Path(folder) / "aoi.geojson")
+        request_of_all = ScanRequest(aoi=str(aoi), before=BEFORE, after=AFTER, **request)
+        yield workspace, prepare_scan(workspace, request_of_all)
+
+
 def training_tiles(
     root: Path, cities: tuple[str, ...] = TRAIN_CITIES
 ) -> Iterator[tuple[str, np.ndarray, str, int]]:
     """Every scored 640 m tile of ``cities`` that covers labels: (tile key, features,
     the city whose labels it covers most, labelled change pixels inside it)."""
     labels = [CityLabels.load(root, city) for city in cities]
-    with (
-        tempfile.TemporaryDirectory(prefix="ranker-fit-") as folder,
-        init_workspace(Path(folder) / "ws") as workspace,
-    ):
-        ingest_cities(workspace, root, cities)
-        request = ScanRequest(
-            aoi=str(write_aoi(root, cities, Path(folder) / "aoi.geojson")),
-            before=BEFORE,
-            after=AFTER,
-            method=METHOD,
-            tile_size_m=TILE_SIZE_M,
-        )
-        plan = prepare_scan(workspace, request)
+    with oscd_scan(root, cities, method=METHOD, tile_size_m=TILE_SIZE_M) as (_, plan):
         for tile in sorted(plan.tiles, key=lambda item: item.key):
             outline = tile.lonlat_outline()
             task = plan.task_for(tile, outline)
