@@ -11,8 +11,10 @@ from sitewatch.scan.composite import (
     median_of,
     read_clear,
 )
+from sitewatch.scan.grid import Tile
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
+from sitewatch.scan.tasks import TileTask
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 
@@ -28,9 +30,10 @@ def test_median_of_ignores_nan_and_takes_the_middle() -> None:
     np.testing.assert_allclose(pair[0, 0], [2.0, 2.0, nan, 6.0])
 
 
-def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Workspace) -> None:
+def _first_tile(workspace: Workspace) -> tuple[Tile, TileTask, list[str]]:
+    """The synthetic scan's north-west 64 px tile, its task and the scan's bands."""
     plan = prepare_scan(
-        scan_workspace,
+        workspace,
         ScanRequest(
             synthetic.inner_bbox(),
             synthetic.BEFORE,
@@ -38,9 +41,12 @@ def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Works
             tile_size_m=synthetic.TILE_SIZE_M,
         ),
     )
-    tile = plan.tiles[0]  # the north-west 64 px tile: rows and columns 0-63
-    task = plan.task_for(tile, tile.lonlat_outline())
-    bands = list(plan.settings.band_names)
+    tile = plan.tiles[0]
+    return tile, plan.task_for(tile, tile.lonlat_outline()), list(plan.settings.band_names)
+
+
+def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Workspace) -> None:
+    tile, task, bands = _first_tile(scan_workspace)  # rows and columns 0-63
     windows = [read_clear(scene, tile, bands) for scene in task.before]
     # The window read is the tile and its halo: beyond the files' north and west edges
     # nothing (NaN), to the east and south the neighbouring tiles' pixels.
@@ -60,18 +66,7 @@ def test_clouded_scene_is_left_out_of_the_before_composite(scan_workspace: Works
 
 
 def test_a_composite_names_the_scenes_it_was_made_of(scan_workspace: Workspace) -> None:
-    plan = prepare_scan(
-        scan_workspace,
-        ScanRequest(
-            synthetic.inner_bbox(),
-            synthetic.BEFORE,
-            synthetic.AFTER,
-            tile_size_m=synthetic.TILE_SIZE_M,
-        ),
-    )
-    tile = plan.tiles[0]
-    task = plan.task_for(tile, tile.lonlat_outline())
-    bands = list(plan.settings.band_names)
+    tile, task, bands = _first_tile(scan_workspace)
     image, used = composite_of(task.before, tile, bands)
     np.testing.assert_array_equal(image, composite(task.before, tile, bands))
     assert used == task.before  # the cloud covers part of the tile: both scenes count
