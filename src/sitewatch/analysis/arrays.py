@@ -108,3 +108,14 @@ def subsample_indices(mask: np.ndarray, limit: int) -> np.ndarray:
 def sample_pixels(image: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """The (band, n) float64 values of a (band, y, x) image at flat pixel indices."""
     return image.reshape(image.shape[0], -1)[:, sample].astype(np.float64)
+
+
+def normalised_difference(first: np.ndarray, second: np.ndarray, fill: float) -> np.ndarray:
+    """``(first - second) / (first + second)``, the form of NDVI and NDWI, with ``fill``
+    where the sum is not positive (or NaN): callers differ in what no index should be (0 for
+    a tile mean, NaN for a per-pixel test)."""
+    total = first + second
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (first - second) / total
+    ratio[~(total > 0)] = fill
+    return ratio

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from sitewatch.analysis.arrays import normalised_difference
 from sitewatch.errors import InputError
 
 FEATURE_NAMES = (
@@ -76,15 +77,6 @@ AREA_UNIT_M2 = 100.0
 def supports(method: str, band_names: Sequence[str]) -> bool:
     """True when the ranker applies: CVA scores and every band its features read."""
     return method == FITTED_METHOD and set(REQUIRED_BANDS) <= set(band_names)
-
-
-def _normalised_difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """(first - second) / (first + second), 0 where the sum is not positive."""
-    total = first + second
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (first - second) / total
-    ratio[~(total > 0)] = 0.0
-    return ratio
 
 
 def _log_share(count: int, total: int) -> float:
@@ -134,9 +126,9 @@ def change_features(
     count = int(np.count_nonzero(mask))
     visible_before = (before[blue] + before[green] + before[red]) / 3
     visible_after = (after[blue] + after[green] + after[red]) / 3
-    ndvi_before = _normalised_difference(before[nir], before[red])
-    ndvi_after = _normalised_difference(after[nir], after[red])
-    ndwi_after = _normalised_difference(after[green], after[nir])
+    ndvi_before = normalised_difference(before[nir], before[red], 0.0)
+    ndvi_after = normalised_difference(after[nir], after[red], 0.0)
+    ndwi_after = normalised_difference(after[green], after[nir], 0.0)
     not_vegetation = mask & (ndvi_after < VEGETATION_NDVI)
     if count:
         brightness_before = float(visible_before[mask].mean())

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from sitewatch.analysis.arrays import normalised_difference
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.errors import InputError
 
@@ -112,13 +113,9 @@ def index_bands(band_names: Sequence[str]) -> tuple[int, int] | None:
 
 def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
     """NDVI of reflectance (any common scale) as float32; NaN where red + NIR <= 0 or NaN."""
-    red = np.asarray(red, dtype=np.float32)
-    nir = np.asarray(nir, dtype=np.float32)
-    total = nir + red
-    with np.errstate(invalid="ignore", divide="ignore"):
-        index = (nir - red) / total
-    index[~(total > 0)] = np.nan
-    return index
+    return normalised_difference(
+        np.asarray(nir, dtype=np.float32), np.asarray(red, dtype=np.float32), np.nan
+    )
 
 
 def vegetation_phase(
