@@ -512,7 +512,7 @@ def _clean_in_strips(mask: np.ndarray, opening: int, closing: int, strip: int) -
         cleaned = analysis.clean(changed(block), opening=opening, closing=closing)
         core = mask[start:stop]
         kept = cleaned[start - top : stop - top]
-        # A pixel clean-up keeps keeps its vegetation-phase mark; one it adds is unmarked.
+        # A pixel the clean-up keeps keeps its vegetation-phase mark; one it adds is unmarked.
         marked = np.where(core == MASK_VEGETATION, MASK_VEGETATION, np.uint8(1))
         core[...] = np.where(core == MASK_NODATA, MASK_NODATA, np.where(kept, marked, 0))
 
