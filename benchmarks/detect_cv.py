@@ -40,6 +40,18 @@ Exploratory, added after the first fold had run and chosen on nothing: ``stack R
 combines the network's out-of-fold P(change) with CVA's significance by a logistic model
 fitted, fold by fold, on the other folds' out-of-fold pixels (see ``run_stack``).
 
+Two more, written here (session 9) before either ran, and reusing the fold networks
+above, so nothing is retrained and no city is scored by a network that saw it:
+
+- ``tta RECIPE``: test-time augmentation. Each city's fold network scores the eight
+  dihedral versions of the pair (four quarter turns, each mirrored or not), each map is
+  turned back, the eight are averaged and the mean is thresholded at that fold's card
+  threshold (chosen on the training cities' held-out rows, unchanged). Pixels counted as
+  the network alone is.
+- ``ensemble``: the mean of the ``card`` and ``long`` fold networks' stored out-of-fold
+  P(change) maps, thresholded at the mean of the two fold thresholds. A fixed rule, so
+  nothing is fitted on any city.
+
 Run the pieces (resumable: a finished fold is not trained again), then the report:
     .venv/bin/python benchmarks/detect_cv.py fold long 1          # one fold, one core
     .venv/bin/python benchmarks/detect_cv.py classical
@@ -219,6 +231,61 @@ def run_stack(recipe: str, work: Path) -> None:
     )
 
 
+def _dihedral_mean(method: Any, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The mean P(change) of ``method`` over the eight dihedral versions of the pair, each
+    turned back onto the original grid."""
+    total = np.zeros(before.shape[1:], np.float64)
+    for turns in range(4):
+        for mirrored in (False, True):
+
+            def there(image: np.ndarray, turns: int = turns, mirrored: bool = mirrored):
+                turned = np.rot90(image, turns, axes=(-2, -1))
+                return np.ascontiguousarray(turned[..., ::-1] if mirrored else turned)
+
+            score = method.score(there(before), there(after)).score
+            back = score[..., ::-1] if mirrored else score
+            total += np.rot90(back, -turns, axes=(-2, -1))
+    return total / 8
+
+
+def run_tta(recipe: str, work: Path) -> None:
+    """Each fold network alone, averaged over eight dihedral versions (docstring)."""
+    counts = {}
+    for fold, cities in enumerate(CV_FOLDS, start=1):
+        method = siamese_method(model_dir=work / recipe / f"fold-{fold}")
+        for city in cities:
+            before, after, label = load_city(city, S2_10_BANDS, OSCD)
+            valid = method.score(before, after).valid
+            mean = _dihedral_mean(method, before, after)
+            counts[city] = confusion(mean >= method.threshold, label, ignore=~valid).as_dict()
+            print(f"tta {recipe} {city}: F1 {counts[city]['f1']:.3f}", flush=True)
+    save_results(
+        work / f"pipeline-tta-{recipe}.json",
+        {
+            "counts": {f"siamese ({recipe}), 8-way test-time augmentation": counts},
+            "machine": machine(),
+        },
+    )
+
+
+def run_ensemble(work: Path) -> None:
+    """The mean of the card and long fold networks' stored P maps (docstring)."""
+    recipes = ("card", "long")
+    counts = {}
+    for fold, cities in enumerate(CV_FOLDS, start=1):
+        folders = [work / recipe / f"fold-{fold}" for recipe in recipes]
+        threshold = float(np.mean([siamese_method(model_dir=f).threshold for f in folders]))
+        for city in cities:
+            _, _, label = load_city(city, S2_10_BANDS, OSCD)
+            mean = np.mean([np.load(f / f"{city}.npy").astype(np.float32) for f in folders], 0)
+            counts[city] = confusion(mean >= threshold, label).as_dict()
+            print(f"ensemble {city}: F1 {counts[city]['f1']:.3f}", flush=True)
+    save_results(
+        work / "pipeline-ensemble.json",
+        {"counts": {"siamese (card + long), mean P": counts}, "machine": machine()},
+    )
+
+
 def _summary(counts: dict[str, ConfusionCounts]) -> dict[str, Any]:
     f1s = {city: count.f1 for city, count in counts.items()}
     return {
@@ -367,6 +434,9 @@ def main() -> None:
     siamese.add_argument("recipe")
     stack = commands.add_parser("stack", help="exploratory: network P + CVA, stacked by folds")
     stack.add_argument("recipe")
+    tta = commands.add_parser("tta", help="each fold network with 8-way test-time augmentation")
+    tta.add_argument("recipe")
+    commands.add_parser("ensemble", help="mean of the card and long fold networks' P maps")
     commands.add_parser("report", help="pool what has run into the results table")
     options = parser.parse_args()
     if not OSCD.exists():
@@ -380,6 +450,10 @@ def main() -> None:
         run_siamese_pipeline(options.recipe, options.work)
     elif options.command == "stack":
         run_stack(options.recipe, options.work)
+    elif options.command == "tta":
+        run_tta(options.recipe, options.work)
+    elif options.command == "ensemble":
+        run_ensemble(options.work)
     else:
         report(options.work)
 
