@@ -52,6 +52,13 @@ above, so nothing is retrained and no city is scored by a network that saw it:
   P(change) maps, thresholded at the mean of the two fold thresholds. A fixed rule, so
   nothing is fitted on any city.
 
+One more recipe, written here (session 9) before its first fold ran: ``cva-input``
+(``sitewatch.ml.crossval.RECIPES``), the ``long`` recipe with CVA's significance fed to
+the decoder beside the images. Same folds, sampler, loss, schedule, checkpoint and
+threshold rule; its cities are scored by the torch network in one pass (detection cannot
+run pair maps yet), counted as the network alone. It would be adopted only if its pooled
+F1 beats both ``long`` and cva here; its number is reported whatever it is.
+
 Run the pieces (resumable: a finished fold is not trained again), then the report:
     .venv/bin/python benchmarks/detect_cv.py fold long 1          # one fold, one core
     .venv/bin/python benchmarks/detect_cv.py classical

@@ -31,3 +31,17 @@ def test_a_fold_scores_only_its_cities_and_keeps_its_scores(
     assert (tmp_path / "siamese_s2_10.onnx").exists()
     paris = outcome.as_dict()["counts"]["paris"]
     assert paris["true_positive"] + paris["false_negative"] == 458
+
+
+def test_a_pair_map_recipe_scores_its_cities_in_torch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = shared_data("oscd")
+    tiny = replace(crossval.RECIPES["cva-input"], epochs=1, steps_per_epoch=2, batch_size=2)
+    monkeypatch.setitem(crossval.RECIPES, "tiny-cva", replace(tiny, crop=64))
+    outcome = crossval.cross_validate_fold(3, "tiny-cva", tmp_path, root=data)
+    assert set(outcome.counts) == {"bercy", "pisa"}
+    bercy = outcome.counts["bercy"]
+    assert bercy.true_positive + bercy.false_negative == 1046  # its labelled change
+    assert np.load(tmp_path / "bercy.npy").dtype == np.float16
+    assert not (tmp_path / "siamese_s2_10.onnx").exists()  # detection cannot run it yet

@@ -76,3 +76,14 @@ def test_best_threshold_finds_the_separating_value() -> None:
     labels = np.array([False, False, False, True, True])
     threshold, f1 = best_threshold(scores, labels)
     assert f1 == 1.0 and 0.3 < threshold <= 0.8
+
+
+def test_pair_maps_reach_the_decoder_and_change_the_output() -> None:
+    torch.manual_seed(0)
+    network = SiameseDiffUNet(3, pair_channels=1).eval()
+    image = torch.rand(1, 3, 32, 32)
+    quiet, loud = torch.zeros(1, 1, 32, 32), torch.full((1, 1, 32, 32), 2.0)
+    with torch.no_grad():
+        first, second = network(image, image, quiet), network(image, image, loud)
+    assert first.shape == (1, 1, 32, 32)
+    assert not torch.allclose(first, second)  # same images, other pair evidence

@@ -29,13 +29,25 @@ def _conv(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Sequential
 
 
 class SiameseDiffUNet(nn.Module):
-    """``forward(before, after) -> change logit`` shaped (n, 1, y, x)."""
+    """``forward(before, after[, pair]) -> change logit`` shaped (n, 1, y, x).
+
+    ``pair_channels`` > 0 adds maps that describe the pair rather than one date (a
+    classical change score such as CVA's significance): they bypass the shared encoder,
+    whose differences would cancel them, and join the decoder at its coarsest step
+    (averaged down to 1/4, as context) and at its finest (as they are), so the network can
+    weigh the classical evidence against what the images look like.
+    """
 
     def __init__(
-        self, in_channels: int, widths: tuple[int, ...] = WIDTHS, dropout: float = 0.0
+        self,
+        in_channels: int,
+        widths: tuple[int, ...] = WIDTHS,
+        dropout: float = 0.0,
+        pair_channels: int = 0,
     ) -> None:
         super().__init__()
         w1, w2, w3, w4 = widths
+        self.pair_channels = pair_channels
         self.encoder = nn.ModuleList(
             [
                 _conv(in_channels, w1),
@@ -49,9 +61,15 @@ class SiameseDiffUNet(nn.Module):
         # The half- and full-resolution decoder steps are 1x1 convolutions: spatial
         # context comes from the coarser levels and the encoder, and 3x3 kernels there
         # would cost a third of the whole network.
+        extra = pair_channels
         self.decoder = nn.ModuleList(
-            [_conv(w4 + w3, w3), _conv(w3 + w2, w2, kernel=1), _conv(w2 + w1, w1, kernel=1)]
+            [
+                _conv(w4 + w3 + extra, w3),
+                _conv(w3 + w2, w2, kernel=1),
+                _conv(w2 + w1 + extra, w1, kernel=1),
+            ]
         )
+        self.coarse = nn.AvgPool2d(4)  # the resolution of the first decoder step
         self.head = nn.Conv2d(w1, 1, 1)
         # Optional dropout on the coarsest differences (training only), a regulariser.
         self.dropout = nn.Dropout2d(dropout)
@@ -63,14 +81,21 @@ class SiameseDiffUNet(nn.Module):
             features.append(image)
         return features
 
-    def forward(self, before: torch.Tensor, after: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, before: torch.Tensor, after: torch.Tensor, pair: torch.Tensor | None = None
+    ) -> torch.Tensor:
         differences = [
             torch.abs(a - b)
             for a, b in zip(self._features(before), self._features(after), strict=True)
         ]
+        extras: list[list[torch.Tensor]] = [[], [], []]
+        if self.pair_channels:
+            extras = [[self.coarse(pair)], [], [pair]]
         decoded = self.dropout(differences[-1])
-        for block, skip in zip(self.decoder, reversed(differences[:-1]), strict=True):
-            decoded = block(torch.cat([self.up(decoded), skip], dim=1))
+        for block, skip, extra in zip(
+            self.decoder, reversed(differences[:-1]), extras, strict=True
+        ):
+            decoded = block(torch.cat([self.up(decoded), skip, *extra], dim=1))
         return self.head(decoded)
 
 

@@ -28,7 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from sitewatch.analysis.methods import get_method
+from sitewatch.analysis.normalize import normalise
 from sitewatch.analysis.siamese import STRIDE, WEIGHT_BANDS, band_statistics, normalise_image
+from sitewatch.analysis.threshold import significance
 from sitewatch.errors import InputError
 from sitewatch.ml.model import SiameseDiffUNet
 from sitewatch.ml.oscd import TRAIN_CITIES, load_city
@@ -57,6 +60,8 @@ class TrainingConfig:
     offset_jitter: float = 0.1
     seed: int = 0
     threads: int = 2
+    #: Maps of the pair fed beside the images (:data:`PAIR_INPUTS`); "" for none.
+    pair_input: str = ""
 
 
 @dataclass
@@ -67,6 +72,8 @@ class Scene:
     before: np.ndarray
     after: np.ndarray
     label: np.ndarray
+    #: (channels, y, x) maps of the pair (:data:`PAIR_INPUTS`), or None.
+    pair: np.ndarray | None = None
     train_rows: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,31 +92,55 @@ class TrainingResult:
     history: list[dict[str, float]]
 
 
-def prepare_scene(name: str, before: np.ndarray, after: np.ndarray, label: np.ndarray) -> Scene:
-    """Normalise both dates of a city exactly as inference does."""
+def cva_significance_map(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """(1, y, x) CVA significance of a whole scene on its four 10 m bands, as ``detect``
+    computes it (after IR-MAD normalisation of the second date), divided by 4 (0.9999, the
+    scan's threshold, becomes 1); 0 where either date has no data."""
+    ten_metre = [WEIGHT_BANDS["s2-10"].index(band) for band in ("B02", "B03", "B04", "B08")]
+    first, second = before[ten_metre], after[ten_metre]
+    second = normalise(first, second).image
+    score = significance(get_method("cva").score(first, second).score)
+    return np.nan_to_num(score / 4.0, nan=0.0).astype(np.float32)[None]
+
+
+#: Pair maps a recipe can feed the network beside the images: name -> maker.
+PAIR_INPUTS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "cva": cva_significance_map,
+}
+
+
+def prepare_scene(
+    name: str, before: np.ndarray, after: np.ndarray, label: np.ndarray, pair_input: str = ""
+) -> Scene:
+    """Normalise both dates of a city exactly as inference does (and make its pair maps)."""
     return Scene(
         name=name,
         before=normalise_image(before, band_statistics(before)),
         after=normalise_image(after, band_statistics(after)),
         label=label.astype(np.float32),
+        pair=PAIR_INPUTS[pair_input](before, after) if pair_input else None,
     )
 
 
 def load_training_scenes(
-    weights: str, cities: Sequence[str] = TRAIN_CITIES, root: str | None = None
+    weights: str,
+    cities: Sequence[str] = TRAIN_CITIES,
+    root: str | None = None,
+    pair_input: str = "",
 ) -> list[Scene]:
     scenes = []
     for city in cities:
         before, after, label = load_city(city, WEIGHT_BANDS[weights], root)
         if label is None:
             raise InputError(f"training city {city} has no labels", item="cities")
-        scenes.append(prepare_scene(city, before, after, label))
+        scenes.append(prepare_scene(city, before, after, label, pair_input))
     return scenes
 
 
 def _sample_crop(
     scene: Scene, config: TrainingConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, ...]:
+    """(before, after, label[, pair]) of one augmented crop."""
     size = config.crop
     rows, cols = scene.train_rows, scene.label.shape[1]
     changed = None
@@ -126,12 +157,13 @@ def _sample_crop(
     first = scene.before[(slice(None), *window)]
     second = scene.after[(slice(None), *window)]
     label = scene.label[window][None]
+    pair = () if scene.pair is None else (scene.pair[(slice(None), *window)],)
     if rng.random() < 0.5:
-        first, second = second, first
+        first, second = second, first  # pair maps are symmetric in the dates
     turns = int(rng.integers(0, 4))
     flip = rng.random() < 0.5
     out = []
-    for array in (first, second, label):
+    for array in (first, second, label, *pair):
         array = np.rot90(array, turns, axes=(1, 2))
         out.append(np.ascontiguousarray(array[:, :, ::-1] if flip else array))
     bands = first.shape[0]
@@ -139,12 +171,12 @@ def _sample_crop(
         gain = 1 + config.gain_jitter * rng.standard_normal((bands, 1, 1))
         offset = config.offset_jitter * rng.standard_normal((bands, 1, 1))
         out[date] = (out[date] * gain + offset).astype(np.float32)
-    return out[0], out[1], out[2]
+    return tuple(out)
 
 
 def _batch(
     scenes: list[Scene], weights: np.ndarray, config: TrainingConfig, rng: np.random.Generator
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, ...]:
     picks = rng.choice(len(scenes), size=config.batch_size, p=weights)
     crops = [_sample_crop(scenes[index], config, rng) for index in picks]
     return tuple(torch.from_numpy(np.stack(parts)) for parts in zip(*crops, strict=True))
@@ -162,6 +194,19 @@ def change_loss(logits: torch.Tensor, target: torch.Tensor, positive_weight: flo
 
 
 @torch.no_grad()
+def scene_probability(network: nn.Module, scene: Scene, start: int = 0) -> np.ndarray:
+    """P(change) of the scene's rows from ``start`` (a multiple of the stride) on, in one
+    pass of the network in its current mode (padded to the stride, padding cut off)."""
+    rows, cols = scene.label.shape
+    pad = ((0, 0), (0, -(rows - start) % STRIDE), (0, -cols % STRIDE))
+    arrays = [scene.before, scene.after] + ([] if scene.pair is None else [scene.pair])
+    inputs = [
+        torch.from_numpy(np.pad(array[:, start:], pad, mode="symmetric")[None]) for array in arrays
+    ]
+    probability = torch.sigmoid(network(*inputs))[0, 0].numpy()
+    return probability[: rows - start, :cols]
+
+
 def _holdout_probabilities(
     network: nn.Module, scenes: list[Scene]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -170,14 +215,8 @@ def _holdout_probabilities(
     scores, labels = [], []
     for scene in scenes:
         start = max(0, scene.train_rows - HOLDOUT_CONTEXT) // STRIDE * STRIDE
-        rows, cols = scene.label.shape
-        pad = ((0, 0), (0, -(rows - start) % STRIDE), (0, -cols % STRIDE))
-        first = np.pad(scene.before[:, start:], pad, mode="symmetric")[None]
-        second = np.pad(scene.after[:, start:], pad, mode="symmetric")[None]
-        logits = network(torch.from_numpy(first), torch.from_numpy(second))
-        probability = torch.sigmoid(logits)[0, 0].numpy()
-        skip = scene.train_rows - start
-        scores.append(probability[skip : rows - start, :cols].ravel())
+        probability = scene_probability(network, scene, start)
+        scores.append(probability[scene.train_rows - start :].ravel())
         labels.append(scene.label[scene.train_rows :].ravel() > 0)
     network.train()
     return np.concatenate(scores), np.concatenate(labels)
@@ -234,7 +273,12 @@ def train(
     area = np.array([scene.train_rows * scene.label.shape[1] for scene in scenes], dtype=float)
     city_weights = area / area.sum()
     if network is None:
-        network = SiameseDiffUNet(scenes[0].before.shape[0], dropout=config.dropout)
+        pair = scenes[0].pair
+        network = SiameseDiffUNet(
+            scenes[0].before.shape[0],
+            dropout=config.dropout,
+            pair_channels=0 if pair is None else pair.shape[0],
+        )
     optimiser = torch.optim.AdamW(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -248,8 +292,8 @@ def train(
         losses = []
         for step in range((epoch - 1) * config.steps_per_epoch, epoch * config.steps_per_epoch):
             _set_learning_rate(optimiser, config, step / total_steps, started, budget)
-            first, second, label = _batch(scenes, city_weights, config, rng)
-            loss = change_loss(network(first, second), label, config.positive_weight)
+            first, second, label, *pair = _batch(scenes, city_weights, config, rng)
+            loss = change_loss(network(first, second, *pair), label, config.positive_weight)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
