@@ -1,8 +1,10 @@
 """A tiny synthetic Sentinel-2-like catalog for scan tests: UTM 52N, 10 m, four bands.
 
 Two BEFORE scenes (one with a white cloud block) and two AFTER scenes (with a bright
-bare-soil block where BEFORE had vegetation), 256 x 256 px, written with rasterio and
-ingested with :func:`sitewatch.imagery.ingest.add_scenes`.
+roof-like block where BEFORE had vegetation: NDVI 0.67 to 0.03, structural change),
+256 x 256 px, written with rasterio and ingested with
+:func:`sitewatch.imagery.ingest.add_scenes`. With ``harvest``, the AFTER scenes also hold a
+field harvested to bare soil (NDVI 0.67 to 0.21: vegetation-phase change).
 
 :func:`build_like_catalog` is a second catalog for "find more like this": an exemplar
 compound (a catalog site) and look-alikes of it planted in other tiles.
@@ -32,6 +34,9 @@ SIDE = 256
 BANDS = ("B02", "B03", "B04", "B08")
 CHANGE = (slice(100, 130), slice(140, 170))  # rows, cols of the injected change
 CLOUD = (slice(20, 80), slice(20, 80))
+HARVEST = (slice(170, 200), slice(60, 90))  # rows, cols of the harvested field
+#: Bare soil after the harvest, reflectance x 10000 (B02, B03, B04, B08): NDVI 0.21.
+SOIL = (900.0, 1200.0, 1500.0, 2300.0)
 TILE_SIZE_M = 640.0
 BEFORE = "2019-04-01/2019-06-30"
 AFTER = "2020-04-01/2020-06-30"
@@ -45,11 +50,20 @@ def ground(seed: int) -> np.ndarray:
     return base * (1 + 0.15 * field[None])
 
 
-def scene(base: np.ndarray, seed: int, *, change: bool = False, cloud: bool = False) -> np.ndarray:
+def scene(
+    base: np.ndarray,
+    seed: int,
+    *,
+    change: bool = False,
+    cloud: bool = False,
+    harvest: bool = False,
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     image = base * rng.uniform(0.97, 1.03) + rng.normal(0, 25, base.shape)
     if change:
         image[(slice(None), *CHANGE)] = np.array([2200.0, 2400.0, 2900.0, 3100.0])[:, None, None]
+    if harvest:
+        image[(slice(None), *HARVEST)] = np.array(SOIL)[:, None, None]
     if cloud:
         image[(slice(None), *CLOUD)] = 6000.0
     return np.clip(image, 1, 10000).astype(np.uint16)
@@ -75,15 +89,15 @@ def write_scene(path: Path, data: np.ndarray) -> Path:
     return path
 
 
-def build_catalog(workspace: Workspace, folder: Path) -> None:
-    """Write and ingest the four scenes."""
+def build_catalog(workspace: Workspace, folder: Path, *, harvest: bool = False) -> None:
+    """Write and ingest the four scenes (``harvest``: the AFTER ones with the field harvested)."""
     folder.mkdir(parents=True, exist_ok=True)
     base = ground(1)
     scenes = [
         ("b1.tif", scene(base, 2, cloud=True), "2019-05-01T02:00:00Z"),
         ("b2.tif", scene(base, 3), "2019-05-11T02:00:00Z"),
-        ("a1.tif", scene(base, 4, change=True), "2020-05-01T02:00:00Z"),
-        ("a2.tif", scene(base, 5, change=True), "2020-05-21T02:00:00Z"),
+        ("a1.tif", scene(base, 4, change=True, harvest=harvest), "2020-05-01T02:00:00Z"),
+        ("a2.tif", scene(base, 5, change=True, harvest=harvest), "2020-05-21T02:00:00Z"),
     ]
     with workspace.session() as session:
         for name, data, when in scenes:

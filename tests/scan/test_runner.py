@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from sitewatch.analysis.siamese import load_model_card
+from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
 from sitewatch.cli.main import app
-from sitewatch.db.models import Candidate, Scan, ScanTile, Site
+from sitewatch.db.models import Candidate, LedgerEntry, Scan, ScanTile, Site
 from sitewatch.errors import InputError
 from sitewatch.scan.candidates import candidate_to_dict, open_candidate
 from sitewatch.scan.plan import ScanRequest
@@ -250,3 +251,98 @@ def test_candidates_chips_draws_the_best_candidates_once(
     assert again.exit_code == 0, again.output
     assert f"{row['id']}  score" in again.stdout and "_{before,after}.png" in again.stdout
     assert Path(row["after"]).stat().st_mtime_ns == stamp  # stored and reused, not redrawn
+
+
+def _harvest_centre() -> Point:
+    rows, cols = synthetic.HARVEST
+    return Point(
+        synthetic.lonlat(
+            synthetic.ORIGIN[0] + 10 * (cols.start + cols.stop) / 2,
+            synthetic.ORIGIN[1] - 10 * (rows.start + rows.stop) / 2,
+        )
+    )
+
+
+@pytest.fixture
+def harvest_workspace(workspace: Workspace, tmp_path: Path) -> Workspace:
+    """The synthetic catalog with a field harvested between the windows besides the block."""
+    synthetic.build_catalog(workspace, tmp_path / "imagery", harvest=True)
+    return workspace
+
+
+def test_the_scan_leaves_the_harvest_out_as_detect_does(
+    harvest_workspace: Workspace, client: Client
+) -> None:
+    plan = prepare_scan(harvest_workspace, _request())
+    assert plan.parameters["vegetation"] == {"rule": default_rule("cva").as_dict(), "kept": False}
+    outcome = run_scan(harvest_workspace, plan, client)
+    summary = outcome.summary
+    assert summary["vegetation_test_applied"] and summary["vegetation_objects_left_out"] == 1
+    assert summary["vegetation_filter"] == "1 vegetation-phase objects left out"
+    with harvest_workspace.session() as session:
+        (block,) = session.scalars(select(Candidate))  # the roof-like block only
+        assert block.change_class == STRUCTURAL and block.vegetation_share < 0.1
+        row = candidate_to_dict(block)
+        assert (row["change_class"], row["vegetation_share"]) == (
+            STRUCTURAL,
+            block.vegetation_share,
+        )
+        left_out = session.scalars(select(ScanTile.vegetation_objects)).all()
+        assert sorted(left_out)[-1] == 1 and sum(left_out) == 1
+        entry = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "scan")).one()
+        payload = json.loads(entry.payload)
+    assert payload["summary"]["vegetation_objects_left_out"] == 1
+    assert payload["parameters"]["vegetation"]["kept"] is False
+
+
+def test_kept_the_harvest_is_a_candidate_classed_vegetation_of_another_scan(
+    harvest_workspace: Workspace, client: Client
+) -> None:
+    left_out = prepare_scan(harvest_workspace, _request())
+    plan = prepare_scan(harvest_workspace, _request(keep_vegetation=True))
+    assert plan.scan_id != left_out.scan_id  # the choice is part of what defines the scan
+    outcome = run_scan(harvest_workspace, plan, client)
+    assert outcome.summary["vegetation_objects_left_out"] == 0
+    assert outcome.summary["vegetation_filter"] == (
+        "1 vegetation-phase objects kept (classed vegetation)"
+    )
+    with harvest_workspace.session() as session:
+        found = {item.change_class: item for item in session.scalars(select(Candidate))}
+    assert set(found) == {STRUCTURAL, VEGETATION}
+    assert found[VEGETATION].geometry.contains(_harvest_centre())
+    assert found[VEGETATION].vegetation_share > 0.95
+
+
+def test_without_b04_the_scan_says_the_test_was_skipped(
+    harvest_workspace: Workspace, client: Client
+) -> None:
+    plan = prepare_scan(harvest_workspace, _request(bands=("B02", "B03", "B08")))
+    assert plan.settings.vegetation_rule is None
+    assert plan.parameters["vegetation"] == {"rule": None, "kept": False}
+    outcome = run_scan(harvest_workspace, plan, client)
+    assert not outcome.summary["vegetation_test_applied"]
+    assert outcome.summary["vegetation_filter"] == "skipped: needs bands B04 and B08"
+    with harvest_workspace.session() as session:
+        candidates = list(session.scalars(select(Candidate)))
+    assert candidates and {(c.change_class, c.vegetation_share) for c in candidates} == {
+        (None, None)
+    }
+    assert any(c.geometry.contains(_harvest_centre()) for c in candidates)  # not left out
+
+
+def test_scan_keep_vegetation_on_the_command_line(
+    harvest_workspace: Workspace, client: Client
+) -> None:
+    """The flag reaches the scan and the summary line is printed as text."""
+    command = [
+        "--workspace", str(harvest_workspace.root), "scan", synthetic.inner_bbox(),
+        "--before", synthetic.BEFORE, "--after", synthetic.AFTER,
+        "--tile-size", str(synthetic.TILE_SIZE_M), "--scheduler", client.scheduler.address,
+    ]  # fmt: skip
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "vegetation filter: 1 vegetation-phase objects left out" in result.output
+    kept = CliRunner().invoke(app, [*command, "--keep-vegetation", "--json"])
+    assert kept.exit_code == 0, kept.output
+    summary = json.loads(kept.stdout)["summary"]
+    assert summary["candidates"] == 2 and summary["vegetation_objects_left_out"] == 0

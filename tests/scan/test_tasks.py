@@ -1,5 +1,6 @@
-"""A tile task: an object cut by tile edges found whole and once (the halo), and the
-compared pixels beside the ones it could not compare."""
+"""A tile task: an object cut by tile edges found whole and once (the halo), the
+compared pixels beside the ones it could not compare, and vegetation-phase objects left out
+as a detection run leaves them out."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from scipy import ndimage
 from shapely.geometry import box
 
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
-from sitewatch.scan.grid import LONLAT_EPSG, reproject
+from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
+from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
-from sitewatch.scan.tasks import beside_gaps, scan_tile
+from sitewatch.scan.tasks import FoundObjects, ScanSettings, beside_gaps, detect_tile, scan_tile
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 
@@ -94,3 +96,83 @@ def test_beside_gaps_is_the_eight_connected_dilation_of_the_gaps() -> None:
     usable = np.random.default_rng(0).random((40, 50)) > 0.1
     expected = usable & ndimage.binary_dilation(~usable, structure=EIGHT_CONNECTED)
     np.testing.assert_array_equal(beside_gaps(usable), expected)
+
+
+# A 64 px tile with a 16 px halo over vegetated ground (NDVI 0.7 on both dates), holding a
+# field harvested to soil (NDVI 0.7 -> 0.2) and a new roof on a meadow (NDVI 0.6 -> 0.05),
+# both in the tile's square; reflectance x 10000, as the composites of L1C files hold it.
+VEGETATION_TILE = Tile("52N_625_6878", 32652, 625, 6878, 640.0, 10.0, halo_px=16)
+FIELD = (slice(24, 44), slice(24, 44))
+ROOF = (slice(52, 72), slice(52, 72))
+BANDS = ("B02", "B03", "B04", "B08")
+#: B02, B03, B04, B08 of each surface; NDVI (B08 - B04) / (B08 + B04) in the comment.
+GRASS = (400.0, 700.0, 500.0, 2833.0)  # 0.70
+SOIL = (900.0, 1200.0, 1600.0, 2400.0)  # 0.20
+MEADOW = (450.0, 750.0, 600.0, 2400.0)  # 0.60
+ROOF_TOP = (1800.0, 1900.0, 2000.0, 2210.0)  # 0.05
+
+
+def _pair() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    side = VEGETATION_TILE.read_pixels
+    texture = 1 + 0.05 * rng.standard_normal((side, side))
+    before = np.array(GRASS, np.float32)[:, None, None] * texture[None]
+    before[(slice(None), *ROOF)] = np.array(MEADOW, np.float32)[:, None, None]
+    after = before.copy()
+    after[(slice(None), *FIELD)] = np.array(SOIL, np.float32)[:, None, None]
+    after[(slice(None), *ROOF)] = np.array(ROOF_TOP, np.float32)[:, None, None]
+    noise = rng.normal(0, 25, (2, *before.shape)).astype(np.float32)
+    return before + noise[0], after + noise[1]
+
+
+def _settings(**changes) -> ScanSettings:
+    values = {
+        "band_names": BANDS,
+        "tile_score": "changed",
+        "vegetation_rule": default_rule("cva"),
+    }
+    return ScanSettings(**{**values, **changes})
+
+
+def _box_of(item) -> tuple[slice, slice]:
+    """The (rows, cols) of the window an object's outline covers."""
+    left, bottom, right, top = reproject(item.geometry, LONLAT_EPSG, VEGETATION_TILE.epsg).bounds
+    west, north = VEGETATION_TILE.read_transform.c, VEGETATION_TILE.read_transform.f
+    return (
+        slice(round((north - top) / 10), round((north - bottom) / 10)),
+        slice(round((left - west) / 10), round((right - west) / 10)),
+    )
+
+
+def test_a_harvested_field_is_left_out_and_a_new_roof_stays() -> None:
+    before, after = _pair()
+    found = detect_tile(VEGETATION_TILE, before, after, _settings())
+    assert found.vegetation_left_out == 1 and found.objects_found == 2
+    (roof,) = found.objects
+    assert _box_of(roof) == ROOF
+    assert roof.change_class == STRUCTURAL and roof.vegetation_share == pytest.approx(0.0)
+
+
+def test_kept_the_field_is_classed_vegetation_with_a_share_near_one() -> None:
+    before, after = _pair()
+    found = detect_tile(VEGETATION_TILE, before, after, _settings(keep_vegetation=True))
+    assert found.vegetation_left_out == 0 and len(found.objects) == 2
+    by_class = {item.change_class: item for item in found.objects}
+    assert set(by_class) == {STRUCTURAL, VEGETATION}
+    assert _box_of(by_class[VEGETATION]) == FIELD
+    assert by_class[VEGETATION].vegetation_share > 0.95
+    assert _box_of(by_class[STRUCTURAL]) == ROOF
+    # What the client stores: the share and the class, column by column.
+    columns = FoundObjects.of(found.objects)
+    assert sorted(columns.change_classes()) == [STRUCTURAL, VEGETATION]
+    assert sorted(columns.column("vegetation_share").tolist())[1] > 0.95
+
+
+def test_without_red_and_near_infrared_nothing_is_tested_or_left_out() -> None:
+    before, after = _pair()
+    found = detect_tile(VEGETATION_TILE, before, after, _settings(vegetation_rule=None))
+    assert found.vegetation_left_out == 0 and len(found.objects) == 2
+    assert {(item.change_class, item.vegetation_share) for item in found.objects} == {(None, None)}
+    columns = FoundObjects.of(found.objects)
+    assert columns.change_classes() == [None, None]
+    assert np.isnan(columns.column("vegetation_share")).all()

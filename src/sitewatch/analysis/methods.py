@@ -289,9 +289,10 @@ register_method("irmad", IteratedMad)
 #: ``siamese`` is behind (0.283 through the command without the filter, 0.327 for the
 #: network alone with it), failing on one city out of fold.
 DEFAULT_DETECT_METHOD = "irmad"
-#: The change method of a scan, which has no vegetation filter: CVA, the best unfiltered
-#: cross-validated F1 (0.322 against IR-MAD's 0.302, benchmarks/detect_cv.py), also the
-#: cheapest per pixel; the scan's tile ranker and place model were fitted on its scores.
+#: The change method of a scan: CVA, the best unfiltered cross-validated F1 (0.322 against
+#: IR-MAD's 0.302, benchmarks/detect_cv.py), chosen before the scan applied the
+#: vegetation-phase filter (with it the two tie, as above), also the cheapest per pixel;
+#: the scan's tile ranker and place model were fitted on its scores.
 DEFAULT_SCAN_METHOD = "cva"
 #: The methods fitted on a pixel sample and applied linearly (:class:`SampleFittedMethod`);
 #: any other registered method is learned and picks its weights by band names.

@@ -111,6 +111,11 @@ def index_bands(band_names: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
+def untestable_because(band_names: Sequence[str]) -> str | None:
+    """Why ``band_names`` allow no vegetation-phase test (None: they allow it)."""
+    return None if index_bands(band_names) else f"needs bands {RED_BAND} and {NIR_BAND}"
+
+
 def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
     """NDVI of reflectance (any common scale) as float32; NaN where red + NIR <= 0 or NaN."""
     return normalised_difference(
@@ -164,3 +169,18 @@ def split_vegetation(
     vegetation_label[0] = False
     vegetation = vegetation_label[labels]
     return change & ~vegetation, vegetation
+
+
+def vegetation_summary(step: dict[str, Any]) -> str:
+    """One line on what a run's vegetation-phase test did (the summary a user reads).
+
+    ``step``: ``applied``, ``skipped_because``, ``kept``, ``vegetation_objects`` (left out,
+    or kept and classed ``vegetation``) and, when the run counts them, ``vegetation_pixels``
+    (a detection run does; a scan counts objects only).
+    """
+    if not step["applied"]:
+        return f"skipped: {step['skipped_because']}"
+    pixels = step.get("vegetation_pixels")
+    size = "" if pixels is None else f" ({pixels} px)"
+    verb = "kept (classed vegetation)" if step["kept"] else "left out"
+    return f"{step['vegetation_objects']} vegetation-phase objects{size} {verb}"

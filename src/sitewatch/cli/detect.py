@@ -9,7 +9,13 @@ from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
 from sitewatch.cli.common import console, print_json, say_on_stderr, workspace_from
-from sitewatch.cli.options import bands_option, json_option, out_folder_option, threshold_option
+from sitewatch.cli.options import (
+    bands_option,
+    json_option,
+    keep_vegetation_option,
+    out_folder_option,
+    threshold_option,
+)
 from sitewatch.detect.pair import detect_pair as run_pair
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.detect.runs import get_run, list_runs, run_to_dict
@@ -33,13 +39,6 @@ _MIN_AREA = typer.Option(
     "(default 20).",
 )
 _BANDS = bands_option("Comma-separated band names (default: B02,B03,B04,B08 for S2).")
-_KEEP_VEGETATION = typer.Option(
-    False,
-    "--keep-vegetation",
-    help="Keep vegetation-phase change (crops, harvests, leaf fall; NDVI of both dates) as "
-    "objects classed 'vegetation'. By default it is left out of the mask and objects; "
-    "without bands B04 and B08 the test is skipped and the summary says so.",
-)
 _JSON = json_option("Print the result as JSON.")
 
 
@@ -76,7 +75,7 @@ def detect_pair(
     threshold: float | None = _THRESHOLD,
     min_area: float | None = _MIN_AREA,
     bands: str | None = _BANDS,
-    keep_vegetation: bool = _KEEP_VEGETATION,
+    keep_vegetation: bool = keep_vegetation_option(),
     as_json: bool = _JSON,
 ) -> None:
     """Detect change between two scenes on BEFORE's grid; write change_mask.tif,
@@ -108,7 +107,7 @@ def detect(
     threshold: float | None = _THRESHOLD,
     min_area: float | None = _MIN_AREA,
     bands: str | None = _BANDS,
-    keep_vegetation: bool = _KEEP_VEGETATION,
+    keep_vegetation: bool = keep_vegetation_option(),
     as_json: bool = _JSON,
 ) -> None:
     """Compare the first and last scene of a site within [--before, --after]; store the run."""

@@ -61,3 +61,17 @@ def threshold_option(help: str) -> Any:
 def limit_option(help: str, default: int | None = None) -> Any:
     """``--limit``: at most this many rows (checked against :data:`limits.ROW_LIMIT`)."""
     return typer.Option(default, "--limit", help=help)
+
+
+def keep_vegetation_option() -> Any:
+    """``--keep-vegetation``: keep vegetation-phase change objects instead of leaving them
+    out (:mod:`sitewatch.analysis.vegetation`); the same flag and help for a detection run
+    and a scan, which apply the same rule."""
+    return typer.Option(
+        False,
+        "--keep-vegetation",
+        help="Keep vegetation-phase change (crops, harvests, leaf fall; NDVI of both dates) "
+        "as objects classed 'vegetation'. By default it is left out of the objects (and of "
+        "a detection run's mask); without bands B04 and B08 the test is skipped and the "
+        "summary says so.",
+    )

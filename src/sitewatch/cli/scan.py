@@ -11,7 +11,13 @@ from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2
 from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
-from sitewatch.cli.options import bands_option, buffer_option, json_option, threshold_option
+from sitewatch.cli.options import (
+    bands_option,
+    buffer_option,
+    json_option,
+    keep_vegetation_option,
+    threshold_option,
+)
 from sitewatch.errors import InputError
 from sitewatch.imagery.stack import parse_bands
 from sitewatch.scan import store
@@ -60,6 +66,7 @@ def scan(
     like: list[str] = typer.Option(
         [], "--like", help="Exemplar site id: rank tiles by resemblance to it (repeatable)."
     ),
+    keep_vegetation: bool = keep_vegetation_option(),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Existing Dask scheduler, tcp://HOST:PORT (default: local)."
     ),
@@ -88,6 +95,7 @@ def scan(
         tile_size_m=tile_size,
         bands=tuple(chosen) if (chosen := parse_bands(bands)) else None,
         like_sites=tuple(like),
+        keep_vegetation=keep_vegetation,
     )
     with workspace_from(ctx) as workspace:
         plan = prepare_scan(workspace, request)
@@ -131,6 +139,7 @@ def scan(
         f"{summary['candidates']} candidates",
         highlight=False,
     )
+    console.print(f"vegetation filter: {summary['vegetation_filter']}", highlight=False)
     if top_tiles:
         console.print(
             f"best tiles by {plan.parameters['tile_score']} "

@@ -343,6 +343,9 @@ class ScanTile(BBoxMixin, Base):
     #: ``{"before": [{"scene_id": ..., "acquired": ISO}], "after": [...]}`` (migration 0007;
     #: empty for tiles stored before it).
     acquisitions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Vegetation-phase objects the tile left out of its candidates (migration 0008; 0 for
+    #: tiles stored before it, and when the scan keeps them or could not test).
+    vegetation_objects: Mapped[int] = mapped_column(Integer, default=0)
 
     scan: Mapped[Scan] = relationship(back_populates="tiles")
 
@@ -372,6 +375,13 @@ class Candidate(BBoxMixin, Base):
     #: The object touches pixels the scan could not compare (nodata, a footprint's edge,
     #: clouds), so its outline may be cut there (migration 0007).
     edge: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Share of the object's changed pixels whose change is vegetation-phase (NDVI of both
+    #: dates, :mod:`sitewatch.analysis.vegetation`); None when the scan could not test it
+    #: (no B04 or B08) or was stored before migration 0008.
+    vegetation_share: Mapped[float | None] = mapped_column(Float)
+    #: ``structural`` or ``vegetation`` (kept only with ``--keep-vegetation``); None when
+    #: untested (migration 0008).
+    change_class: Mapped[str | None] = mapped_column(String(20))
 
     #: The tile the candidate was found on (read only: candidates are inserted in bulk).
     tile: Mapped[ScanTile | None] = relationship(

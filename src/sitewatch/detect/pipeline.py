@@ -70,11 +70,11 @@ from sitewatch.analysis.methods import (
     check_detection_threshold,
 )
 from sitewatch.analysis.scores import score_pixels
-from sitewatch.analysis.vegetation import VegetationRule, default_rule
+from sitewatch.analysis.vegetation import VegetationRule, default_rule, vegetation_summary
 from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.regions import MASK_NODATA, MASK_VEGETATION, change_objects, changed
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
-from sitewatch.detect.vegetation import VegetationTest, vegetation_summary
+from sitewatch.detect.vegetation import VegetationTest
 from sitewatch.errors import InputError
 
 COREGISTRATION_WINDOW = 1024

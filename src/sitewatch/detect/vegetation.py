@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 
 from sitewatch.analysis.vegetation import (
-    NIR_BAND,
-    RED_BAND,
     VegetationRule,
     index_bands,
+    untestable_because,
     vegetation_phase_of,
 )
 from sitewatch.detect.regions import MASK_VEGETATION, VegetationFilter
@@ -39,10 +38,8 @@ class VegetationTest:
     @classmethod
     def of(cls, source: PairSource, rule: VegetationRule, keep: bool) -> VegetationTest:
         bands = index_bands(source.band_names)
-        reason = None
-        if bands is None:
-            reason = f"needs bands {RED_BAND} and {NIR_BAND}"
-        elif source.reflectance_scale is None:
+        reason = untestable_because(source.band_names)
+        if reason is None and source.reflectance_scale is None:
             reason = "the bands are not known to be Sentinel-2 reflectance"
         return cls(
             bands if reason is None else None,
@@ -80,12 +77,3 @@ class VegetationTest:
             "rule": self.rule.as_dict(),
             "kept": self.keep,
         }
-
-
-def vegetation_summary(step: dict[str, Any]) -> str:
-    """One line on what the vegetation-phase test did (the summary a user reads)."""
-    if not step["applied"]:
-        return f"skipped: {step['skipped_because']}"
-    count, pixels = step["vegetation_objects"], step["vegetation_pixels"]
-    verb = "kept (classed vegetation)" if step["kept"] else "left out"
-    return f"{count} vegetation-phase objects ({pixels} px) {verb}"

@@ -174,6 +174,8 @@ def candidate_to_dict(candidate: Candidate) -> dict[str, Any]:
         "chips": dict(candidate.chips or {}),
         "created_at": candidate.created_at.isoformat(),
         "edge": candidate.edge,
+        "vegetation_share": candidate.vegetation_share,
+        "change_class": candidate.change_class,
         "acquisitions": candidate_acquisitions(candidate),
     }
 

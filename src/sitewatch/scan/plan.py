@@ -35,6 +35,7 @@ from sitewatch.analysis.methods import (
     check_scan_threshold,
     default_bands,
 )
+from sitewatch.analysis.vegetation import default_rule, index_bands
 from sitewatch.catalog.aoi import area_of
 from sitewatch.errors import NotFoundError
 from sitewatch.imagery.dates import parse_window
@@ -88,6 +89,9 @@ class ScanRequest:
     tile_size_m: float | None = None
     bands: tuple[str, ...] | None = None
     like_sites: tuple[str, ...] = ()
+    #: Keep vegetation-phase objects as candidates (classed ``vegetation``); by default
+    #: they are left out, as ``sitewatch detect`` does (:mod:`sitewatch.scan.tasks`).
+    keep_vegetation: bool = False
 
 
 @dataclass
@@ -172,6 +176,8 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     threshold = (
         request.threshold if request.threshold is not None else threshold_for(request.method, bands)
     )
+    # The detection's rule for the method; no test without red and near infrared.
+    vegetation_rule = default_rule(request.method) if index_bands(bands) else None
     parameters = {
         "bands": bands,
         "threshold": threshold,
@@ -181,6 +187,10 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         "halo_px": DEFAULT_HALO_PX,
         "buffer_m": request.buffer_m,
         "like": list(request.like_sites),
+        "vegetation": {
+            "rule": vegetation_rule.as_dict() if vegetation_rule else None,
+            "kept": request.keep_vegetation,
+        },
     }
     scan_id = _scan_id(request, area, before, after, tile_size, parameters)
     exemplars = None
@@ -199,6 +209,8 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         min_area_m2=request.min_area_m2,
         tile_score=tile_score,
         exemplars=exemplars,
+        vegetation_rule=vegetation_rule,
+        keep_vegetation=request.keep_vegetation,
     )
     return ScanPlan(
         scan_id=scan_id,

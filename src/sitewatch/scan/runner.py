@@ -21,6 +21,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis.vegetation import untestable_because, vegetation_summary
 from sitewatch.db.models import Scan
 from sitewatch.evidence import ledger
 from sitewatch.scan import cluster, store
@@ -164,6 +165,22 @@ def _label(window: tuple[datetime, datetime]) -> str:
     return f"{window[0]:%Y-%m-%d}/{window[1]:%Y-%m-%d}"
 
 
+def _vegetation(session: Session, plan: ScanPlan) -> dict[str, Any]:
+    """What the vegetation-phase test did over the whole scan (every run of it so far)."""
+    left_out, kept = store.vegetation_objects(session, plan.scan_id)
+    step = {
+        "applied": plan.settings.vegetation_rule is not None,
+        "skipped_because": untestable_because(plan.settings.band_names),
+        "kept": plan.settings.keep_vegetation,
+        "vegetation_objects": kept if plan.settings.keep_vegetation else left_out,
+    }
+    return {
+        "vegetation_test_applied": step["applied"],
+        "vegetation_objects_left_out": left_out,
+        "vegetation_filter": vegetation_summary(step),
+    }
+
+
 def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) -> dict[str, Any]:
     """Status and summary of the scan, and its ledger entry once every tile has finished."""
     scan = session.get(Scan, plan.scan_id)
@@ -176,6 +193,7 @@ def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) ->
         "tiles_by_status": counts,
         "candidates": store.candidate_count(session, plan.scan_id),
         "area_km2": round(km2, 2),
+        **_vegetation(session, plan),
         "last_run": {"tiles": tiles_run, "seconds": round(seconds, 2)},
     }
     was_complete = scan.status == "done"

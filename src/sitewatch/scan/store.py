@@ -21,6 +21,7 @@ index, giving the same distances.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
 from sitewatch import limits
+from sitewatch.analysis.vegetation import VEGETATION
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
@@ -57,6 +59,8 @@ CANDIDATE_COLUMNS = (
     "nearest_site_m",
     "known",
     "edge",
+    "vegetation_share",
+    "change_class",
     *BOUND_COLUMNS,
 )
 
@@ -144,6 +148,7 @@ def record_tiles(
             "candidate_count": [len(result.candidates) for result in results],
             "message": [result.message for result in results],
             "acquisitions": [result.acquisitions for result in results],
+            "vegetation_objects": [result.vegetation_objects for result in results],
             **dict(zip(BOUND_COLUMNS, outlines.T.tolist(), strict=True)),
         },
         same={"scan_id": scan_id, "finished_at": now},
@@ -243,6 +248,12 @@ def _candidate_columns(
         "nearest_site_m": [near.distance_m if near else None for near in nearest],
         "known": [bool(near and near.known) for near in nearest],
         "edge": (found.column("edge") > 0).tolist(),
+        # NaN (no vegetation-phase test) is stored as NULL.
+        "vegetation_share": [
+            None if math.isnan(share) else share
+            for share in found.column("vegetation_share").tolist()
+        ],
+        "change_class": found.change_classes(),
         **{name: found.column(name).tolist() for name in BOUND_COLUMNS},
     }
 
@@ -260,6 +271,20 @@ def tile_counts(session: Session, scan_id: str) -> dict[str, int]:
 def candidate_count(session: Session, scan_id: str) -> int:
     query = select(func.count()).select_from(Candidate).where(Candidate.scan_id == scan_id)
     return int(session.scalar(query) or 0)
+
+
+def vegetation_objects(session: Session, scan_id: str) -> tuple[int, int]:
+    """The scan's vegetation-phase objects: (left out by its tiles, kept as candidates
+    classed ``vegetation``)."""
+    left_out = select(func.coalesce(func.sum(ScanTile.vegetation_objects), 0)).where(
+        ScanTile.scan_id == scan_id
+    )
+    kept = (
+        select(func.count())
+        .select_from(Candidate)
+        .where(Candidate.scan_id == scan_id, Candidate.change_class == VEGETATION)
+    )
+    return int(session.scalar(left_out) or 0), int(session.scalar(kept) or 0)
 
 
 def list_scans(session: Session) -> list[Scan]:

@@ -47,6 +47,18 @@ An object next to pixels the tile could not compare (nodata, a footprint's edge,
 is marked ``edge``: its outline may be cut there too. The tile's result names the scenes
 its composites were made of (:func:`sitewatch.scan.composite.composite_of`), so every
 candidate and chip can say which acquisitions it compares, not only the windows asked for.
+
+Vegetation-phase change (crops growing, fields harvested or ploughed, leaf fall) is left
+out of the candidates as ``sitewatch detect`` leaves it out of its objects, by the same
+rule (:mod:`sitewatch.analysis.vegetation`; the scan's :attr:`ScanSettings.vegetation_rule`
+is the method's, set when the bands hold red B04 and near infrared B08): the changed
+pixels of the whole window whose NDVI on both dates is vegetation-phase are counted per
+object, and an object mostly made of them is classed ``vegetation`` and dropped unless the
+scan keeps it (``--keep-vegetation``); the tile counts what it dropped. Every candidate
+carries its vegetation-phase share (NaN, stored as NULL, when the test was not made). The
+composites are the files' stored values, not reflectance, which NDVI does not mind: it is
+a ratio, so the x 10000 of integer Sentinel-2 bands cancels out. The tile score and the
+ranker's features still see every object found, as the ranker was fitted.
 """
 
 from __future__ import annotations
@@ -66,6 +78,13 @@ from sitewatch.analysis import tile_ranker
 from sitewatch.analysis.appearance import appearance_features, similarity
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
+from sitewatch.analysis.vegetation import (
+    STRUCTURAL,
+    VEGETATION,
+    VegetationRule,
+    index_bands,
+    vegetation_phase_of,
+)
 from sitewatch.errors import InputError, SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan.composite import TileScene, acquisitions_of, composite_of
@@ -102,6 +121,12 @@ class ScanSettings:
     tile_score: str = DEFAULT_TILE_SCORE
     #: (exemplars, features) from :func:`sitewatch.scan.like.exemplar_features`, or None.
     exemplars: np.ndarray | None = field(default=None, compare=False)
+    #: The vegetation-phase rule (the method's, :func:`sitewatch.scan.plan.plan_scan`), or
+    #: None when the bands lack B04 or B08 and no test can be made.
+    vegetation_rule: VegetationRule | None = None
+    #: Keep vegetation-phase objects as candidates (classed ``vegetation``) instead of
+    #: leaving them out.
+    keep_vegetation: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,8 +150,14 @@ OBJECT_COLUMNS = (
     "direction",
     "pixel_count",
     "edge",
+    #: Share of the object's changed pixels whose change is vegetation-phase (NaN: untested).
+    "vegetation_share",
+    #: The object's change class as a number (:data:`CLASS_CODES`; NaN: untested).
+    "change_class",
     *BOUND_COLUMNS,
 )
+#: The number standing for each change class in :data:`OBJECT_COLUMNS` (a float column).
+CLASS_CODES = {STRUCTURAL: 0.0, VEGETATION: 1.0}
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,11 @@ class FoundObjects:
     def column(self, name: str) -> np.ndarray:
         return self.values[:, OBJECT_COLUMNS.index(name)]
 
+    def change_classes(self) -> list[str | None]:
+        """Each object's change class (None: no vegetation-phase test was made)."""
+        names = {code: name for name, code in CLASS_CODES.items()}
+        return [names.get(code) for code in self.column("change_class").tolist()]
+
     @classmethod
     def of(cls, objects: Sequence[analysis.ChangeObject]) -> FoundObjects:
         """The columns of ``objects`` (a missing ground area or centroid becomes 0); the
@@ -163,6 +199,8 @@ class FoundObjects:
                     item.direction,
                     item.pixel_count,
                     item.edge,
+                    math.nan if item.vegetation_share is None else item.vegetation_share,
+                    CLASS_CODES.get(item.change_class, math.nan),
                 )
                 for item in objects
             ],
@@ -191,6 +229,8 @@ class TileResult:
     #: the scenes the composites were made of (empty when the tile was not read).
     acquisitions: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     compared_pixels: int = 0
+    #: Vegetation-phase objects left out of ``candidates`` (0 when kept or untested).
+    vegetation_objects: int = 0
     read_s: float = 0.0
     detect_s: float = 0.0
 
@@ -254,14 +294,23 @@ class TileDetection:
     significance: np.ndarray
     changed: np.ndarray
     direction: np.ndarray
+    #: The tile's candidates: vegetation-phase objects left out unless the scan keeps them.
     objects: list[analysis.ChangeObject]
+    #: How many vegetation-phase objects were left out of ``objects``.
+    vegetation_left_out: int = 0
+
+    @property
+    def objects_found(self) -> int:
+        """Every object the tile owns, vegetation-phase ones included."""
+        return len(self.objects) + self.vegetation_left_out
 
 
 def detect_tile(
     tile: Tile, before: np.ndarray, after: np.ndarray, settings: ScanSettings
 ) -> TileDetection:
     """Fit the method on the tile's window, threshold it, and polygonise the objects
-    centred in the square; :class:`TileSkipped` when the square has too few clear pixels
+    centred in the square, vegetation-phase ones classed and left out unless kept
+    (module docstring); :class:`TileSkipped` when the square has too few clear pixels
     or the method has nothing to fit on."""
     bands = list(settings.band_names)
     usable = finite_pixels(before) & finite_pixels(after)
@@ -287,7 +336,10 @@ def detect_tile(
         crs=f"EPSG:{tile.epsg}",
         edge_pixels=beside_gaps(usable) & changed,
         core=core,
+        vegetation_pixels=vegetation_pixels(before, after, changed, settings),
+        vegetation_rule=settings.vegetation_rule,
     )
+    kept = [item for item in objects if settings.keep_vegetation or item.change_class != VEGETATION]
     return TileDetection(
         before[(slice(None), *core)],
         after[(slice(None), *core)],
@@ -295,8 +347,23 @@ def detect_tile(
         significance[core],
         changed[core],
         scored.direction[core],
-        objects,
+        kept,
+        len(objects) - len(kept),
     )
+
+
+def vegetation_pixels(
+    before: np.ndarray, after: np.ndarray, changed: np.ndarray, settings: ScanSettings
+) -> np.ndarray | None:
+    """The changed pixels of a window whose change is vegetation-phase (None: no test).
+
+    The composites hold the files' values, not reflectance; NDVI is a ratio of the two
+    bands, so their common scale does not change it.
+    """
+    bands = index_bands(settings.band_names)
+    if settings.vegetation_rule is None or bands is None:
+        return None
+    return vegetation_phase_of(before, after, bands, settings.vegetation_rule) & changed
 
 
 def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
@@ -328,6 +395,7 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         like_score=_like_score(found.after, bands, settings.exemplars),
         candidates=FoundObjects.of(found.objects),
         compared_pixels=int(np.count_nonzero(found.usable)),
+        vegetation_objects=found.vegetation_left_out,
         detect_s=time.perf_counter() - started - read_s,
         **timing,
     )
@@ -423,7 +491,7 @@ def ranker_features(settings: ScanSettings, tile: Tile, found: TileDetection) ->
         found.significance,
         found.changed,
         found.direction,
-        len(found.objects),
+        found.objects_found,
         tile.resolution_m,
     )
 
