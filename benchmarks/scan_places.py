@@ -88,9 +88,11 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from importlib import resources  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from distributed import Client  # noqa: E402
@@ -98,23 +100,34 @@ from sqlalchemy import select  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from measure import machine, save_results  # noqa: E402
-from sitewatch.analysis.places import PLACE_FEATURES, PLACE_GAP_M  # noqa: E402
+from sitewatch.analysis.places import (  # noqa: E402
+    EDGE_ODDS_FACTOR,
+    PLACE_FEATURES,
+    PLACE_GAP_M,
+    listing_score,
+)
+from sitewatch.analysis.vegetation import VegetationRule  # noqa: E402
 from sitewatch.db.models import Candidate  # noqa: E402
 from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, oscd_root  # noqa: E402
 from sitewatch.ml.ranker_fit import fit_place_model, precision_at  # noqa: E402
 from sitewatch.scan.places import MODEL_FILE, group_candidates  # noqa: E402
+from sitewatch.scan.plan import ScanPlan  # noqa: E402
 from sitewatch.scan.ranker_training import (  # noqa: E402
     MIN_CHANGE_PX,
     CityLabels,
     oscd_scan,
 )
 from sitewatch.scan.runner import run_scan  # noqa: E402
+from sitewatch.workspace import Workspace  # noqa: E402
 
 FOLDS = CV_FOLDS
 CITIES = LABELLED_CITIES
 L2 = 0.01
 KS = (5, 10, 20)
 RESULTS = Path(__file__).parent / "results" / "scan_places.json"
+VEGETATION_RESULTS = RESULTS.with_name("vegetation_filter.json")
+#: The place features of the runs before re-run 3 (reported beside, chosen on nothing).
+PREVIOUS_FEATURES = ("log_area", "max_score", "mean_score", "log_members", "edge")
 
 
 def labelled(outlines: list, labels: list[CityLabels]) -> tuple[list[str | None], np.ndarray]:
@@ -167,76 +180,154 @@ def calibration(probability: np.ndarray, positive: np.ndarray) -> dict[str, obje
     }
 
 
+@dataclass
+class ScannedPlaces:
+    """One scan's places over the labelled grids: city, label, features (one row each)."""
+
+    scan: dict[str, Any]
+    candidates: list[Candidate]
+    cities: np.ndarray
+    positive: np.ndarray
+    values: np.ndarray
+
+
+def fold_rules() -> list[VegetationRule]:
+    """Each fold's cva vegetation rule, fitted on the other eight cities by
+    benchmarks/vegetation_filter.py (protocol, re-run 3)."""
+    stored = json.loads(VEGETATION_RESULTS.read_text())["methods"]["cva"]["fold_rules"]
+    return [VegetationRule(**stored[str(index)]) for index in range(len(FOLDS))]
+
+
+def with_rule(plan: ScanPlan, rule: VegetationRule, label: str) -> ScanPlan:
+    """The same scan with another vegetation rule, under its own scan id."""
+    return replace(
+        plan,
+        scan_id=f"{plan.scan_id}-{label}",
+        settings=replace(plan.settings, vegetation_rule=rule),
+        parameters={**plan.parameters, "vegetation": {"rule": rule.as_dict(), "kept": False}},
+    )
+
+
+def scan_places(
+    workspace: Workspace, plan: ScanPlan, client: Client, labels: list[CityLabels]
+) -> ScannedPlaces:
+    """Run ``plan`` and label the places of its candidates."""
+    started = time.perf_counter()
+    outcome = run_scan(workspace, plan, client)
+    seconds = time.perf_counter() - started
+    print(f"scan {outcome.scan_id}: {outcome.tiles_total} tiles in {seconds:.0f} s", flush=True)
+    with workspace.session() as session:
+        query = select(Candidate).where(Candidate.scan_id == plan.scan_id).order_by(Candidate.id)
+        candidates = list(session.scalars(query))
+        for candidate in candidates:
+            session.expunge(candidate)
+    places = group_candidates(candidates, None)
+    place_city, place_change = labelled([place.outline for place in places], labels)
+    kept = [city is not None for city in place_city]
+    return ScannedPlaces(
+        scan={
+            "id": outcome.scan_id,
+            "tiles": outcome.tiles_total,
+            "seconds": round(seconds, 1),
+            "vegetation_rule": plan.settings.vegetation_rule.as_dict(),
+            "summary": outcome.summary,
+            "candidates": len(candidates),
+            "places": len(places),
+        },
+        candidates=candidates,
+        cities=np.array([city for city in place_city if city is not None]),
+        positive=place_change[kept] >= MIN_CHANGE_PX,
+        values=np.array(
+            [
+                [p.features[name] for name in PLACE_FEATURES]
+                for p, k in zip(places, kept, strict=True)
+                if k
+            ]
+        ),
+    )
+
+
+def out_of_fold(
+    scans: list[ScannedPlaces], columns: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Every labelled city's places scored by the model of its fold: fold k's model is
+    fitted on the other cities' places of scan k and scores fold k's places of scan k.
+    Returns (probability, positive, edge, cities, fold models) pooled over the folds."""
+    probability, positive, edge, cities, models = [], [], [], [], []
+    for fold, scan in zip(FOLDS, scans, strict=True):
+        held = np.isin(scan.cities, fold)
+        model = fit_place_model(scan.values[~held][:, columns], scan.positive[~held], L2)
+        probability.append(model.probability(scan.values[held][:, columns]))
+        positive.append(scan.positive[held])
+        edge.append(scan.values[held][:, PLACE_FEATURES.index("edge")] > 0)
+        cities.append(scan.cities[held])
+        facts = model.to_dict()
+        facts["features"] = [PLACE_FEATURES[column] for column in columns]
+        models.append({"held_out": list(fold), "scan": scan.scan["id"], **facts})
+    return (
+        np.concatenate(probability),
+        np.concatenate(positive),
+        np.concatenate(edge),
+        np.concatenate(cities),
+        models,
+    )
+
+
 def main() -> None:
     root = oscd_root()
     labels = [CityLabels.load(root, city) for city in CITIES]
-    with oscd_scan(root, CITIES) as (workspace, plan):
-        started = time.perf_counter()
-        with Client(processes=False, n_workers=1, threads_per_worker=1) as client:
-            outcome = run_scan(workspace, plan, client)
-        scan_s = time.perf_counter() - started
-        print(f"scan {outcome.scan_id}: {outcome.tiles_total} tiles in {scan_s:.0f} s", flush=True)
-        with workspace.session() as session:
-            candidates = list(session.scalars(select(Candidate).order_by(Candidate.id)))
-            for candidate in candidates:
-                session.expunge(candidate)
-    started = time.perf_counter()
-    places = group_candidates(candidates, None)
-    group_s = time.perf_counter() - started
-    print(f"{len(candidates)} candidates -> {len(places)} places ({group_s:.2f} s)", flush=True)
-
-    # The old ranking: candidates as list_candidates orders them.
+    with (
+        oscd_scan(root, CITIES) as (workspace, plan),
+        Client(processes=False, n_workers=1, threads_per_worker=1) as client,
+    ):
+        shipped = scan_places(workspace, plan, client, labels)
+        folds = [
+            scan_places(workspace, with_rule(plan, rule, f"fold-{k}"), client, labels)
+            for k, rule in enumerate(fold_rules(), start=1)
+        ]
+    every = list(range(len(PLACE_FEATURES)))
+    previous = [PLACE_FEATURES.index(name) for name in PREVIOUS_FEATURES]
+    probability, positive, edge, cities, fold_models = out_of_fold(folds, every)
+    before_feature, *_ = out_of_fold(folds, previous)
+    listed = listing_score(probability, edge)
+    per_city = {
+        city: measures(listed[cities == city], positive[cities == city])
+        for city in CITIES
+        if (cities == city).any()
+    }
+    # The old ranking: the shipped scan's candidates as list_candidates orders them.
+    candidates = shipped.candidates
     candidate_city, candidate_change = labelled([c.geometry for c in candidates], labels)
     kept = np.array([city is not None for city in candidate_city])
     old_scores = np.array([c.score for c in candidates])[kept]
     old_areas = np.array([c.area_m2 for c in candidates])[kept]
     old_positive = candidate_change[kept] >= MIN_CHANGE_PX
-
-    place_city, place_change = labelled([place.outline for place in places], labels)
-    kept_places = [p for p, city in zip(places, place_city, strict=True) if city is not None]
-    cities = np.array([city for city in place_city if city is not None])
-    positive = place_change[[city is not None for city in place_city]] >= MIN_CHANGE_PX
-    values = np.array([[p.features[name] for name in PLACE_FEATURES] for p in kept_places])
-
-    out_of_fold = np.full(len(values), np.nan)
-    fold_models = []
-    for fold in FOLDS:
-        held = np.isin(cities, fold)
-        model = fit_place_model(values[~held], positive[~held], L2)
-        out_of_fold[held] = model.probability(values[held])
-        fold_models.append({"held_out": list(fold), **model.to_dict()})
-    per_city = {
-        city: measures(out_of_fold[cities == city], positive[cities == city])
-        for city in CITIES
-        if (cities == city).any()
-    }
-    best_member = values[:, PLACE_FEATURES.index("max_score")]
     report = {
         "protocol": "benchmarks/scan_places.py docstring (folds fixed before the first run)",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "folds": [list(fold) for fold in FOLDS],
-        "scan": {
-            "id": outcome.scan_id,
-            "tiles": outcome.tiles_total,
-            "seconds": round(scan_s, 1),
-            "summary": outcome.summary,
-        },
+        "scan": shipped.scan,
+        "fold_scans": [scan.scan for scan in folds],
         "place_gap_m": PLACE_GAP_M,
+        "edge_odds_factor": EDGE_ODDS_FACTOR,
         "l2": L2,
         "candidates": len(candidates),
-        "places": len(places),
-        "grouping_s": round(group_s, 3),
-        "places_by_probability_out_of_fold": measures(out_of_fold, positive),
+        "places": shipped.scan["places"],
+        "places_as_listed_out_of_fold": measures(listed, positive),
+        "places_by_probability_out_of_fold": measures(probability, positive),
+        "places_by_probability_previous_features_out_of_fold": measures(before_feature, positive),
         "candidates_by_score_tie_aware": measures(old_scores, old_positive),
         "candidates_as_listed_score_then_area": listed_order(old_scores, old_areas, old_positive),
-        "places_by_best_member_score_tie_aware": measures(best_member, positive),
-        "calibration_out_of_fold": calibration(out_of_fold, positive),
-        "per_city_out_of_fold": per_city,
-        "edge_places": int(values[:, PLACE_FEATURES.index("edge")].sum()),
+        "places_by_best_member_score_tie_aware": measures(
+            shipped.values[:, PLACE_FEATURES.index("max_score")], shipped.positive
+        ),
+        "calibration_out_of_fold": calibration(probability, positive),
+        "per_city_as_listed_out_of_fold": per_city,
+        "edge_places": int(edge.sum()),
         "fold_models": fold_models,
     }
-    final = fit_place_model(values, positive, L2)
+    final = fit_place_model(shipped.values, shipped.positive, L2)
     report["shipped_model"] = final.to_dict()
     write_model(final, report)
     save_results(RESULTS, report)
@@ -255,7 +346,7 @@ def write_model(model, report: dict) -> None:
             "place_gap_m": PLACE_GAP_M,
             "l2": L2,
             "places": int(report["places_by_probability_out_of_fold"]["items"]),
-            "out_of_fold": report["places_by_probability_out_of_fold"],
+            "out_of_fold": report["places_as_listed_out_of_fold"],
             "calibration_out_of_fold": report["calibration_out_of_fold"],
             "fitted": report["date"],
             "benchmark": "benchmarks/scan_places.py",
@@ -271,7 +362,9 @@ def write_model(model, report: dict) -> None:
 def print_table(report: dict) -> None:
     print(f"\n  {'ranking':<44}{'P@5':>6}{'P@10':>6}{'P@20':>6}{'ties@20':>9}{'items':>7}")
     for name in (
+        "places_as_listed_out_of_fold",
         "places_by_probability_out_of_fold",
+        "places_by_probability_previous_features_out_of_fold",
         "candidates_by_score_tie_aware",
         "places_by_best_member_score_tie_aware",
     ):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.analysis.places import PLACE_FEATURES
 from sitewatch.errors import InputError
 from sitewatch.scan.places import list_places, load_place_model
 from sitewatch.workspace import Workspace
@@ -39,12 +40,15 @@ def test_touching_candidates_are_one_place_named_by_the_stronger(scattered: Work
         data = joined.as_dict(members=False)
         assert data["members"] == ["east", "west"] and data["member_count"] == 2
         assert 0.0 < data["probability"] < 1.0
+        # It touches nodata: listed lower than its probability, which stays calibrated.
+        assert data["listed_by"] < data["probability"]
+        assert by_id["far"].listed_by == by_id["far"].probability
         # Places never cross scans; the best place comes first and limit counts places.
         everything = list_places(session)
         assert {place.scan_id for place in everything} == {"scan-1", "scan-2"}
         assert len(list_places(session, limit=1)) == 1
-        probabilities = [place.probability for place in everything]
-        assert probabilities == sorted(probabilities, reverse=True)
+        listed = [place.listed_by for place in everything]
+        assert listed == sorted(listed, reverse=True)
         with pytest.raises(InputError, match="--limit"):
             list_places(session, limit=0)
 
@@ -54,4 +58,4 @@ def test_a_model_file_of_other_features_is_refused(tmp_path: Path) -> None:
     broken.write_text("{}")
     with pytest.raises(InputError, match="model features"):
         load_place_model(str(broken))
-    assert load_place_model().coefficients.shape == (5,)
+    assert load_place_model().coefficients.shape == (len(PLACE_FEATURES),)

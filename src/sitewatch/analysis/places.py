@@ -16,9 +16,15 @@ base rate (a bigger place holds more labelled change by being bigger).
 
 A place's score is the probability that it holds real change, from a logistic model over
 :data:`PLACE_FEATURES` (:class:`PlaceModel`; fitted by ``benchmarks/scan_places.py`` under
-city-level cross-validation on OSCD, :mod:`sitewatch.ml.ranker_fit`'s Newton fit). The
-model, not a hand-set factor, decides how much a place touching nodata or a footprint
-edge (``edge``) is ranked down.
+city-level cross-validation on OSCD, :mod:`sitewatch.ml.ranker_fit`'s Newton fit).
+
+A place touching nodata or a footprint edge (``edge``) keeps that calibrated probability
+but is listed lower (:func:`listing_score`): its chip is partly blank and its outline may
+be cut, so an analyst cannot judge it as well as a whole place of the same probability.
+The probability cannot say this: on OSCD the nodata is each crop's border, and objects cut
+there hold change as often as whole ones (the fitted ``edge`` weight is positive), so the
+order rule is set by hand (:data:`EDGE_ODDS_FACTOR`) and its cost in precision at k is
+measured beside the calibrated order by ``benchmarks/scan_places.py``.
 
 Pure: outlines in a metric CRS and numbers in, labels and arrays out.
 """
@@ -45,7 +51,11 @@ PLACE_FEATURES = (
     "mean_score",  # the members' mean significance, weighted by area
     "log_members",  # natural log of the member count
     "edge",  # 1 when a member touches pixels the scan could not compare
+    "vegetation_share",  # the members' area-weighted share of vegetation-phase change
 )
+#: A place touching nodata is listed as if its odds of holding change were this times its
+#: modelled odds (the module docstring says why the model cannot set it).
+EDGE_ODDS_FACTOR = 0.5
 
 
 def group_places(outlines: np.ndarray, gap_m: float = PLACE_GAP_M) -> np.ndarray:
@@ -72,8 +82,14 @@ def place_features(
     score: np.ndarray,
     max_score: np.ndarray,
     edge: np.ndarray,
+    vegetation_share: np.ndarray,
 ) -> np.ndarray:
-    """(places, :data:`PLACE_FEATURES`) from the members' numbers and their place labels."""
+    """(places, :data:`PLACE_FEATURES`) from the members' numbers and their place labels.
+
+    A member whose vegetation share was not measured (NaN: the scan had no red or near
+    infrared band) counts as structural, 0: no evidence of a vegetation phase, and the
+    model ranks such places on the other features alone.
+    """
     count = int(places.max()) + 1 if len(places) else 0
     area = np.bincount(places, weights=area_m2, minlength=count)
     members = np.bincount(places, minlength=count)
@@ -83,9 +99,28 @@ def place_features(
     np.maximum.at(touching, places, np.asarray(edge, float))
     weighted = np.bincount(places, weights=score * area_m2, minlength=count)
     mean = np.divide(weighted, area, out=np.zeros(count), where=area > 0)
+    vegetated = np.nan_to_num(np.asarray(vegetation_share, float), nan=0.0)
+    vegetated_area = np.bincount(places, weights=vegetated * area_m2, minlength=count)
+    vegetation = np.divide(vegetated_area, area, out=np.zeros(count), where=area > 0)
     return np.column_stack(
-        [np.log10(np.maximum(area, 1.0)), peak, mean, np.log(np.maximum(members, 1)), touching]
+        [
+            np.log10(np.maximum(area, 1.0)),
+            peak,
+            mean,
+            np.log(np.maximum(members, 1)),
+            touching,
+            vegetation,
+        ]
     )
+
+
+def listing_score(probability: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The number places are listed by: the probability, with a place touching nodata
+    listed as if its odds were :data:`EDGE_ODDS_FACTOR` times lower (module docstring).
+    Monotone in the probability within each kind, so whole places keep their order."""
+    probability = np.asarray(probability, float)
+    lowered = EDGE_ODDS_FACTOR * probability
+    return np.where(np.asarray(edge, bool), lowered / (lowered + 1.0 - probability), probability)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ on the ground); a place split by a zone boundary stays two places.
 
 The probability comes from the place model shipped in ``sitewatch/models/place_ranker.json``
 (fitted by benchmarks/scan_places.py on the ten labelled OSCD cities, its precision
-reported out of fold). Ties, rare with continuous features, go to the larger place, then
-the id, so the same scan always lists the same way.
+reported out of fold). Places are listed by :func:`~sitewatch.analysis.places.listing_score`:
+the probability, a place touching nodata listed lower. Ties, rare with continuous
+features, go to the larger place, then the id, so the same scan always lists the same way.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sitewatch.analysis.places import (
     PLACE_GAP_M,
     PlaceModel,
     group_places,
+    listing_score,
     place_features,
 )
 from sitewatch.db.models import Candidate
@@ -54,6 +56,8 @@ class Place:
     id: str
     scan_id: str
     probability: float
+    #: What the place is listed by: ``probability``, lower when it touches nodata.
+    listed_by: float
     features: dict[str, float]
     members: tuple[Candidate, ...]
 
@@ -86,6 +90,7 @@ class Place:
             "id": self.id,
             "scan_id": self.scan_id,
             "probability": self.probability,
+            "listed_by": self.listed_by,
             "area_m2": self.area_m2,
             "member_count": len(self.members),
             "edge": self.edge,
@@ -128,14 +133,14 @@ def list_places(
     limit: int | None = None,
 ) -> list[Place]:
     """The places of the listed candidates (the filters of :func:`list_candidates`), most
-    probable first; ``limit`` counts places."""
+    probable first (a place touching nodata listed lower); ``limit`` counts places."""
     if limit is not None:
         limits.ROW_LIMIT.check(limit, item="--limit")
     candidates = list_candidates(
         session, scan_id=scan_id, status=status, include_known=include_known
     )
     found = group_candidates(candidates, load_place_model())
-    found.sort(key=lambda place: (-place.probability, -place.area_m2, place.id))
+    found.sort(key=lambda place: (-place.listed_by, -place.area_m2, place.id))
     return found if limit is None else found[:limit]
 
 
@@ -159,10 +164,12 @@ def group_candidates(
             np.array([member.score for member in members], float),
             np.array([member.max_score for member in members], float),
             np.array([member.edge for member in members], bool),
+            np.array([_share(member.vegetation_share) for member in members], float),
         )
         probability = (
             model.probability(features) if model is not None else np.full(len(features), np.nan)
         )
+        listed_by = listing_score(probability, features[:, PLACE_FEATURES.index("edge")])
         grouped: list[list[Candidate]] = [[] for _ in range(len(features))]
         for member, label in zip(members, labels.tolist(), strict=True):
             grouped[label].append(member)
@@ -173,11 +180,17 @@ def group_candidates(
                     id=group[0].id,
                     scan_id=scan_id,
                     probability=float(probability[number]),
+                    listed_by=float(listed_by[number]),
                     features=dict(zip(PLACE_FEATURES, features[number].tolist(), strict=True)),
                     members=tuple(group),
                 )
             )
     return places
+
+
+def _share(value: float | None) -> float:
+    """A member's vegetation share, NaN when it was not measured."""
+    return np.nan if value is None else value
 
 
 def _zones(candidates: Sequence[Candidate]) -> list[int]:
