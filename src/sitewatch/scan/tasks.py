@@ -62,7 +62,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio
-import shapely
 
 from sitewatch import analysis
 from sitewatch.analysis import tile_ranker
@@ -70,7 +69,6 @@ from sitewatch.analysis.appearance import appearance_features, similarity
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
 from sitewatch.analysis.vegetation import (
-    STRUCTURAL,
     VEGETATION,
     VegetationRule,
     index_bands,
@@ -79,6 +77,7 @@ from sitewatch.analysis.vegetation import (
 from sitewatch.errors import SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan.composite import TileScene, acquisitions_of, composite_of
+from sitewatch.scan.found_objects import FoundObjects
 from sitewatch.scan.grid import Tile
 from sitewatch.scan.tile_scores import DEFAULT_TILE_SCORE, check_tile_score, tile_score
 
@@ -119,83 +118,6 @@ class TileTask:
     tile: Tile
     before: tuple[TileScene, ...]
     after: tuple[TileScene, ...]
-
-
-#: A found object's lon/lat bounds, in :func:`shapely.bounds` order.
-BOUND_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
-#: The numbers of a found object, in the order of :attr:`FoundObjects.values` columns.
-OBJECT_COLUMNS = (
-    "area_m2",
-    "centroid_lon",
-    "centroid_lat",
-    "score",
-    "max_score",
-    "direction",
-    "pixel_count",
-    "edge",
-    #: Share of the object's changed pixels whose change is vegetation-phase (NaN: untested).
-    "vegetation_share",
-    #: The object's change class as a number (:data:`CLASS_CODES`; NaN: untested).
-    "change_class",
-    *BOUND_COLUMNS,
-)
-#: The number standing for each change class in :data:`OBJECT_COLUMNS` (a float column).
-CLASS_CODES = {STRUCTURAL: 0.0, VEGETATION: 1.0}
-
-
-@dataclass(frozen=True)
-class FoundObjects:
-    """A tile's change objects in lon/lat, column by column, as the client stores them.
-
-    Columns, not one object per candidate: a tile of dense change holds a hundred or more,
-    and the client, which shares the cores with the workers, spent a noticeable part of its
-    CPU unpickling them one by one (benchmarks/scan_throughput.py). ``values`` holds
-    :data:`OBJECT_COLUMNS` per object.
-    """
-
-    geometry_wkb: tuple[bytes, ...] = ()
-    values: np.ndarray = field(default_factory=lambda: np.zeros((0, len(OBJECT_COLUMNS))))
-
-    def __len__(self) -> int:
-        return len(self.geometry_wkb)
-
-    def column(self, name: str) -> np.ndarray:
-        return self.values[:, OBJECT_COLUMNS.index(name)]
-
-    def change_classes(self) -> list[str | None]:
-        """Each object's change class (None: no vegetation-phase test was made)."""
-        names = {code: name for name, code in CLASS_CODES.items()}
-        return [names.get(code) for code in self.column("change_class").tolist()]
-
-    @classmethod
-    def of(cls, objects: Sequence[analysis.ChangeObject]) -> FoundObjects:
-        """The columns of ``objects`` (a missing ground area or centroid becomes 0); the
-        lon/lat bounds are measured here so the client never parses the WKB to index it."""
-        numbers = np.array(
-            [
-                (
-                    item.area_m2 or 0.0,
-                    item.centroid_lon or 0.0,
-                    item.centroid_lat or 0.0,
-                    item.mean_score,
-                    item.max_score,
-                    item.direction,
-                    item.pixel_count,
-                    item.edge,
-                    math.nan if item.vegetation_share is None else item.vegetation_share,
-                    CLASS_CODES.get(item.change_class, math.nan),
-                )
-                for item in objects
-            ],
-            dtype=np.float64,
-        ).reshape(len(objects), len(OBJECT_COLUMNS) - len(BOUND_COLUMNS))
-        geometries = np.array([item.geometry for item in objects], dtype=object)
-        return cls(
-            tuple(shapely.to_wkb(geometries).tolist()),
-            np.hstack(
-                [numbers, shapely.bounds(geometries).reshape(len(objects), len(BOUND_COLUMNS))]
-            ),
-        )
 
 
 @dataclass(frozen=True)
