@@ -89,7 +89,7 @@ used to select it; the selection gains a step 4:
 
 Result on the training cities (out of fold): 0.600 against 0.471 per held-out city;
 pooled out-of-fold P@5/10/20 0.80/0.70/0.70 against 0.60/0.70/0.60. Its scan is the
-engine default for CVA (:func:`sitewatch.scan.tasks.default_tile_score`; other methods
+engine default for CVA (:func:`sitewatch.scan.tile_scores.default_tile_score`; other methods
 keep ``changed``). ``--train-only`` runs everything up to and including the selection
 and stops before any validation city is ingested or scanned. Nothing else changed.
 
@@ -160,7 +160,7 @@ from sitewatch.analysis.siamese import S2_10_BANDS, SiameseChange  # noqa: E402
 from sitewatch.db.models import ScanTile  # noqa: E402
 from sitewatch.ml.oscd import TRAIN_CITIES, VALIDATION_CITIES, load_city  # noqa: E402
 from sitewatch.ml.training import HOLDOUT_FRACTION  # noqa: E402
-from sitewatch.scan import tasks  # noqa: E402
+from sitewatch.scan import tile_scores  # noqa: E402
 from sitewatch.scan.plan import ScanRequest  # noqa: E402
 from sitewatch.scan.ranker_training import (  # noqa: E402
     # The ranker was fitted under the same rules: one definition of tiles, windows, label.
@@ -497,7 +497,7 @@ def main() -> None:
             return
         engine_defaults = (
             default_method,
-            tasks.default_tile_score(default_method, runs["/".join(chosen)]["bands"]),
+            tile_scores.default_tile_score(default_method, runs["/".join(chosen)]["bands"]),
         )
         if chosen != engine_defaults:
             print(

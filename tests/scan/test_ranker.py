@@ -10,7 +10,7 @@ from shapely.geometry import Point
 
 from sitewatch.analysis import tile_ranker
 from sitewatch.errors import InputError
-from sitewatch.scan import ranker, tasks
+from sitewatch.scan import ranker, tasks, tile_scores
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace
@@ -58,15 +58,15 @@ def test_the_scan_task_ranks_the_changed_tile_first(scan_workspace: Workspace) -
 
 
 def test_default_tile_score_is_the_ranker_only_where_it_applies() -> None:
-    assert tasks.default_tile_score("cva", BANDS) == "ranker"
-    assert tasks.default_tile_score("irmad", BANDS) == "changed"
-    assert tasks.default_tile_score("siamese", [*BANDS, "B05", "B11"]) == "changed"
-    assert tasks.default_tile_score("cva", ["B04", "B03", "B02"]) == "changed"
-    tasks.check_tile_score("ranker", "cva", BANDS)
+    assert tile_scores.default_tile_score("cva", BANDS) == "ranker"
+    assert tile_scores.default_tile_score("irmad", BANDS) == "changed"
+    assert tile_scores.default_tile_score("siamese", [*BANDS, "B05", "B11"]) == "changed"
+    assert tile_scores.default_tile_score("cva", ["B04", "B03", "B02"]) == "changed"
+    tile_scores.check_tile_score("ranker", "cva", BANDS)
     with pytest.raises(InputError, match="--tile-score: the ranker tile score was fitted on cva"):
-        tasks.check_tile_score("ranker", "siamese", BANDS)
+        tile_scores.check_tile_score("ranker", "siamese", BANDS)
     with pytest.raises(InputError, match="unknown tile score 'mean'"):
-        tasks.check_tile_score("mean", "cva", BANDS)
+        tile_scores.check_tile_score("mean", "cva", BANDS)
 
 
 def _scan_request(**changes) -> ScanRequest:

@@ -20,7 +20,8 @@ from sitewatch.errors import InputError
 from sitewatch.scan.candidates import candidate_to_dict, open_candidate
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
-from sitewatch.scan.tasks import DEFAULT_THRESHOLD, tile_score
+from sitewatch.scan.tasks import DEFAULT_THRESHOLD
+from sitewatch.scan.tile_scores import tile_score
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 

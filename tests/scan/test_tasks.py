@@ -14,10 +14,11 @@ from shapely.geometry import box
 
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
+from sitewatch.scan.found_objects import FoundObjects
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
-from sitewatch.scan.tasks import FoundObjects, ScanSettings, beside_gaps, detect_tile, scan_tile
+from sitewatch.scan.tasks import ScanSettings, beside_gaps, detect_tile, scan_tile
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
 

@@ -31,7 +31,7 @@ with CVA significance (:mod:`sitewatch.scan.ranker_training`, :mod:`sitewatch.ml
 it needs the bands B02, B03, B04 and B08 and means nothing for another method's scores
 (:func:`supports`).
 
-Arrays in, numbers out: the scan's tile score ``ranker`` (:mod:`sitewatch.scan.tasks`)
+Arrays in, numbers out: the scan's tile score ``ranker`` (:mod:`sitewatch.scan.tile_scores`)
 computes :func:`change_features` of each scored tile and asks the shipped model, which
 :func:`sitewatch.scan.ranker.load_ranker` reads from the package.
 """

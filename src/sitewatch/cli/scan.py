@@ -25,7 +25,7 @@ from sitewatch.scan.cluster import dask_client
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.scan.store import TILE_ORDERS
-from sitewatch.scan.tasks import TILE_SCORES
+from sitewatch.scan.tile_scores import TILE_SCORES
 from sitewatch.workspace import Workspace
 
 #: Tiles ``sitewatch scan`` lists when it finishes (best by score, and by likeness with

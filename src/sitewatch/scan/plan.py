@@ -51,13 +51,11 @@ from sitewatch.scan.grid import (
     reproject,
     tiles_for,
 )
-from sitewatch.scan.tasks import (
-    ScanSettings,
-    TileTask,
+from sitewatch.scan.tasks import ScanSettings, TileTask, threshold_for
+from sitewatch.scan.tile_scores import (
     check_tile_score,
     check_tile_score_name,
     default_tile_score,
-    threshold_for,
 )
 from sitewatch.workspace import workspace_of
 
@@ -82,7 +80,7 @@ class ScanRequest:
     #: None: the method's own (:func:`sitewatch.scan.tasks.threshold_for`).
     threshold: float | None = None
     min_area_m2: float = SCAN_MIN_AREA_M2
-    #: None: :func:`sitewatch.scan.tasks.default_tile_score` (the ranker for CVA with
+    #: None: :func:`sitewatch.scan.tile_scores.default_tile_score` (the ranker for CVA with
     #: B02, B03, B04, B08, else ``changed``).
     tile_score: str | None = None
     resolution_m: float | None = None

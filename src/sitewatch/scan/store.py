@@ -39,8 +39,9 @@ from sitewatch.analysis.vegetation import VEGETATION
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
+from sitewatch.scan.found_objects import BOUND_COLUMNS, FoundObjects
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
-from sitewatch.scan.tasks import BOUND_COLUMNS, FoundObjects, TileResult
+from sitewatch.scan.tasks import TileResult
 
 RETRIED_STATUSES = frozenset({"failed"})
 #: How :func:`list_tiles` ranks: by the change score or by the "find more like this" score.

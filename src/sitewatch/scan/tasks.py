@@ -25,18 +25,9 @@ Detection per tile, and why it differs from a site run (:mod:`sitewatch.detect.p
   1000 m2, 10 pixels at 10 m) remove the isolated false pixels that remain.
 - Candidate scores are in significance units, ``-log10(1 - score)`` (4 at 0.9999, capped
   at 8): the mean over the object is ``score``, the peak ``max_score``, so they rank.
-- The tile score ranks tiles for the analyst (:data:`TILE_SCORES`): ``ranker``, the
-  probability of built-up change from a small logistic model over cheap tile features
-  (:mod:`sitewatch.analysis.tile_ranker`; the default of CVA scans with bands B02, B03, B04, B08,
-  the only ones it was fitted for: :func:`default_tile_score`); ``changed``, the share of
-  the compared pixels inside a candidate (the default of every other scan); or ``p95``,
-  the 95th percentile of the pixel significance over the compared pixels (no threshold or
-  mapping unit in between, but it saturates at the significance cap of 8: on OSCD a fifth
-  of the tiles tie there, so it cannot order the top of a ranking).
+- The tile score ranks tiles for the analyst: :mod:`sitewatch.scan.tile_scores`.
 - Defaults: method CVA was chosen on the OSCD training cities by
-  benchmarks/scan_ranking.py; the ``ranker`` tile score beat ``changed`` in
-  leave-one-city-out cross-validation over the same training cities
-  (sitewatch/models/tile_ranker.md), before the validation cities were scanned with it.
+  benchmarks/scan_ranking.py.
 
 A tile is read with a halo of context pixels (:mod:`sitewatch.scan.grid`): the method is
 fitted and the change found on the whole window, and the tile keeps the objects centred in
@@ -66,12 +57,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio
-import shapely
 
 from sitewatch import analysis
 from sitewatch.analysis import tile_ranker
@@ -79,17 +69,17 @@ from sitewatch.analysis.appearance import appearance_features, similarity
 from sitewatch.analysis.arrays import finite_pixels
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, build_method
 from sitewatch.analysis.vegetation import (
-    STRUCTURAL,
     VEGETATION,
     VegetationRule,
     index_bands,
     vegetation_phase_of,
 )
-from sitewatch.errors import InputError, SitewatchError
+from sitewatch.errors import SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan.composite import TileScene, acquisitions_of, composite_of
+from sitewatch.scan.found_objects import FoundObjects
 from sitewatch.scan.grid import Tile
-from sitewatch.scan.ranker import load_ranker
+from sitewatch.scan.tile_scores import DEFAULT_TILE_SCORE, check_tile_score, tile_score
 
 DEFAULT_THRESHOLD = 0.9999
 #: Pixels the per-tile fit uses: enough for 4-10 band statistics, cheap to iterate on.
@@ -99,14 +89,6 @@ MIN_COMPARED_SHARE = 0.02
 #: GDAL's block cache per worker: enough for a row of 512 px blocks across a Sentinel-2
 #: scene on both dates, so neighbouring tiles decode shared blocks once; it bounds memory.
 GDAL_CACHE_MB = 256
-#: Tile score definitions (see the module docstring).
-TILE_SCORES = ("changed", "p95", "ranker")
-#: The tile score of the scans it applies to (:func:`default_tile_score`).
-DEFAULT_TILE_SCORE = "ranker"
-#: The tile score of the scans the ranker was not fitted for (another method or bands).
-FALLBACK_TILE_SCORE = "changed"
-#: The percentile of ``p95``.
-TILE_SCORE_PERCENTILE = 95.0
 
 
 @dataclass(frozen=True)
@@ -136,83 +118,6 @@ class TileTask:
     tile: Tile
     before: tuple[TileScene, ...]
     after: tuple[TileScene, ...]
-
-
-#: A found object's lon/lat bounds, in :func:`shapely.bounds` order.
-BOUND_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
-#: The numbers of a found object, in the order of :attr:`FoundObjects.values` columns.
-OBJECT_COLUMNS = (
-    "area_m2",
-    "centroid_lon",
-    "centroid_lat",
-    "score",
-    "max_score",
-    "direction",
-    "pixel_count",
-    "edge",
-    #: Share of the object's changed pixels whose change is vegetation-phase (NaN: untested).
-    "vegetation_share",
-    #: The object's change class as a number (:data:`CLASS_CODES`; NaN: untested).
-    "change_class",
-    *BOUND_COLUMNS,
-)
-#: The number standing for each change class in :data:`OBJECT_COLUMNS` (a float column).
-CLASS_CODES = {STRUCTURAL: 0.0, VEGETATION: 1.0}
-
-
-@dataclass(frozen=True)
-class FoundObjects:
-    """A tile's change objects in lon/lat, column by column, as the client stores them.
-
-    Columns, not one object per candidate: a tile of dense change holds a hundred or more,
-    and the client, which shares the cores with the workers, spent a noticeable part of its
-    CPU unpickling them one by one (benchmarks/scan_throughput.py). ``values`` holds
-    :data:`OBJECT_COLUMNS` per object.
-    """
-
-    geometry_wkb: tuple[bytes, ...] = ()
-    values: np.ndarray = field(default_factory=lambda: np.zeros((0, len(OBJECT_COLUMNS))))
-
-    def __len__(self) -> int:
-        return len(self.geometry_wkb)
-
-    def column(self, name: str) -> np.ndarray:
-        return self.values[:, OBJECT_COLUMNS.index(name)]
-
-    def change_classes(self) -> list[str | None]:
-        """Each object's change class (None: no vegetation-phase test was made)."""
-        names = {code: name for name, code in CLASS_CODES.items()}
-        return [names.get(code) for code in self.column("change_class").tolist()]
-
-    @classmethod
-    def of(cls, objects: Sequence[analysis.ChangeObject]) -> FoundObjects:
-        """The columns of ``objects`` (a missing ground area or centroid becomes 0); the
-        lon/lat bounds are measured here so the client never parses the WKB to index it."""
-        numbers = np.array(
-            [
-                (
-                    item.area_m2 or 0.0,
-                    item.centroid_lon or 0.0,
-                    item.centroid_lat or 0.0,
-                    item.mean_score,
-                    item.max_score,
-                    item.direction,
-                    item.pixel_count,
-                    item.edge,
-                    math.nan if item.vegetation_share is None else item.vegetation_share,
-                    CLASS_CODES.get(item.change_class, math.nan),
-                )
-                for item in objects
-            ],
-            dtype=np.float64,
-        ).reshape(len(objects), len(OBJECT_COLUMNS) - len(BOUND_COLUMNS))
-        geometries = np.array([item.geometry for item in objects], dtype=object)
-        return cls(
-            tuple(shapely.to_wkb(geometries).tolist()),
-            np.hstack(
-                [numbers, shapely.bounds(geometries).reshape(len(objects), len(BOUND_COLUMNS))]
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -428,55 +333,6 @@ def threshold_for(method: str, band_names: Sequence[str]) -> float:
     built = build_method(method, list(band_names))
     learned = getattr(built, "threshold", None)
     return DEFAULT_THRESHOLD if learned is None else float(learned)
-
-
-def default_tile_score(method: str, band_names: Sequence[str]) -> str:
-    """The tile score a scan uses when none is asked for: the ranker where it applies (CVA
-    with its four bands), else ``changed`` (the ranker means nothing on other scores)."""
-    return DEFAULT_TILE_SCORE if tile_ranker.supports(method, band_names) else FALLBACK_TILE_SCORE
-
-
-def check_tile_score_name(name: str) -> None:
-    """Fail when ``name`` is not one of :data:`TILE_SCORES`."""
-    if name not in TILE_SCORES:
-        raise InputError(
-            f"unknown tile score {name!r} (known: {', '.join(TILE_SCORES)})", item="--tile-score"
-        )
-
-
-def check_tile_score(name: str, method: str, band_names: Sequence[str]) -> None:
-    """Fail before any reading when ``name`` is unknown or cannot rank this scan."""
-    check_tile_score_name(name)
-    if name == "ranker" and not tile_ranker.supports(method, band_names):
-        raise InputError(
-            f"the ranker tile score was fitted on {tile_ranker.FITTED_METHOD} with bands "
-            f"{', '.join(tile_ranker.REQUIRED_BANDS)}, not {method} with {', '.join(band_names)}: "
-            f"use --tile-score {FALLBACK_TILE_SCORE} or p95",
-            item="--tile-score",
-        )
-
-
-def tile_score(
-    name: str,
-    changed: np.ndarray,
-    significance: np.ndarray,
-    usable: np.ndarray,
-    *,
-    features: Callable[[], np.ndarray] | None = None,
-) -> float:
-    """The tile's rank value under the definition ``name`` (one of :data:`TILE_SCORES`).
-
-    ``features`` computes the tile's :mod:`~sitewatch.analysis.tile_ranker` features; it is called
-    only for ``ranker``, so the other scores cost nothing extra.
-    """
-    check_tile_score_name(name)
-    if name == "changed":
-        return float(np.count_nonzero(changed)) / int(np.count_nonzero(usable))
-    if name == "p95":
-        return float(np.percentile(significance[usable], TILE_SCORE_PERCENTILE))
-    if features is None:
-        raise InputError("the ranker tile score needs the tile's features", item="tile_score")
-    return load_ranker().probability(features())
 
 
 def ranker_features(settings: ScanSettings, tile: Tile, found: TileDetection) -> np.ndarray:
