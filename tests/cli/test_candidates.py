@@ -46,6 +46,8 @@ def test_list_and_show(triage: RunCli) -> None:
     assert (
         shown.exit_code == 0 and "score: 9.0" in shown.output and "tile_key: 12_34" in shown.output
     )
+    # The outline in one line (a traced object's WKT runs to pages); --json keeps it whole.
+    assert "geometry: Polygon, " in shown.output and "POLYGON" not in shown.output
     # These rows were written without a real scan grid: the chips cannot be drawn, and show says
     # why instead of failing (the engine-made case is in tests/scan/test_runner.py).
     assert "chips: not drawn: " in shown.output and "no bands or resolution" in shown.output
@@ -55,6 +57,7 @@ def test_list_and_show(triage: RunCli) -> None:
     ]
     data = json.loads(triage("candidates", "show", "c-high", "--json").output)
     assert data["chips"] == {} and "no bands or resolution" in data["chips_problem"]
+    assert data["geometry"].startswith("POLYGON")
 
 
 def test_the_table_shows_engine_made_ids_whole_in_80_columns(cli: RunCli) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shapely
 import typer
 from rich.table import Table
+from shapely.geometry.base import BaseGeometry
 
 from sitewatch.catalog.records import CATEGORIES
 from sitewatch.catalog.sites import to_record
@@ -149,6 +151,7 @@ def show(ctx: typer.Context, candidate_id: str = CANDIDATE, as_json: bool = JSON
     with workspace_from(ctx) as workspace, workspace.session() as session:
         candidate, chips_problem = open_candidate(session, candidate_id)
         data = candidate_to_dict(candidate)
+        outline = outline_summary(candidate.geometry)
     if as_json:
         print_json({**data, "chips_problem": chips_problem})
         return
@@ -168,7 +171,20 @@ def show(ctx: typer.Context, candidate_id: str = CANDIDATE, as_json: bool = JSON
             if chips_problem:
                 console.print(f"chips: not drawn: {chips_problem}", highlight=False)
             continue
+        if key == "geometry":
+            value = outline
         console.print(f"{key}: {'' if value is None else value}", highlight=False)
+
+
+def outline_summary(outline: BaseGeometry) -> str:
+    """An outline in one line: its type, vertex count and lon/lat bounds. The WKT of a
+    traced object runs to thousands of characters, which bury every other field on a
+    terminal; ``--json`` keeps it whole."""
+    west, south, east, north = outline.bounds
+    return (
+        f"{outline.geom_type}, {shapely.get_num_coordinates(outline)} vertices, "
+        f"lon {west:.5f} to {east:.5f}, lat {south:.5f} to {north:.5f} (WKT: --json)"
+    )
 
 
 @candidates_app.command("promote")
