@@ -45,3 +45,4 @@ def test_a_pair_map_recipe_scores_its_cities_in_torch(
     assert bercy.true_positive + bercy.false_negative == 1046  # its labelled change
     assert np.load(tmp_path / "bercy.npy").dtype == np.float16
     assert not (tmp_path / "siamese_s2_10.onnx").exists()  # detection cannot run it yet
+    assert (tmp_path / "network.pt").exists()  # kept for when it can

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from sitewatch.analysis.metrics import ConfusionCounts, confusion
 from sitewatch.analysis.siamese import MODEL_FILES, WEIGHT_BANDS, SiameseChange
@@ -156,7 +157,9 @@ def _score_in_torch(
 ) -> dict[str, ConfusionCounts]:
     """The fold's cities scored by its torch network in one pass each, at its threshold
     (recipes with pair maps, which detection cannot run yet); P maps saved as for
-    :func:`_score_exported`."""
+    :func:`_score_exported`, and the weights as ``network.pt``, so the fold network can be
+    exported and run through detection once it can feed pair maps, without retraining."""
+    torch.save(result.network.state_dict(), work_dir / "network.pt")
     counts = {}
     for city in scored:
         before, after, label = load_city(city, WEIGHT_BANDS[config.weights], root)
