@@ -99,3 +99,22 @@ def test_dismiss_needs_a_reason_and_names_unknown_candidates(triage: RunCli) -> 
     ]
     unknown = triage("candidates", "show", "nope")
     assert unknown.exit_code == 3 and "no candidate with id 'nope'" in unknown.output
+
+
+def test_dismiss_takes_the_place_as_list_groups_it(triage: RunCli) -> None:
+    # Listed without known candidates, c-high is a place alone: only it is dismissed.
+    alone = triage("candidates", "dismiss", "c-high", "--reason", "a cloud", "--json")
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.output)["dismissed"] == ["c-high"]
+    kept = json.loads(triage("candidates", "list", "--include-known", "--json").output)
+    assert "c-known" in {member["id"] for row in kept for member in row["members"]}
+
+
+def test_dismiss_with_known_takes_every_part_of_the_place(triage: RunCli) -> None:
+    # Listed with known candidates, c-known lies on c-high: one place, dismissed whole.
+    done = triage("candidates", "dismiss", "c-high", "--reason", "a cloud", "--include-known")
+    assert done.exit_code == 0, done.output
+    assert "dismissed c-high: a cloud" in done.output
+    assert "and the 1 other part(s) of its place: c-known" in done.output
+    left = json.loads(triage("candidates", "list", "--include-known", "--json").output)
+    assert [row["id"] for row in left] == ["c-low"]

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from sitewatch.analysis.places import PLACE_FEATURES
-from sitewatch.errors import InputError
-from sitewatch.scan.places import list_places, load_place_model
+from sitewatch.db.models import Candidate, LedgerEntry
+from sitewatch.errors import ConflictError, InputError
+from sitewatch.evidence.ledger import verify_ledger
+from sitewatch.scan.places import dismiss_place, list_places, load_place_model, place_of
 from sitewatch.workspace import Workspace
 from tests.scan.candidate_rows import add_candidate, add_scan
 
@@ -51,6 +53,29 @@ def test_touching_candidates_are_one_place_named_by_the_stronger(scattered: Work
         assert listed == sorted(listed, reverse=True)
         with pytest.raises(InputError, match="--limit"):
             list_places(session, limit=0)
+
+
+def test_dismissing_a_part_dismisses_its_place_and_nothing_else(scattered: Workspace) -> None:
+    with scattered.session() as session:
+        with pytest.raises(InputError, match="--reason"):  # refused before anything is written
+            dismiss_place(session, "west", "  ")
+        assert session.query(LedgerEntry).count() == 0
+        place = place_of(session, "west")
+        assert place is not None and place.id == "east"
+        dismissed = dismiss_place(session, "west", "a new car park")
+        assert [candidate.id for candidate in dismissed] == ["west", "east"]  # named first
+        statuses = {c.id: (c.status, c.status_reason) for c in session.query(Candidate)}
+        assert statuses["east"] == statuses["west"] == ("dismissed", "a new car park")
+        assert statuses["far"][0] == statuses["other-scan"][0] == "new"
+        entries = session.query(LedgerEntry).filter_by(kind="candidate.dismiss").all()
+        assert sorted(entry.subject_id for entry in entries) == ["east", "west"]
+        assert [p.id for p in list_places(session, scan_id="scan-1")] == ["far"]
+        assert place_of(session, "east") is None  # decided: in no place of new candidates
+        with pytest.raises(ConflictError, match="already dismissed"):
+            dismiss_place(session, "east", "again")
+        # A place on its own is the candidate alone.
+        assert [c.id for c in dismiss_place(session, "far", "a flooded field")] == ["far"]
+    assert verify_ledger(scattered).ok
 
 
 def test_a_model_file_of_other_features_is_refused(tmp_path: Path) -> None:

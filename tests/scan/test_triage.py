@@ -1,5 +1,5 @@
-"""What the workbench shows of scan candidates: the queue, one candidate in context, and
-"more like this" over a real scan of the demo's synthetic pair."""
+"""What the workbench shows of scan candidates: the queue of places, one candidate in
+context, and "more like this" over a real scan of the demo's synthetic pair."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from sitewatch.db.models import Candidate
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import count_candidates, list_candidates
 from sitewatch.scan.like import candidates_like
-from sitewatch.scan.triage import CONTEXT_M, candidate_queue, candidate_view
+from sitewatch.scan.places import list_places
+from sitewatch.scan.triage import CONTEXT_M, candidate_view, place_queue
 from sitewatch.workspace import Workspace
 from tests.scan.candidate_rows import add_candidate, add_scan
 from tests.scan.synthetic import scan_demo_pair
@@ -26,34 +27,54 @@ from tests.verify.rows import add_scene
 
 @pytest.fixture
 def rows(workspace: Workspace) -> Workspace:
-    """Five candidates of one scan: three new (one near a known site), two decided."""
+    """Seven candidates of one scan, about a kilometre apart but for a touching pair (one
+    place): five new in four places, one near a known site, one dismissed."""
     with workspace.session() as session:
         add_scan(session)
         session.flush()
-        for number, score in enumerate((9.0, 7.0, 5.0), start=1):
-            add_candidate(session, f"c{number}", score=score)
-        add_candidate(session, "c-known", score=8.0, known=True)
-        add_candidate(session, "c-gone", score=6.0).status = "dismissed"
+        add_candidate(session, "pair-strong", score=5.0, lon=125.10)
+        add_candidate(session, "pair-weak", score=4.0, lon=125.102).edge = True  # touching
+        for number, score in enumerate((9.0, 7.0, 3.0), start=1):
+            add_candidate(session, f"c{number}", score=score, lon=125.1 + 0.01 * (number + 1))
+        add_candidate(session, "c-known", score=8.0, lon=125.16, known=True)
+        add_candidate(session, "c-gone", score=6.0, lon=125.17).status = "dismissed"
     return workspace
 
 
-def test_the_queue_pages_best_first_and_counts_the_hidden_known(rows: Workspace) -> None:
+def test_the_queue_pages_places_most_probable_first(rows: Workspace) -> None:
     with rows.session() as session:
-        queue = candidate_queue(session, "scan-1", limit=2)
-        assert [item["id"] for item in queue["items"]] == ["c1", "c2"]
-        assert (queue["total"], queue["known_hidden"]) == (3, 1)
-        assert [i["id"] for i in candidate_queue(session, "scan-1", offset=2)["items"]] == ["c3"]
-        every = candidate_queue(session, "scan-1", status=None, include_known=True)
-        assert [item["id"] for item in every["items"]] == ["c1", "c-known", "c2", "c-gone", "c3"]
-        assert (every["total"], every["known_hidden"], every["status"]) == (5, 0, "all")
+        queue = place_queue(session, "scan-1", limit=2)
+        rest = place_queue(session, "scan-1", offset=2)
+        items = queue["items"] + rest["items"]
+        assert (queue["total"], queue["known_hidden"]) == (4, 1)  # places; candidates hidden
+        assert [item["id"] for item in items] == [
+            p.id for p in list_places(session, scan_id="scan-1")
+        ]
+        assert sorted(item["id"] for item in items) == ["c1", "c2", "c3", "pair-strong"]
+        listed = [item["listed_by"] for item in items]
+        assert listed == sorted(listed, reverse=True)
+        pair = next(item for item in items if item["id"] == "pair-strong")
+        assert (pair["member_count"], pair["members"]) == (2, ["pair-strong", "pair-weak"])
+        assert pair["edge"] and pair["listed_by"] < pair["probability"] < 1.0
+        assert pair["score"] == 5.0 and pair["area_m2"] == pytest.approx(31_416.0)  # the named
+        assert pair["place_area_m2"] == pytest.approx(2 * 31_416.0)
+        assert pair["place_outline"]["type"] == "Polygon"  # the halves as one outline
+        lone = next(item for item in items if item["id"] == "c1")
+        assert (lone["member_count"], lone["edge"]) == (1, False)
+        assert lone["listed_by"] == lone["probability"]
+        every = place_queue(session, "scan-1", status=None, include_known=True)
+        assert (every["total"], every["known_hidden"], every["status"]) == (6, 0, "all")
+        assert {item["id"] for item in every["items"]} >= {"c-known", "c-gone"}
         assert count_candidates(session, scan_id="scan-1", status="dismissed") == 1
         assert [c.id for c in list_candidates(session, limit=1, offset=1)] == ["c2"]
         with pytest.raises(InputError, match="limit"):
-            candidate_queue(session, "scan-1", limit=0)
+            place_queue(session, "scan-1", limit=0)
         with pytest.raises(InputError, match="offset"):
-            candidate_queue(session, "scan-1", offset=-1)
+            place_queue(session, "scan-1", offset=-1)
+        with pytest.raises(InputError, match="status"):
+            place_queue(session, "scan-1", status="maybe")
         with pytest.raises(NotFoundError, match="no scan"):
-            candidate_queue(session, "scan-x")
+            place_queue(session, "scan-x")
 
 
 @pytest.fixture

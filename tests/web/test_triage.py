@@ -102,21 +102,53 @@ def test_every_role_reads_the_queue_and_nothing_is_written(bench: Workbench, nam
     assert not (bench.root / "products" / "scans").exists()  # no chips drawn by a read
 
 
-def test_the_queue_is_best_first_paged_and_filtered(bench: Workbench) -> None:
+def test_the_queue_pages_places_most_probable_first(bench: Workbench) -> None:
     scan, candidates = _ids(bench)
     client, _ = bench.signed_in("vera")
     assert [s["id"] for s in client.get("/api/scans").json()] == [scan]
+    every = client.get(f"/api/scans/{scan}/candidates?limit=100").json()
+    places = every["items"]
+    # Every candidate is in one place; two of the scan's touch, so there is one place fewer.
+    assert sorted(m for place in places for m in place["members"]) == sorted(candidates)
+    assert every["total"] == len(places) < len(candidates) and every["known_hidden"] == 0
+    assert [place["member_count"] for place in places].count(2) >= 1
+    listed = [place["listed_by"] for place in places]
+    assert listed == sorted(listed, reverse=True) and all(0 < p < 1 for p in listed)
     first = client.get(f"/api/scans/{scan}/candidates?limit=5").json()
-    assert first["total"] == len(candidates) >= 10 and first["known_hidden"] == 0
-    scores = [item["score"] for item in first["items"]]
-    assert len(scores) == 5 and scores == sorted(scores, reverse=True)
     second = client.get(f"/api/scans/{scan}/candidates?limit=5&offset=5").json()
-    assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+    assert [i["id"] for i in first["items"] + second["items"]] == [i["id"] for i in places[:10]]
+    assert first["total"] == every["total"]
     assert client.get(f"/api/scans/{scan}/candidates?status=dismissed").json()["total"] == 0
-    assert client.get(f"/api/scans/{scan}/candidates?status=all").json()["total"] == len(candidates)
+    assert client.get(f"/api/scans/{scan}/candidates?status=all").json()["total"] == len(places)
     for query, field in (("status=maybe", "status"), ("limit=0", "limit"), ("offset=-1", "offset")):
         answer = client.get(f"/api/scans/{scan}/candidates?{query}")
         assert answer.status_code == 400 and field in answer.json()["error"], query
+
+
+def test_dismissing_a_place_dismisses_every_part_and_it_leaves_the_queue(
+    bench: Workbench,
+) -> None:
+    scan, _ = _ids(bench)
+    client, token = bench.signed_in("alice")
+    queue = f"/api/scans/{scan}/candidates?limit=100"
+    before = client.get(queue).json()
+    pair = next(place for place in before["items"] if place["member_count"] == 2)
+    named, other = pair["members"]
+    path = f"/api/candidates/{quote(other, safe='')}/dismiss"  # any part names the place
+    answer = _post(client, path, {"reason": "two halves of a new car park"}, token)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["dismissed"] == [other, named]
+    statuses = _statuses(bench)
+    assert statuses[named] == statuses[other] == "dismissed"
+    after = client.get(queue).json()
+    assert after["total"] == before["total"] - 1
+    assert not {named, other} & {m for place in after["items"] for m in place["members"]}
+    with open_workspace(bench.root) as workspace, workspace.session() as session:
+        entries = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == "candidate.dismiss")
+        ).all()
+        assert sorted(e.subject_id for e in entries) == sorted([named, other])
+        assert {e.author for e in entries} == {"alice"}
 
 
 def test_a_candidate_comes_with_context_nearest_site_and_scenes(bench: Workbench) -> None:

@@ -14,7 +14,8 @@ from sitewatch.db.models import Assessment, Candidate, Site
 from sitewatch.errors import ConflictError, SitewatchError
 from sitewatch.evidence.keys import signing_key
 from sitewatch.evidence.package import ExportSummary, export_package
-from sitewatch.scan.candidates import dismiss_candidate, promote_candidate
+from sitewatch.scan.candidates import promote_candidate
+from sitewatch.scan.places import dismiss_place
 from sitewatch.verify.assessments import add_assessment
 from sitewatch.workspace import Workspace, workspace_of
 
@@ -99,11 +100,19 @@ def promote_candidate_as(
     )
 
 
-def dismiss_candidate_as(
-    session: Session, user: SignedIn, candidate_id: str, reason: str
-) -> Candidate:
-    """An analyst's dismissal of a scan candidate with their reason, signed with their own
-    key, in the caller's transaction (the service of ``sitewatch candidates dismiss``)."""
+def dismiss_place_as(
+    session: Session,
+    user: SignedIn,
+    candidate_id: str,
+    reason: str,
+    *,
+    include_known: bool = False,
+) -> list[Candidate]:
+    """An analyst's dismissal of a scan candidate and the rest of its place with their
+    reason, signed with their own key, in the caller's transaction (the service of
+    ``sitewatch candidates dismiss``: :func:`~sitewatch.scan.places.dismiss_place`)."""
     require_role(user, "analyst", "dismissing a candidate")
     check_signer(session, user)
-    return dismiss_candidate(session, candidate_id, reason, author=user.name)
+    return dismiss_place(
+        session, candidate_id, reason, include_known=include_known, author=user.name
+    )

@@ -16,13 +16,12 @@ from sitewatch.cli.options import json_option, limit_option
 from sitewatch.scan.candidates import (
     STATUSES,
     candidate_to_dict,
-    dismiss_candidate,
     draw_chips,
     list_candidates,
     open_candidate,
     promote_candidate,
 )
-from sitewatch.scan.places import list_places
+from sitewatch.scan.places import dismiss_place, list_places
 
 candidates_app = typer.Typer(
     help="Scan candidates: list, draw chips, show, promote to a site, dismiss.",
@@ -215,12 +214,28 @@ def dismiss(
     ctx: typer.Context,
     candidate_id: str = CANDIDATE,
     reason: str = typer.Option(..., "--reason", help="Why it is not a site (required)."),
+    include_known: bool = typer.Option(
+        False,
+        "--include-known",
+        help="Group the place as 'list --include-known' does (with candidates near sites).",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Dismiss a candidate with the reason (recorded in the ledger)."""
+    """Dismiss a candidate and the rest of its place with the reason (each recorded in the
+    ledger): the place as 'list' shows it, so it is not listed again under its next part."""
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        data = candidate_to_dict(dismiss_candidate(session, candidate_id, reason))
+        dismissed = dismiss_place(session, candidate_id, reason, include_known=include_known)
+        data = {
+            **candidate_to_dict(dismissed[0]),
+            "dismissed": [candidate.id for candidate in dismissed],
+        }
     if as_json:
         print_json(data)
         return
     console.print(f"dismissed {candidate_id}: {data['status_reason']}", highlight=False)
+    if len(dismissed) > 1:
+        console.print(
+            f"and the {len(dismissed) - 1} other part(s) of its place: "
+            + " ".join(data["dismissed"][1:]),
+            highlight=False,
+        )

@@ -20,7 +20,7 @@ from sitewatch.imagery.search import find_scenes
 from sitewatch.scan.cluster import dask_client
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanOutcome, prepare_scan, run_scan
-from sitewatch.scan.triage import candidate_queue
+from sitewatch.scan.triage import place_queue
 from sitewatch.workspace import Workspace
 
 #: One worker: the demo's scan is one tile, and each extra worker process costs a start.
@@ -43,7 +43,7 @@ def run_demo_scan(
     with dask_client(workers=DEMO_SCAN_WORKERS) as client:
         outcome = run_scan(workspace, plan, client)
     with workspace.session() as session:
-        queue = candidate_queue(session, outcome.scan_id, limit=1)
+        queue = place_queue(session, outcome.scan_id, limit=1)
     summary = outcome.summary
     # The demo's changes are all at its own sites, so they are "known"; the link shows them.
     link = f"/scans/{outcome.scan_id}/triage" + (
@@ -52,8 +52,8 @@ def run_demo_scan(
     say(
         "scan",
         f"{outcome.scan_id}: {outcome.tiles_run} of {outcome.tiles_total} tile(s) run now, "
-        f"{summary['candidates']} candidates ({queue['total']} new, "
-        f"{queue['known_hidden']} near known sites); triage them at {link} (sitewatch serve)",
+        f"{summary['candidates']} candidates ({queue['known_hidden']} near known sites, "
+        f"{queue['total']} new place(s) of the others); triage them at {link} (sitewatch serve)",
     )
     return outcome
 

@@ -1,6 +1,7 @@
-"""``sitewatch report scan``: a scan's best candidates, each with its before and after
-chips (the triage quicklooks, drawn if not yet), its nearest catalogued site and its
-triage status."""
+"""``sitewatch report scan``: a scan's most probable places (its candidates grouped, as
+triage lists them), each named by its best candidate with that candidate's before and after
+chips (the triage quicklooks, drawn if not yet), its nearest catalogued site and its triage
+status, and the place's probability, parts and edge."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sitewatch.evidence.files import resolve_stored
 from sitewatch.evidence.report_record import build_slice, signer_name
 from sitewatch.files import check_output_folder
 from sitewatch.reports.render import ReportFiles, default_out, publish, render_html
-from sitewatch.scan.candidates import candidate_to_dict, draw_chips, list_candidates
+from sitewatch.scan.candidates import candidate_to_dict, draw_chips
+from sitewatch.scan.places import list_places
 from sitewatch.scan.store import scan_to_dict
 from sitewatch.workspace import Workspace, workspace_of
 
@@ -31,8 +33,8 @@ def report_scan(
     analyst: str | None = None,
     now: datetime | None = None,
 ) -> ReportFiles:
-    """Write the report of scan ``scan_id`` (NotFoundError if unknown): its ``top``
-    candidates best first, whatever their triage status, and record it."""
+    """Write the report of scan ``scan_id`` (NotFoundError if unknown): its ``top`` places
+    most probable first, of every candidate whatever its triage status, and record it."""
     limits.ROW_LIMIT.check(top, item="--top")
     created = (now or datetime.now(UTC)).replace(microsecond=0)
     folder = check_output_folder(out or default_out(workspace, scan_id), "--out")
@@ -40,17 +42,22 @@ def report_scan(
         scan = session.get(Scan, scan_id)
         if scan is None:
             raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
-        chosen = list_candidates(session, scan_id=scan_id, status=None, include_known=True,
-                                 limit=top)  # fmt: skip
+        places = list_places(session, scan_id=scan_id, status=None, include_known=True, limit=top)
+        named = draw_chips(session, [place.members[0] for place in places])
         root = workspace_of(session).root
         candidates = [
             {
                 **candidate_to_dict(candidate),
                 "rank": rank,
+                "probability": place.probability,
+                "member_count": len(place.members),
+                "edge": place.edge,
                 "chip_problem": problem,
                 "pictures": _pictures(root, candidate.chips or {}),
             }
-            for rank, (candidate, problem) in enumerate(draw_chips(session, chosen), start=1)
+            for rank, (place, (candidate, problem)) in enumerate(
+                zip(places, named, strict=True), start=1
+            )
         ]
         signer, signer_fingerprint = signer_name(session, analyst)
         slice_document = build_slice(

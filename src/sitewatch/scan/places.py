@@ -43,7 +43,12 @@ from sitewatch.analysis.places import (
 )
 from sitewatch.db.models import Candidate
 from sitewatch.errors import InputError
-from sitewatch.scan.candidates import candidate_to_dict, list_candidates
+from sitewatch.scan.candidates import (
+    candidate_to_dict,
+    dismiss_candidate,
+    get_candidate,
+    list_candidates,
+)
 from sitewatch.scan.grid import LONLAT_EPSG, reproject, utm_epsg
 
 MODEL_FILE = "place_ranker.json"
@@ -142,6 +147,48 @@ def list_places(
     found = group_candidates(candidates, load_place_model())
     found.sort(key=lambda place: (-place.listed_by, -place.area_m2, place.id))
     return found if limit is None else found[:limit]
+
+
+def place_of(session: Session, candidate_id: str, *, include_known: bool = False) -> Place | None:
+    """The place of new candidates that ``candidate_id`` belongs to, grouped as the triage
+    queue and ``candidates list`` group them: the new candidates of its scan, those near a
+    known site too with ``include_known`` or when it is one (it was only listed so). None
+    when the candidate is not new (it belongs to no place of new candidates)."""
+    candidate = get_candidate(session, candidate_id)
+    if candidate.status != "new":
+        return None
+    found = list_places(
+        session,
+        scan_id=candidate.scan_id,
+        status="new",
+        include_known=include_known or candidate.known,
+    )
+    return next(place for place in found if candidate in place.members)
+
+
+def dismiss_place(
+    session: Session,
+    candidate_id: str,
+    reason: str,
+    *,
+    include_known: bool = False,
+    author: str | None = None,
+) -> list[Candidate]:
+    """Dismiss a candidate and the other new candidates of its place (:func:`place_of`)
+    with the one reason, each in the ledger; returns them, the named one first.
+
+    A place is one thing to the analyst: dismissing only its named candidate would list
+    the place again, named by its next member, for the same decision. The place is grouped
+    before anything is dismissed (dismissing a member could split what is left). The named
+    candidate is dismissed first, so a missing reason or a decided candidate is refused
+    before anything is written. Promotion has no such rule: the new site makes every new
+    candidate within a kilometre of it ``known`` (hidden from the default listing), which
+    takes the place's other parts along unless the place reaches farther than that.
+    """
+    place = place_of(session, candidate_id, include_known=include_known)
+    others = [member for member in place.members if member.id != candidate_id] if place else []
+    named = dismiss_candidate(session, candidate_id, reason, author=author)
+    return [named, *(dismiss_candidate(session, m.id, reason, author=author) for m in others)]
 
 
 def group_candidates(

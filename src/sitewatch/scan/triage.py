@@ -1,6 +1,8 @@
-"""What an analyst needs on screen to decide about a scan candidate, and the queue of them.
+"""What an analyst needs on screen to decide about a scan candidate, and the queue of the
+places they make (:mod:`sitewatch.scan.places`), most probable first.
 
-The decision itself (promote, dismiss) is :mod:`sitewatch.scan.candidates`'; this module
+The decisions are :mod:`sitewatch.scan.candidates`' (promote) and
+:func:`sitewatch.scan.places.dismiss_place` (dismiss, every part of a place); this module
 gathers what the workbench shows next to it: the place in context (the object and a margin
 of :data:`CONTEXT_M` on the ground, not the chip's few pixels), the catalog site nearest to
 it today (the scan measured against the catalog of its day, and promotions since then may
@@ -28,16 +30,16 @@ from sitewatch.scan.candidates import (
     candidate_to_dict,
     count_candidates,
     get_candidate,
-    list_candidates,
     nearest_site,
 )
+from sitewatch.scan.places import Place, list_places
 
 #: Ground shown around a candidate on each side: enough for the road that leads to a new
 #: pad or the compound a new building belongs to, small enough that a 1-ha object shows.
 CONTEXT_M = 400.0
 
 
-def candidate_queue(
+def place_queue(
     session: Session,
     scan_id: str,
     *,
@@ -46,27 +48,49 @@ def candidate_queue(
     offset: int = 0,
     limit: int = limits.DEFAULT_PAGE_ROWS,
 ) -> dict[str, Any]:
-    """A page of a scan's candidates best first, with the total and how many near a known
-    site the filter hides (so an empty queue can say why)."""
+    """A page of a scan's places, most probable first (:func:`list_places`: the listed
+    candidates grouped), with the number of places and, in ``known_hidden``, how many
+    *candidates* near a known site the filter hides (so an empty queue can say why:
+    grouping the hidden ones into places would change the places shown).
+
+    An item is its place's named candidate (every field, so the candidate's view and
+    decisions work on it as they are) with the place's ``probability``, ``listed_by``,
+    ``member_count``, ``members`` (ids), ``edge`` (any part touches unseen pixels),
+    ``place_area_m2`` and ``place_outline`` (GeoJSON of every part)."""
     limits.ROW_LIMIT.check(limit, item="limit")
     limits.ROW_OFFSET.check(offset, item="offset")
     filters = {"scan_id": scan_id, "status": status}
-    page = list_candidates(
-        session, **filters, include_known=include_known, limit=limit, offset=offset
-    )
-    total = count_candidates(session, **filters, include_known=include_known)
+    places = list_places(session, **filters, include_known=include_known)
     known_hidden = (
-        0 if include_known else count_candidates(session, **filters, include_known=True) - total
+        0
+        if include_known
+        else count_candidates(session, **filters, include_known=True)
+        - sum(len(place.members) for place in places)
     )
     return {
         "scan_id": scan_id,
         "status": status or "all",
         "include_known": include_known,
-        "total": total,
+        "total": len(places),
         "known_hidden": known_hidden,
         "offset": offset,
         "limit": limit,
-        "items": [candidate_to_dict(candidate) for candidate in page],
+        "items": [_place_item(place) for place in places[offset : offset + limit]],
+    }
+
+
+def _place_item(place: Place) -> dict[str, Any]:
+    """A queue row: the named candidate's fields, then the place's."""
+    members = place.members
+    return {
+        **candidate_to_dict(members[0]),
+        "probability": place.probability,
+        "listed_by": place.listed_by,
+        "member_count": len(members),
+        "members": [member.id for member in members],
+        "edge": place.edge,
+        "place_area_m2": place.area_m2,
+        "place_outline": mapping(place.outline),
     }
 
 

@@ -32,19 +32,19 @@ def test_the_keyboard_works_the_queue_and_decisions_are_signed(
     page.goto(f"{demo_server.url}/scans/{demo_server.scan_id}/triage?known=1")
     page.wait_for_selector(READY, state="attached")
     position = page.locator("#queue-position")
-    expect(position).to_have_text("candidate 1 of 21")
+    expect(position).to_have_text("place 1 of 20")
     page.wait_for_load_state("networkidle")
     assert tiles and all(status == 200 and kind == "image/png" for status, kind in tiles)
     assert page.locator("#label-before").inner_text() != page.locator("#label-after").inner_text()
     screenshot(page, "triage-first")
 
     page.keyboard.press("j")
-    expect(position).to_have_text("candidate 2 of 21")
+    expect(position).to_have_text("place 2 of 20")
     second = page.url.split("candidate=")[1]
     page.keyboard.press("k")
-    expect(position).to_have_text("candidate 1 of 21")
+    expect(position).to_have_text("place 1 of 20")
     page.keyboard.press("j")
-    expect(position).to_have_text("candidate 2 of 21")
+    expect(position).to_have_text("place 2 of 20")
 
     page.keyboard.press("d")
     page.locator("#dismiss-reason").fill("a farm track, not an earthwork")
@@ -70,7 +70,19 @@ def test_a_viewer_sees_the_queue_without_decisions(
     page.wait_for_selector(READY, state="attached")
     assert page.locator("#btn-promote").count() == 0 and page.locator("#btn-dismiss").count() == 0
     page.keyboard.press("p")  # nothing to do for a viewer: no request, no error
-    expect(page.locator("#queue-position")).to_contain_text("candidate 1 of")
+    expect(page.locator("#queue-position")).to_contain_text("place 1 of")
+    # A place of two touching candidates: one row of the queue, its parts counted.
+    queue = page.request.get(
+        f"{demo_server.url}/api/scans/{demo_server.scan_id}/candidates?include_known=true"
+    ).json()
+    pair = next(item for item in queue["items"] if item["member_count"] == 2)
+    page.goto(
+        f"{demo_server.url}/scans/{demo_server.scan_id}/triage?known=1&candidate={pair['id']}"
+    )
+    page.wait_for_selector(READY, state="attached")
+    expect(page.locator("#facts")).to_contain_text("2 parts")
+    expect(page.locator("#facts .probability")).to_have_text(f"{round(pair['probability'] * 100)}%")
+    screenshot(page, "triage-place-of-two-parts")
 
 
 def _sitewatch(server: DemoServer, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,5 @@
-"""``/api/scans`` and ``/api/candidates``: the scans, their candidates best first, what an
-analyst sees of one, "more like this", and the two decisions (promote, dismiss).
+"""``/api/scans`` and ``/api/candidates``: the scans, their places most probable first, what
+an analyst sees of a candidate, "more like this", and the two decisions (promote, dismiss).
 
 Decisions are signed with the signed-in analyst's own key (:mod:`sitewatch.auth.signing`)
 and go to the ledger in the same transaction as the change, as from the command line.
@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from sitewatch import limits
-from sitewatch.auth.signing import dismiss_candidate_as, promote_candidate_as
+from sitewatch.auth.signing import dismiss_place_as, promote_candidate_as
 from sitewatch.auth.users import SignedIn
 from sitewatch.catalog.sites import to_record
 from sitewatch.scan.candidates import candidate_to_dict
 from sitewatch.scan.like import candidates_like
 from sitewatch.scan.store import list_scans, scan_to_dict
-from sitewatch.scan.triage import candidate_queue, candidate_view
+from sitewatch.scan.triage import candidate_view, place_queue
 from sitewatch.web.security import json_body, needs_role, signed_in, workspace
 
 router = APIRouter(tags=["scans"])
@@ -45,10 +45,11 @@ def candidates(
     limit: int = limits.DEFAULT_PAGE_ROWS,
     _user: SignedIn = Depends(signed_in),
 ) -> dict[str, Any]:
-    """A page of the scan's candidates best first (``status``: new, promoted, dismissed or
-    all; those near a known site only with ``include_known``), with the total."""
+    """A page of the scan's places most probable first, each named by its best candidate
+    (of the candidates listed: ``status`` new, promoted, dismissed or all; those near a
+    known site only with ``include_known``), with the number of places."""
     with workspace(request).session() as session:
-        return candidate_queue(
+        return place_queue(
             session,
             scan_id,
             status=None if status == "all" else status,
@@ -99,9 +100,13 @@ class PromoteIn(BaseModel):
 
 
 class DismissIn(BaseModel):
+    """The reason, and whether the place was grouped with candidates near known sites (as
+    the queue listing it was filtered)."""
+
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(..., max_length=4000)
+    include_known: bool = False
 
 
 @router.post("/api/candidates/{candidate_id}/promote", dependencies=[Depends(json_body)])
@@ -134,7 +139,13 @@ def dismiss(
     decision: DismissIn,
     user: SignedIn = Depends(needs_role("analyst", _DECIDE)),
 ) -> dict[str, Any]:
-    """Dismiss the candidate with the analyst's reason (required), recorded in the ledger."""
+    """Dismiss the candidate and the other new candidates of its place with the analyst's
+    reason (required), each recorded in the ledger; ``dismissed`` lists them."""
     with workspace(request).session() as session:
-        dismiss_candidate_as(session, user, candidate_id, decision.reason)
-        return {"candidate": candidate_view(session, candidate_id)}
+        dismissed = dismiss_place_as(
+            session, user, candidate_id, decision.reason, include_known=decision.include_known
+        )
+        return {
+            "candidate": candidate_view(session, candidate_id),
+            "dismissed": [candidate.id for candidate in dismissed],
+        }

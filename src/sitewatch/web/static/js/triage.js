@@ -1,6 +1,7 @@
-// The triage queue of a scan (and the page of one candidate): candidates best first, the
-// current one before and after side by side on two synchronised maps, its facts, and the
-// decisions, by keyboard or buttons. Every value from the server is set as text.
+// The triage queue of a scan (and the page of one candidate): places most probable first,
+// each shown as its best candidate, before and after side by side on two synchronised maps
+// with the place's outline, its facts, and the decisions, by keyboard or buttons. Every value
+// from the server is set as text.
 "use strict";
 
 (function () {
@@ -16,10 +17,11 @@
   const $ = (id) => document.getElementById(id);
 
   const state = {
-    items: [], // the queue as loaded so far (candidate_to_dict rows)
+    items: [], // the queue as loaded so far (places: their best candidate's fields and theirs)
     total: 0,
     index: 0,
     view: null, // the current candidate's full view (/api/candidates/ID)
+    place: null, // the current queue row (a place), null on the page of one candidate
     status: "new",
     known: false,
     busy: false,
@@ -77,7 +79,7 @@
     const where = $("queue-position");
     if (!where) return;
     where.textContent = state.items.length
-      ? "candidate " + (state.index + 1) + " of " + state.total
+      ? "place " + (state.index + 1) + " of " + state.total
       : "";
   }
 
@@ -91,9 +93,29 @@
     return value < 1000 ? Math.round(value) + " m" : (value / 1000).toFixed(2) + " km";
   }
 
-  function showFacts(view) {
+  function parts(count) {
+    return count === 1 ? "1 part" : count + " parts";
+  }
+
+  // The place's facts (from the queue): its probability of real change from the place model,
+  // how many candidates it is made of, and whether any part was partly unseen.
+  function showPlace(list, place) {
+    const probability = el("strong", { class: "probability" }, Math.round(place.probability * 100) + "%");
+    const listed = place.listed_by < place.probability
+      ? " (listed as " + Math.round(place.listed_by * 100) + "%: partly unseen)"
+      : "";
+    fact(list, "probability", probability, " of real change" + listed);
+    const members = place.member_count > 1
+      ? ", named by its strongest: " + Math.round(place.place_area_m2).toLocaleString("en") + " m² in all"
+      : "";
+    fact(list, "place", parts(place.member_count) + members);
+    if (place.edge) fact(list, "edge", el("span", { class: "edge-mark" }, "partly unseen"), ": a part touches pixels the scan could not compare (nodata, a footprint edge, clouds)");
+  }
+
+  function showFacts(view, place) {
     const list = $("facts");
     list.replaceChildren();
+    if (place) showPlace(list, place);
     fact(list, "candidate", el("a", { href: "/candidates/" + encodeURIComponent(view.id) }, view.id));
     fact(list, "score", Number(view.score).toPrecision(3) + " (peak " + Number(view.max_score).toPrecision(3) + ")");
     fact(list, "area", Math.round(view.area_m2).toLocaleString("en") + " m² (" + (view.area_m2 / 1e4).toFixed(2) + " ha)");
@@ -116,7 +138,7 @@
       const scenes = (view.acquisitions && view.acquisitions[name]) || [];
       if (scenes.length) fact(list, "compared " + name, scenes.map((item) => item.acquired.slice(0, 10)).join(", "));
     }
-    if (view.edge) fact(list, "edge", "touches pixels the scan could not compare (nodata, a footprint edge, clouds)");
+    if (view.edge && !place) fact(list, "edge", "touches pixels the scan could not compare (nodata, a footprint edge, clouds)");
     // What the ledger allows next: a promoted candidate is a site now; only a new one can be
     // dismissed (and a dismissed one may still be promoted).
     const promoteButton = $("btn-promote");
@@ -132,13 +154,18 @@
 
   async function show(candidateId) {
     const view = await sw.api("/api/candidates/" + encodeURIComponent(candidateId));
+    const row = state.items[state.index];
+    const place = row && row.id === view.id && row.members ? row : null;
     state.view = view;
+    state.place = place;
     $("triage-view").hidden = false;
     if (!state.pair) state.pair = await window.sitewatchPair.create($("map-before"), $("map-after"));
-    showFacts(view);
+    showFacts(view, place);
     hideDismissForm();
     $("like-panel").hidden = true;
-    await state.pair.show(view, {
+    // The outline drawn is the place's (every part), in the named candidate's context.
+    const drawn = place ? Object.assign({}, view, { outline: place.place_outline }) : view;
+    await state.pair.show(drawn, {
       before: { scenes: view.before_scenes, window: view.scan.before, label: $("label-before") },
       after: { scenes: view.after_scenes, window: view.scan.after, label: $("label-after") },
     });
@@ -151,7 +178,7 @@
     $("triage-view").hidden = true;
     let text = "No " + (state.status === "all" ? "" : state.status + " ") + "candidates in this scan.";
     if (page && page.known_hidden) {
-      text += " " + page.known_hidden + " near known sites are hidden: tick \u201cinclude candidates near known sites\u201d to see them.";
+      text += " " + page.known_hidden + " candidate(s) near known sites are hidden: tick \u201cinclude candidates near known sites\u201d to see them.";
     }
     say(text);
     showPosition();
@@ -177,7 +204,7 @@
     if (single || !state.items.length) return;
     const target = state.index + step;
     if (target < 0) {
-      say("this is the first candidate");
+      say("this is the first place");
       return;
     }
     state.index = target;
@@ -200,7 +227,7 @@
     }
     const stays = state.status === "all" || state.status === updated.status;
     if (stays) {
-      state.items[state.index] = updated;
+      state.items[state.index] = Object.assign({}, state.items[state.index], updated, { edge: state.items[state.index].edge });
       await move(1);
       say(message);
       return;
@@ -246,10 +273,12 @@
     const id = state.view.id;
     const answer = await sw.api("/api/candidates/" + encodeURIComponent(id) + "/dismiss", {
       method: "POST",
-      body: { reason: reason },
+      body: { reason: reason, include_known: state.known },
     });
     hideDismissForm();
-    await afterDecision(answer.candidate, "Dismissed " + id + ".");
+    const others = answer.dismissed.length - 1;
+    const rest = others === 1 ? " with the other part of its place" : " with the " + others + " other parts of its place";
+    await afterDecision(answer.candidate, "Dismissed " + id + (others ? rest : "") + ".");
   }
 
   async function findLike() {

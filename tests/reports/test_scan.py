@@ -1,0 +1,31 @@
+"""The scan report: the demo scan's most probable places, as triage lists them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sitewatch.reports.scan import report_scan
+from sitewatch.scan.places import list_places
+from sitewatch.scan.store import list_scans
+from sitewatch.workspace import open_workspace
+from tests.reports.conftest import REPORT_DATE
+
+
+def test_the_report_lists_places_most_probable_first(demo_copy: Path, tmp_path: Path) -> None:
+    with open_workspace(demo_copy) as workspace:
+        with workspace.session() as session:
+            scan_id = list_scans(session)[0].id
+            every = list_places(session, scan_id=scan_id, status=None, include_known=True)
+        files = report_scan(workspace, scan_id, top=len(every), out=tmp_path, now=REPORT_DATE)
+    html = files.html.read_text(encoding="utf-8")
+    table = html[html.index('id="candidates"') : html.index('id="chips"')]
+    assert f"The {len(every)} most probable places" in html
+    # One row per place, named by its best candidate, in the order triage lists them.
+    assert re.findall(r'<td class="hash">([^<]+)</td>', table) == [place.id for place in every]
+    rows = re.findall(
+        r'<td class="hash">[^<]+</td><td>([0-9.]+)(?: edge)?</td><td>(\d+)</td>', table
+    )
+    assert rows == [(f"{place.probability:.2f}", str(len(place.members))) for place in every]
+    assert any(len(place.members) > 1 for place in every)  # the demo has a two-part place
+    assert html.count("<h3>#") == len(every)
