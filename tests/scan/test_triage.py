@@ -59,6 +59,11 @@ def test_the_queue_pages_places_most_probable_first(rows: Workspace) -> None:
         assert pair["score"] == 5.0 and pair["area_m2"] == pytest.approx(31_416.0)  # the named
         assert pair["place_area_m2"] == pytest.approx(2 * 31_416.0)
         assert pair["place_outline"]["type"] == "Polygon"  # the halves as one outline
+        # Framed on the whole place: both halves and the context around them.
+        west, south, east, north = pair["place_context_bounds"]
+        named = candidate_view(session, "pair-strong")["context_bounds"]
+        assert west == pytest.approx(named[0]) and east > named[2]  # reaches the second half
+        assert south == pytest.approx(named[1]) and north == pytest.approx(named[3])
         lone = next(item for item in items if item["id"] == "c1")
         assert (lone["member_count"], lone["edge"]) == (1, False)
         assert lone["listed_by"] == lone["probability"]

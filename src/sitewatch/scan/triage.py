@@ -56,7 +56,9 @@ def place_queue(
     An item is its place's named candidate (every field, so the candidate's view and
     decisions work on it as they are) with the place's ``probability``, ``listed_by``,
     ``member_count``, ``members`` (ids), ``edge`` (any part touches unseen pixels),
-    ``place_area_m2`` and ``place_outline`` (GeoJSON of every part)."""
+    ``place_area_m2``, ``place_outline`` (GeoJSON of every part) and
+    ``place_context_bounds`` (the whole place with :data:`CONTEXT_M` around it, so a
+    place whose parts reach beyond one part's context is shown whole)."""
     limits.ROW_LIMIT.check(limit, item="limit")
     limits.ROW_OFFSET.check(offset, item="offset")
     filters = {"scan_id": scan_id, "status": status}
@@ -81,7 +83,7 @@ def place_queue(
 
 def _place_item(place: Place) -> dict[str, Any]:
     """A queue row: the named candidate's fields, then the place's."""
-    members = place.members
+    members, outline = place.members, place.outline
     return {
         **candidate_to_dict(members[0]),
         "probability": place.probability,
@@ -90,7 +92,8 @@ def _place_item(place: Place) -> dict[str, Any]:
         "members": [member.id for member in members],
         "edge": place.edge,
         "place_area_m2": place.area_m2,
-        "place_outline": mapping(place.outline),
+        "place_outline": mapping(outline),
+        "place_context_bounds": list(buffer_metres(outline, CONTEXT_M).bounds),
     }
 
 

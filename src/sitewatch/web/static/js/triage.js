@@ -163,8 +163,13 @@
     showFacts(view, place);
     hideDismissForm();
     $("like-panel").hidden = true;
-    // The outline drawn is the place's (every part), in the named candidate's context.
-    const drawn = place ? Object.assign({}, view, { outline: place.place_outline }) : view;
+    // The outline drawn is the place's (every part), framed on the whole place.
+    const drawn = place
+      ? Object.assign({}, view, {
+          outline: place.place_outline,
+          context_bounds: place.place_context_bounds,
+        })
+      : view;
     await state.pair.show(drawn, {
       before: { scenes: view.before_scenes, window: view.scan.before, label: $("label-before") },
       after: { scenes: view.after_scenes, window: view.scan.after, label: $("label-after") },
