@@ -22,15 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import rasterio
 from PIL import Image, ImageDraw, ImageFont
 from pyproj import CRS
-from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.io import Reader
+from rio_tiler.models import ImageData
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.geo import WGS84, to_crs, utm_crs_for
-from sitewatch.imagery.stack import GDAL_READ_OPTIONS
-from sitewatch.imagery.tiles import SceneLayer, open_reader, scene_stretch
+from sitewatch.imagery.stack import AssetRead
+from sitewatch.imagery.tiles import SceneLayer, gather_bands, scene_stretch
 
 #: Side of a plate in pixels: legible at 8 cm on paper at ~150 dpi and small in a PDF.
 PLATE_PX = 480
@@ -118,28 +118,19 @@ def _read_frame(layer: SceneLayer, frame: PlateFrame, size: int) -> tuple[np.nda
     """The frame's pixels as stretched RGB bytes (grey for one band); dark grey where the
     scene has no data."""
     count = len(layer.bands)
-    data = np.zeros((count, size, size), np.float32)
-    valid = np.ones((size, size), bool)
-    covered = False
-    with rasterio.Env(**GDAL_READ_OPTIONS):
-        for read in layer.reads:
-            try:
-                with open_reader(read, layer.scene_id) as reader:
-                    part = reader.part(
-                        frame.bounds,
-                        dst_crs=frame.crs,
-                        bounds_crs=frame.crs,
-                        width=size,
-                        height=size,
-                        indexes=read.raster_indexes,
-                        resampling_method="bilinear",
-                    )
-            except TileOutsideBounds:
-                valid[:] = False
-                continue
-            covered = True
-            data[list(read.stack_positions)] = part.array.data
-            valid &= ~np.ma.getmaskarray(part.array).any(axis=0)
+
+    def part(reader: Reader, read: AssetRead) -> ImageData:
+        return reader.part(
+            frame.bounds,
+            dst_crs=frame.crs,
+            bounds_crs=frame.crs,
+            width=size,
+            height=size,
+            indexes=read.raster_indexes,
+            resampling_method="bilinear",
+        )
+
+    data, valid, covered = gather_bands(layer.reads, count, size, layer.scene_id, part)
     covered = covered and bool(valid.any())  # rio-tiler masks a part outside the file
     if covered and count:
         low, high = scene_stretch(layer.scene_id, layer.reads, count)

@@ -23,7 +23,7 @@ reader (:func:`read_tile`) and the same empty tile.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -154,27 +154,46 @@ def read_tile(
     """Tile ``z/x/y`` of ``band_count`` bands gathered from ``reads`` as float32, masked
     where any band has no data; None when the tile misses every file. ``resampling``:
     bilinear for continuous values (reflectance, scores), nearest for classes (a mask)."""
-    data = np.zeros((band_count, TILE_SIZE, TILE_SIZE), np.float32)
-    valid = np.ones((TILE_SIZE, TILE_SIZE), bool)
+
+    def tile(reader: Reader, read: AssetRead) -> ImageData:
+        return reader.tile(
+            x, y, z, tilesize=TILE_SIZE, indexes=read.raster_indexes,
+            resampling_method=resampling,
+        )  # fmt: skip
+
+    data, valid, inside = gather_bands(reads, band_count, TILE_SIZE, what, tile)
+    if not inside:
+        return None
+    mask = np.broadcast_to(~valid, data.shape)
+    return ImageData(np.ma.MaskedArray(data, mask=mask))
+
+
+def gather_bands(
+    reads: Sequence[AssetRead],
+    band_count: int,
+    size: int,
+    what: str,
+    read_part: Callable[[Reader, AssetRead], ImageData],
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """A ``size`` x ``size`` window of ``band_count`` bands gathered from ``reads``, each
+    file read by ``read_part`` (a map tile, a plate's frame): the float32 stack, where
+    every band has data, and whether any file reached the window at all. A scene's bands
+    may sit in several files, each filling its own places of the stack."""
+    data = np.zeros((band_count, size, size), np.float32)
+    valid = np.ones((size, size), bool)
     inside = False
     with rasterio.Env(**GDAL_READ_OPTIONS):
         for read in reads:
             try:
                 with open_reader(read, what) as reader:
-                    tile = reader.tile(
-                        x, y, z, tilesize=TILE_SIZE, indexes=read.raster_indexes,
-                        resampling_method=resampling,
-                    )  # fmt: skip
+                    part = read_part(reader, read)
             except TileOutsideBounds:
                 valid[:] = False
                 continue
             inside = True
-            data[list(read.stack_positions)] = tile.array.data
-            valid &= ~np.ma.getmaskarray(tile.array).any(axis=0)
-    if not inside:
-        return None
-    mask = np.broadcast_to(~valid, data.shape)
-    return ImageData(np.ma.MaskedArray(data, mask=mask))
+            data[list(read.stack_positions)] = part.array.data
+            valid &= ~np.ma.getmaskarray(part.array).any(axis=0)
+    return data, valid, inside
 
 
 def open_reader(read: AssetRead, what: str) -> Reader:
