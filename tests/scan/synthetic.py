@@ -116,6 +116,18 @@ def inner_bbox() -> str:
     return f"bbox:{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
 
 
+def scan_request(**changes: Any) -> ScanRequest:
+    """The scan of the synthetic catalog: :func:`inner_bbox`, its two windows, the test
+    tile size (``changes``: any other :class:`ScanRequest` field, or one of these)."""
+    values = {
+        "aoi": inner_bbox(),
+        "before": BEFORE,
+        "after": AFTER,
+        "tile_size_m": TILE_SIZE_M,
+    }
+    return ScanRequest(**{**values, **changes})
+
+
 def change_centre() -> tuple[float, float]:
     rows, cols = CHANGE
     x = ORIGIN[0] + 10 * (cols.start + cols.stop) / 2

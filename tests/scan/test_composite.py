@@ -12,7 +12,6 @@ from sitewatch.scan.composite import (
     read_clear,
 )
 from sitewatch.scan.grid import Tile
-from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.scan.tasks import TileTask
 from sitewatch.workspace import Workspace
@@ -32,15 +31,7 @@ def test_median_of_ignores_nan_and_takes_the_middle() -> None:
 
 def _first_tile(workspace: Workspace) -> tuple[Tile, TileTask, list[str]]:
     """The synthetic scan's north-west 64 px tile, its task and the scan's bands."""
-    plan = prepare_scan(
-        workspace,
-        ScanRequest(
-            synthetic.inner_bbox(),
-            synthetic.BEFORE,
-            synthetic.AFTER,
-            tile_size_m=synthetic.TILE_SIZE_M,
-        ),
-    )
+    plan = prepare_scan(workspace, synthetic.scan_request())
     tile = plan.tiles[0]
     return tile, plan.task_for(tile, tile.lonlat_outline()), list(plan.settings.band_names)
 

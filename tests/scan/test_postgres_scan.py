@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from sitewatch.db.models import Candidate, Scan, ScanTile
 from sitewatch.scan import store
 from sitewatch.scan.candidates import open_candidate
-from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.workspace import init_workspace
 from tests.scan import synthetic
@@ -36,12 +35,7 @@ class _Stop(Exception):
 def test_scan_on_postgres_resumes_and_retries_failed_tiles(
     tmp_path: Path, postgres_url: str, client: Client
 ) -> None:
-    request = ScanRequest(
-        aoi=synthetic.inner_bbox(),
-        before=synthetic.BEFORE,
-        after=synthetic.AFTER,
-        tile_size_m=synthetic.TILE_SIZE_M,
-    )
+    request = synthetic.scan_request()
     with init_workspace(tmp_path / "ws") as workspace:
         assert workspace.engine.dialect.name == "postgresql"
         synthetic.build_catalog(workspace, tmp_path / "imagery")

@@ -11,7 +11,6 @@ from shapely.geometry import Point
 from sitewatch.analysis import tile_ranker
 from sitewatch.errors import InputError
 from sitewatch.scan import ranker, tasks, tile_scores
-from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.workspace import Workspace
 from tests.analysis.test_tile_ranker import BANDS, SIZE, construction_tile, features
@@ -40,7 +39,7 @@ def test_a_model_file_with_unknown_features_is_refused(tmp_path) -> None:
 
 
 def test_the_scan_task_ranks_the_changed_tile_first(scan_workspace: Workspace) -> None:
-    plan = prepare_scan(scan_workspace, _scan_request(tile_score="ranker"))
+    plan = prepare_scan(scan_workspace, synthetic.scan_request(tile_score="ranker"))
     results = {}
     for tile in plan.tiles:
         task = plan.task_for(tile, tile.lonlat_outline())
@@ -67,13 +66,3 @@ def test_default_tile_score_is_the_ranker_only_where_it_applies() -> None:
         tile_scores.check_tile_score("ranker", "siamese", BANDS)
     with pytest.raises(InputError, match="unknown tile score 'mean'"):
         tile_scores.check_tile_score("mean", "cva", BANDS)
-
-
-def _scan_request(**changes) -> ScanRequest:
-    return ScanRequest(
-        aoi=synthetic.inner_bbox(),
-        before=synthetic.BEFORE,
-        after=synthetic.AFTER,
-        tile_size_m=synthetic.TILE_SIZE_M,
-        **changes,
-    )

@@ -18,22 +18,11 @@ from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, LedgerEntry, Scan, ScanTile, Site
 from sitewatch.errors import InputError
 from sitewatch.scan.candidates import candidate_to_dict, open_candidate
-from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
 from sitewatch.scan.tasks import DEFAULT_THRESHOLD
 from sitewatch.scan.tile_scores import tile_score
 from sitewatch.workspace import Workspace
 from tests.scan import synthetic
-
-
-def _request(**changes) -> ScanRequest:
-    values = {
-        "aoi": synthetic.inner_bbox(),
-        "before": synthetic.BEFORE,
-        "after": synthetic.AFTER,
-        "tile_size_m": synthetic.TILE_SIZE_M,
-    }
-    return ScanRequest(**{**values, **changes})
 
 
 def test_scan_finds_the_injected_change(scan_workspace: Workspace, client: Client) -> None:
@@ -43,7 +32,9 @@ def test_scan_finds_the_injected_change(scan_workspace: Workspace, client: Clien
         site = Site(id="known-1", name="Known", geometry=Point(known_lon, known_lat))
         site.set_bbox(site.geometry)
         session.add(site)
-    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    outcome = run_scan(
+        scan_workspace, prepare_scan(scan_workspace, synthetic.scan_request()), client
+    )
     assert outcome.tiles_total == outcome.tiles_run == 16
     assert outcome.summary["tiles_by_status"] == {"done": 16}
     with scan_workspace.session() as session:
@@ -72,14 +63,16 @@ def test_scan_finds_the_injected_change(scan_workspace: Workspace, client: Clien
             "2020-05-21",
         ]
         assert all(item["scene_id"] for item in acquisitions["before"] + acquisitions["after"])
-    again = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    again = run_scan(scan_workspace, prepare_scan(scan_workspace, synthetic.scan_request()), client)
     assert again.resumed and again.tiles_run == 0 and again.scan_id == outcome.scan_id
 
 
 def test_opening_a_candidate_draws_its_chips_from_the_scans_imagery(
     scan_workspace: Workspace, client: Client
 ) -> None:
-    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    outcome = run_scan(
+        scan_workspace, prepare_scan(scan_workspace, synthetic.scan_request()), client
+    )
     with scan_workspace.session() as session:
         (found,) = session.scalars(select(Candidate))
         candidate, problem = open_candidate(session, found.id)
@@ -112,7 +105,7 @@ def test_interrupted_scan_resumes_without_redoing_tiles(
     """Progress is reported once a tile is committed, so a stop at the fifth report leaves
     the batches committed so far (5 one by one; 8 in batches of 4) and nothing else.
     Batches close on size only (no age limit), whatever the machine's speed."""
-    plan = prepare_scan(scan_workspace, _request())
+    plan = prepare_scan(scan_workspace, synthetic.scan_request())
 
     def stop_after_five(progress: ScanProgress) -> None:
         if progress.result is not None and progress.finished == 5:
@@ -127,7 +120,9 @@ def test_interrupted_scan_resumes_without_redoing_tiles(
         first = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
         assert session.get(Scan, plan.scan_id).status == "running"
     assert len(first) == committed
-    outcome = run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    outcome = run_scan(
+        scan_workspace, prepare_scan(scan_workspace, synthetic.scan_request()), client
+    )
     assert outcome.resumed and outcome.tiles_run == 16 - committed
     with scan_workspace.session() as session:
         rows = {row.tile_key: row.finished_at for row in session.scalars(select(ScanTile))}
@@ -200,7 +195,7 @@ def test_p95_tile_score_ranks_the_changed_tile_first(
 ) -> None:
     outcome = run_scan(
         scan_workspace,
-        prepare_scan(scan_workspace, _request(tile_score="p95")),
+        prepare_scan(scan_workspace, synthetic.scan_request(tile_score="p95")),
         client,
     )
     lon, lat = synthetic.change_centre()
@@ -227,21 +222,21 @@ def test_tile_score_definitions() -> None:
 
 
 def test_threshold_defaults_to_the_method_s_own(scan_workspace: Workspace) -> None:
-    statistical = prepare_scan(scan_workspace, _request())
+    statistical = prepare_scan(scan_workspace, synthetic.scan_request())
     assert statistical.settings.threshold == DEFAULT_THRESHOLD
-    learned = prepare_scan(scan_workspace, _request(method="siamese"))
+    learned = prepare_scan(scan_workspace, synthetic.scan_request(method="siamese"))
     assert learned.settings.threshold == load_model_card("rgb")["threshold"]  # 4 bands: rgb
     assert learned.parameters["threshold"] == learned.settings.threshold
-    chosen = prepare_scan(scan_workspace, _request(method="siamese", threshold=0.9))
+    chosen = prepare_scan(scan_workspace, synthetic.scan_request(method="siamese", threshold=0.9))
     assert chosen.settings.threshold == 0.9
     with pytest.raises(InputError, match="unknown tile score 'area'"):
-        prepare_scan(scan_workspace, _request(tile_score="area"))
+        prepare_scan(scan_workspace, synthetic.scan_request(tile_score="area"))
 
 
 def test_candidates_chips_draws_the_best_candidates_once(
     scan_workspace: Workspace, client: Client
 ) -> None:
-    run_scan(scan_workspace, prepare_scan(scan_workspace, _request()), client)
+    run_scan(scan_workspace, prepare_scan(scan_workspace, synthetic.scan_request()), client)
     command = ["--workspace", str(scan_workspace.root), "candidates", "chips", "--json"]
     first = CliRunner().invoke(app, command)
     assert first.exit_code == 0, first.output
@@ -274,7 +269,7 @@ def harvest_workspace(workspace: Workspace, tmp_path: Path) -> Workspace:
 def test_the_scan_leaves_the_harvest_out_as_detect_does(
     harvest_workspace: Workspace, client: Client
 ) -> None:
-    plan = prepare_scan(harvest_workspace, _request())
+    plan = prepare_scan(harvest_workspace, synthetic.scan_request())
     assert plan.parameters["vegetation"] == {"rule": default_rule("cva").as_dict(), "kept": False}
     outcome = run_scan(harvest_workspace, plan, client)
     summary = outcome.summary
@@ -299,8 +294,8 @@ def test_the_scan_leaves_the_harvest_out_as_detect_does(
 def test_kept_the_harvest_is_a_candidate_classed_vegetation_of_another_scan(
     harvest_workspace: Workspace, client: Client
 ) -> None:
-    left_out = prepare_scan(harvest_workspace, _request())
-    plan = prepare_scan(harvest_workspace, _request(keep_vegetation=True))
+    left_out = prepare_scan(harvest_workspace, synthetic.scan_request())
+    plan = prepare_scan(harvest_workspace, synthetic.scan_request(keep_vegetation=True))
     assert plan.scan_id != left_out.scan_id  # the choice is part of what defines the scan
     outcome = run_scan(harvest_workspace, plan, client)
     assert outcome.summary["vegetation_objects_left_out"] == 0
@@ -317,7 +312,7 @@ def test_kept_the_harvest_is_a_candidate_classed_vegetation_of_another_scan(
 def test_without_b04_the_scan_says_the_test_was_skipped(
     harvest_workspace: Workspace, client: Client
 ) -> None:
-    plan = prepare_scan(harvest_workspace, _request(bands=("B02", "B03", "B08")))
+    plan = prepare_scan(harvest_workspace, synthetic.scan_request(bands=("B02", "B03", "B08")))
     assert plan.settings.vegetation_rule is None
     assert plan.parameters["vegetation"] == {"rule": None, "kept": False}
     outcome = run_scan(harvest_workspace, plan, client)

@@ -16,7 +16,6 @@ from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
 from sitewatch.scan.found_objects import FoundObjects
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
-from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import prepare_scan
 from sitewatch.scan.tasks import ScanSettings, beside_gaps, detect_tile, scan_tile
 from sitewatch.workspace import Workspace
@@ -30,15 +29,7 @@ CUTTING_TILE_SIZE_M = 500.0
 def _objects_on_the_change(workspace: Workspace, halo_px: int | None) -> list[tuple[str, object]]:
     """(tile key, outline in the tile's CRS) of every object the tasks of the tiles under
     the change block find on it, read with the plan's halo (None) or ``halo_px``."""
-    plan = prepare_scan(
-        workspace,
-        ScanRequest(
-            synthetic.inner_bbox(),
-            synthetic.BEFORE,
-            synthetic.AFTER,
-            tile_size_m=CUTTING_TILE_SIZE_M,
-        ),
-    )
+    plan = prepare_scan(workspace, synthetic.scan_request(tile_size_m=CUTTING_TILE_SIZE_M))
     block = _change_block()
     found = []
     for tile in plan.tiles:
