@@ -143,6 +143,24 @@ def vegetation_phase_of(
     return vegetation_phase(ndvi(before[red], before[nir]), ndvi(after[red], after[nir]), rule)
 
 
+def changed_vegetation_phase(
+    before: np.ndarray,
+    after: np.ndarray,
+    bands: tuple[int, int],
+    rule: VegetationRule,
+    changed: np.ndarray,
+) -> np.ndarray:
+    """The ``changed`` pixels (bool, y, x) of two (band, y, x) images whose change is
+    vegetation-phase. Only the changed pixels (a few per cent) are tested, so the test
+    costs little beside the change score that found them."""
+    flagged = np.zeros(changed.shape, dtype=bool)
+    if changed.any():
+        red, nir = bands
+        pair = [np.stack([image[red][changed], image[nir][changed]]) for image in (before, after)]
+        flagged[changed] = vegetation_phase_of(pair[0], pair[1], (0, 1), rule)
+    return flagged
+
+
 def is_vegetation_object(share: np.ndarray | float, rule: VegetationRule) -> np.ndarray:
     """Whether objects whose vegetation-phase pixel share is ``share`` are vegetation-phase."""
     return np.asarray(share) >= rule.share

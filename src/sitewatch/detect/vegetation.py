@@ -18,9 +18,9 @@ import numpy as np
 
 from sitewatch.analysis.vegetation import (
     VegetationRule,
+    changed_vegetation_phase,
     index_bands,
     untestable_because,
-    vegetation_phase_of,
 )
 from sitewatch.detect.regions import MASK_VEGETATION, VegetationFilter
 from sitewatch.detect.sources import PairSource
@@ -49,22 +49,12 @@ class VegetationTest:
         )
 
     def mark(self, tile: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
-        """Mark the changed pixels (1) of a tile's mask whose change is vegetation-phase.
-
-        Only the changed pixels (a few per cent) are tested, so the test costs little
-        beside the score.
-        """
+        """Mark the changed pixels (1) of a tile's mask whose change is vegetation-phase."""
         if self.bands is None:
             return
-        where = tile == 1
-        if not where.any():
-            return
-        red, nir = self.bands
-        pair = [np.stack([image[red][where], image[nir][where]]) for image in (before, after)]
-        flagged = vegetation_phase_of(pair[0], pair[1], (0, 1), self.rule)
-        marks = tile[where]
-        marks[flagged] = MASK_VEGETATION
-        tile[where] = marks
+        tile[changed_vegetation_phase(before, after, self.bands, self.rule, tile == 1)] = (
+            MASK_VEGETATION
+        )
 
     @property
     def filter(self) -> VegetationFilter | None:

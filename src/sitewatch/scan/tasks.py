@@ -71,8 +71,8 @@ from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2, bu
 from sitewatch.analysis.vegetation import (
     VEGETATION,
     VegetationRule,
+    changed_vegetation_phase,
     index_bands,
-    vegetation_phase_of,
 )
 from sitewatch.errors import SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
@@ -268,7 +268,7 @@ def vegetation_pixels(
     bands = index_bands(settings.band_names)
     if settings.vegetation_rule is None or bands is None:
         return None
-    return vegetation_phase_of(before, after, bands, settings.vegetation_rule) & changed
+    return changed_vegetation_phase(before, after, bands, settings.vegetation_rule, changed)
 
 
 def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
