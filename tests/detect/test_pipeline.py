@@ -9,6 +9,7 @@ import pytest
 from affine import Affine
 from pyproj import CRS
 
+from sitewatch.analysis.water import WaterRule
 from sitewatch.detect.pipeline import DetectionOptions, run_detection
 from sitewatch.detect.sources import ArrayPair, Grid
 from sitewatch.errors import InputError
@@ -107,3 +108,46 @@ def test_without_red_and_nir_the_filter_is_skipped_and_says_so(tmp_path: Path) -
     assert result.summary["vegetation_filter"] == "skipped: needs bands B04 and B08"
     assert result.read_mask()[FIELD].mean() > 0.9  # nothing was filtered
     assert {item.change_class for item in result.objects} == {None}
+
+
+LAKE = (slice(20, 50), slice(150, 190))  # open water on both dates, turbid after
+PIER = (slice(120, 140), slice(20, 60))  # open water, then concrete
+
+
+def _harbour_pair(band_names: list[str]) -> ArrayPair:
+    """Sentinel-2 reflectance (B02 B03 B04 B08) with a lake turning turbid and a new pier."""
+    before = textured_image((4, 160, 200), seed=8)
+    after = before + np.random.default_rng(9).normal(0, 0.003, before.shape).astype(np.float32)
+    clear_water = np.array([0.06, 0.08, 0.04, 0.02], dtype=np.float32)[:, None, None]
+    before[(slice(None), *LAKE)] = clear_water
+    before[(slice(None), *PIER)] = clear_water
+    after[(slice(None), *LAKE)] = np.array([0.12, 0.16, 0.13, 0.05])[:, None, None]
+    after[(slice(None), *PIER)] = np.array([0.20, 0.22, 0.25, 0.27])[:, None, None]
+    return ArrayPair(before, after, _source().grid, band_names, reflectance_scale=1.0)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_change_on_water_of_both_dates_is_left_out_unless_kept(tmp_path: Path, keep: bool) -> None:
+    result = run_detection(
+        _harbour_pair(["B02", "B03", "B04", "B08"]),
+        DetectionOptions(method="cva", keep_water=keep, water_rule=WaterRule(ndwi=0.2)),
+        tmp_path,
+    )
+    mask = result.read_mask()
+    assert mask[PIER].mean() > 0.9  # water became land: always stays
+    assert mask[LAKE].mean() > 0.9 if keep else mask[LAKE].max() == 0
+    step = result.steps["water"]
+    lake_pixels = 30 * 40
+    assert step["applied"] and lake_pixels * 0.9 <= step["water_pixels"] <= lake_pixels
+    assert result.summary["water_mask"] == (
+        f"{step['water_pixels']} changed px of open water on both dates "
+        + ("kept" if keep else "left out")
+    )
+
+
+def test_without_green_and_nir_the_water_test_is_skipped_and_says_so(tmp_path: Path) -> None:
+    result = run_detection(
+        _harbour_pair(["B02", "B03", "B04", "B05"]), DetectionOptions(method="cva"), tmp_path
+    )
+    assert result.summary["water_mask"] == "skipped: needs bands B03 and B08"
+    assert result.read_mask()[LAKE].mean() > 0.9

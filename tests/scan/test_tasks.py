@@ -14,6 +14,7 @@ from shapely.geometry import box
 
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
+from sitewatch.analysis.water import WaterRule
 from sitewatch.scan.found_objects import FoundObjects
 from sitewatch.scan.grid import LONLAT_EPSG, Tile, reproject
 from sitewatch.scan.runner import prepare_scan
@@ -168,3 +169,53 @@ def test_without_red_and_near_infrared_nothing_is_tested_or_left_out() -> None:
     columns = FoundObjects.of(found.objects)
     assert columns.change_classes() == [None, None]
     assert np.isnan(columns.column("vegetation_share")).all()
+
+
+#: B02, B03, B04, B08 of water (NDWI in the comment), x 10000 as the composites hold them.
+CLEAR_WATER = (600.0, 800.0, 400.0, 200.0)  # 0.60
+TURBID_WATER = (1200.0, 1600.0, 1300.0, 500.0)  # 0.52
+CONCRETE = (2000.0, 2200.0, 2500.0, 2700.0)  # -0.10
+SEA = (slice(24, 44), slice(24, 44))
+PIER = (slice(52, 72), slice(52, 72))
+WATER_RULE = WaterRule(ndwi=0.2)
+
+
+def _harbour_pair() -> tuple[np.ndarray, np.ndarray]:
+    """Land with a patch of sea turning turbid (SEA) and a pier built on water (PIER)."""
+    rng = np.random.default_rng(11)
+    side = VEGETATION_TILE.read_pixels
+    texture = 1 + 0.05 * rng.standard_normal((side, side))
+    before = np.array(SOIL, np.float32)[:, None, None] * texture[None]
+    for square in (SEA, PIER):
+        before[(slice(None), *square)] = np.array(CLEAR_WATER, np.float32)[:, None, None]
+    after = before.copy()
+    after[(slice(None), *SEA)] = np.array(TURBID_WATER, np.float32)[:, None, None]
+    after[(slice(None), *PIER)] = np.array(CONCRETE, np.float32)[:, None, None]
+    noise = rng.normal(0, 25, (2, *before.shape)).astype(np.float32)
+    return before + noise[0], after + noise[1]
+
+
+def test_turbid_sea_is_left_out_and_counted_and_a_pier_stays() -> None:
+    before, after = _harbour_pair()
+    found = detect_tile(VEGETATION_TILE, before, after, _settings(water_rule=WATER_RULE))
+    (pier,) = found.objects
+    assert _box_of(pier) == PIER
+    assert 0.9 * 400 <= found.water_pixels <= 400
+    # The tile score still sees every changed pixel, as the tile ranker was fitted.
+    halo = VEGETATION_TILE.halo_px
+    sea_in_square = tuple(slice(part.start - halo, part.stop - halo) for part in SEA)
+    assert found.changed[sea_in_square].mean() > 0.9
+
+
+def test_kept_the_turbid_sea_is_a_candidate_and_still_counted() -> None:
+    before, after = _harbour_pair()
+    settings = _settings(water_rule=WATER_RULE, keep_water=True)
+    found = detect_tile(VEGETATION_TILE, before, after, settings)
+    assert sorted(_box_of(item) for item in found.objects) == sorted([SEA, PIER])
+    assert 0.9 * 400 <= found.water_pixels <= 400
+
+
+def test_without_a_water_rule_nothing_is_counted_or_left_out() -> None:
+    before, after = _harbour_pair()
+    found = detect_tile(VEGETATION_TILE, before, after, _settings(water_rule=None))
+    assert len(found.objects) == 2 and found.water_pixels == 0

@@ -13,7 +13,8 @@ run chains the stages below, each usable alone:
 7. :mod:`~.metrics`: precision, recall, F1 and IoU against reference labels.
 
 Beside them, :mod:`~.vegetation` tells vegetation-phase change (crops, leaf fall: NDVI of
-both dates) from structural change, so a run can leave the former out.
+both dates) from structural change, so a run can leave the former out, and :mod:`~.water`
+finds change on pixels that are open water on both dates (NDWI), which a run leaves out.
 """
 
 # The learned method registers itself as "siamese" on import; onnxruntime loads on first use.

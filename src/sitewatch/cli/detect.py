@@ -13,6 +13,7 @@ from sitewatch.cli.options import (
     bands_option,
     json_option,
     keep_vegetation_option,
+    keep_water_option,
     out_folder_option,
     threshold_option,
 )
@@ -43,10 +44,18 @@ _JSON = json_option("Print the result as JSON.")
 
 
 def _options(
-    method: str, threshold: float | None, min_area: float | None, keep_vegetation: bool
+    method: str,
+    threshold: float | None,
+    min_area: float | None,
+    keep_vegetation: bool,
+    keep_water: bool,
 ) -> DetectionOptions:
     return DetectionOptions(
-        method=method, threshold=threshold, min_area=min_area, keep_vegetation=keep_vegetation
+        method=method,
+        threshold=threshold,
+        min_area=min_area,
+        keep_vegetation=keep_vegetation,
+        keep_water=keep_water,
     )
 
 
@@ -64,6 +73,9 @@ def _print_summary(summary: dict, where: str) -> None:
     vegetation = summary.get("vegetation_filter")
     if vegetation:
         console.print(f"vegetation filter: {vegetation}", highlight=False)
+    water = summary.get("water_mask")
+    if water:
+        console.print(f"open water: {water}", highlight=False)
     console.print(f"products: {where}", highlight=False)
 
 
@@ -76,6 +88,7 @@ def detect_pair(
     min_area: float | None = _MIN_AREA,
     bands: str | None = _BANDS,
     keep_vegetation: bool = keep_vegetation_option(),
+    keep_water: bool = keep_water_option(),
     as_json: bool = _JSON,
 ) -> None:
     """Detect change between two scenes on BEFORE's grid; write change_mask.tif,
@@ -84,7 +97,7 @@ def detect_pair(
         before,
         after,
         out,
-        options=_options(method, threshold, min_area, keep_vegetation),
+        options=_options(method, threshold, min_area, keep_vegetation, keep_water),
         bands=parse_bands(bands),
         notify=say_on_stderr,
     )
@@ -108,6 +121,7 @@ def detect(
     min_area: float | None = _MIN_AREA,
     bands: str | None = _BANDS,
     keep_vegetation: bool = keep_vegetation_option(),
+    keep_water: bool = keep_water_option(),
     as_json: bool = _JSON,
 ) -> None:
     """Compare the first and last scene of a site within [--before, --after]; store the run."""
@@ -117,7 +131,7 @@ def detect(
             site,
             before=parse_optional_date(before, "--before"),
             after=parse_optional_date(after, "--after"),
-            options=_options(method, threshold, min_area, keep_vegetation),
+            options=_options(method, threshold, min_area, keep_vegetation, keep_water),
             bands=parse_bands(bands),
         )
     if as_json:

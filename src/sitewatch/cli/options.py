@@ -75,3 +75,16 @@ def keep_vegetation_option() -> Any:
         "a detection run's mask); without bands B04 and B08 the test is skipped and the "
         "summary says so.",
     )
+
+
+def keep_water_option() -> Any:
+    """``--keep-water``: keep changed pixels that are open water on both dates instead of
+    leaving them out (:mod:`sitewatch.analysis.water`); one flag for detection and scan."""
+    return typer.Option(
+        False,
+        "--keep-water",
+        help="Keep change on pixels that are open water on both dates (sea colour, "
+        "turbidity, glint; NDWI of both dates). By default it is left out and counted; "
+        "water that became land, or land water, always stays. Without bands B03 and B08 "
+        "the test is skipped and the summary says so.",
+    )

@@ -16,6 +16,7 @@ from sitewatch.cli.options import (
     buffer_option,
     json_option,
     keep_vegetation_option,
+    keep_water_option,
     threshold_option,
 )
 from sitewatch.errors import InputError
@@ -67,6 +68,7 @@ def scan(
         [], "--like", help="Exemplar site id: rank tiles by resemblance to it (repeatable)."
     ),
     keep_vegetation: bool = keep_vegetation_option(),
+    keep_water: bool = keep_water_option(),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Existing Dask scheduler, tcp://HOST:PORT (default: local)."
     ),
@@ -96,6 +98,7 @@ def scan(
         bands=tuple(chosen) if (chosen := parse_bands(bands)) else None,
         like_sites=tuple(like),
         keep_vegetation=keep_vegetation,
+        keep_water=keep_water,
     )
     with workspace_from(ctx) as workspace:
         plan = prepare_scan(workspace, request)
@@ -140,6 +143,7 @@ def scan(
         highlight=False,
     )
     console.print(f"vegetation filter: {summary['vegetation_filter']}", highlight=False)
+    console.print(f"open water: {summary['water_mask']}", highlight=False)
     if top_tiles:
         console.print(
             f"best tiles by {plan.parameters['tile_score']} "

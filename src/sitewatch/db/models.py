@@ -346,6 +346,9 @@ class ScanTile(BBoxMixin, Base):
     #: Vegetation-phase objects the tile left out of its candidates (migration 0008; 0 for
     #: tiles stored before it, and when the scan keeps them or could not test).
     vegetation_objects: Mapped[int] = mapped_column(Integer, default=0)
+    #: Changed pixels of the tile's square that are open water on both dates, left out (or
+    #: kept by ``--keep-water``) (migration 0009; 0 for tiles stored before it).
+    water_pixels: Mapped[int] = mapped_column(Integer, default=0)
 
     scan: Mapped[Scan] = relationship(back_populates="tiles")
 

@@ -23,6 +23,11 @@
    unless ``keep_vegetation``. Skipped, and said so in ``steps["vegetation"]`` and the
    summary, when the bands lack red (B04) or near infrared (B08) or are not known to be
    Sentinel-2 reflectance.
+8. open water on both dates (:mod:`sitewatch.analysis.water`): in the scoring pass each
+   changed pixel is tested on both dates' NDWI (raw AFTER, as for NDVI) and one that is
+   water on both is set to "no change" before clean-up unless ``keep_water``; counted in
+   ``steps["water"]`` and the summary either way. Skipped, and said so, when the bands
+   lack green (B03) or near infrared (B08) or are not known to be Sentinel-2 reflectance.
 
 Memory: the pair is read in windows of ``tile_size`` px, twice (a sample pass, then a
 scoring pass), so the input imagery is never whole in memory. The sample is a regular grid
@@ -71,10 +76,13 @@ from sitewatch.analysis.methods import (
 )
 from sitewatch.analysis.scores import score_pixels
 from sitewatch.analysis.vegetation import VegetationRule, default_rule, vegetation_summary
+from sitewatch.analysis.water import WaterRule, water_summary
+from sitewatch.analysis.water import default_rule as default_water_rule
 from sitewatch.detect.object_table import ObjectTable
 from sitewatch.detect.regions import MASK_NODATA, MASK_VEGETATION, change_objects, changed
 from sitewatch.detect.sources import Grid, PairSource, open_tiled
 from sitewatch.detect.vegetation import VegetationTest
+from sitewatch.detect.water import OpenWaterTest
 from sitewatch.errors import InputError
 
 COREGISTRATION_WINDOW = 1024
@@ -98,6 +106,10 @@ class DetectionOptions:
     keep_vegetation: bool = False
     #: None: the method's fitted rule (:func:`~sitewatch.analysis.vegetation.default_rule`).
     vegetation_rule: VegetationRule | None = None
+    #: Keep changed pixels that are open water on both dates (counted either way).
+    keep_water: bool = False
+    #: None: the method's fitted rule (:func:`~sitewatch.analysis.water.default_rule`).
+    water_rule: WaterRule | None = None
 
     def __post_init__(self) -> None:
         if self.threshold is not None:
@@ -107,6 +119,8 @@ class DetectionOptions:
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
         if self.vegetation_rule is not None:
             values["vegetation_rule"] = self.vegetation_rule.as_dict()
+        if self.water_rule is not None:
+            values["water_rule"] = self.water_rule.as_dict()
         return values
 
 
@@ -360,6 +374,9 @@ def run_detection(
     vegetation = VegetationTest.of(
         source, options.vegetation_rule or default_rule(options.method), options.keep_vegetation
     )
+    water = OpenWaterTest.of(
+        source, options.water_rule or default_water_rule(options.method), options.keep_water
+    )
     clock = _Clock()
     steps: dict[str, Any] = {"coregistration": _coregistration(source, options)}
     clock.lap("coregistration")
@@ -394,6 +411,7 @@ def run_detection(
                 rasters.write(rows, cols, score, direction)
                 tile = _threshold_tile(score, usable, threshold)
                 clock.lap("scoring_pass")
+                water.clear(tile, before, after)
                 vegetation.mark(tile, before, after)
                 clock.lap("vegetation")
                 mask[rows, cols] = tile
@@ -410,7 +428,7 @@ def run_detection(
                 rasters,
                 mask,
                 clock,
-                vegetation,
+                (water, vegetation),
             )
     finally:
         rasters.close()
@@ -438,6 +456,7 @@ def run_detection(
         "vegetation_objects": left_out.objects,
         "vegetation_pixels": left_out.pixels,
     }
+    steps["water"] = water.as_dict()
     steps["timings_s"] = clock.laps
     result = DetectionResult(
         score_path=rasters.score_path,
@@ -563,7 +582,7 @@ def _score_windowed(
     rasters: _TileRasters,
     mask: np.ndarray,
     clock: _Clock,
-    vegetation: VegetationTest,
+    tests: tuple[OpenWaterTest, VegetationTest],
 ) -> None:
     """A learned method window by window: read core plus margins, keep the core's maps.
 
@@ -582,6 +601,8 @@ def _score_windowed(
         tile = _threshold_tile(score, usable, threshold)
         clock.lap("scoring_pass")
         inner = (slice(None), *window.inner)
+        water, vegetation = tests
+        water.clear(tile, before[inner], after[inner])
         vegetation.mark(tile, before[inner], after[inner])
         clock.lap("vegetation")
         mask[window.core] = tile
@@ -615,4 +636,5 @@ def _summary(
         "residual_shift_px": steps["coregistration"]["residual_px"],
         "pixel_space": not georeferenced,
         "vegetation_filter": vegetation_summary(steps["vegetation"]),
+        "water_mask": water_summary(steps["water"]),
     }

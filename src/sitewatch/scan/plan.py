@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
+from sitewatch.analysis import water
 from sitewatch.analysis.methods import (
     DEFAULT_SCAN_METHOD,
     SCAN_MIN_AREA_M2,
@@ -90,6 +91,9 @@ class ScanRequest:
     #: Keep vegetation-phase objects as candidates (classed ``vegetation``); by default
     #: they are left out, as ``sitewatch detect`` does (:mod:`sitewatch.scan.tasks`).
     keep_vegetation: bool = False
+    #: Keep changed pixels that are open water on both dates; by default they are left
+    #: out, as ``sitewatch detect`` does (:mod:`sitewatch.analysis.water`).
+    keep_water: bool = False
 
 
 @dataclass
@@ -176,6 +180,7 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
     )
     # The detection's rule for the method; no test without red and near infrared.
     vegetation_rule = default_rule(request.method) if index_bands(bands) else None
+    water_rule = water.default_rule(request.method) if water.index_bands(bands) else None
     parameters = {
         "bands": bands,
         "threshold": threshold,
@@ -188,6 +193,10 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         "vegetation": {
             "rule": vegetation_rule.as_dict() if vegetation_rule else None,
             "kept": request.keep_vegetation,
+        },
+        "water": {
+            "rule": water_rule.as_dict() if water_rule else None,
+            "kept": request.keep_water,
         },
     }
     scan_id = _scan_id(request, area, before, after, tile_size, parameters)
@@ -209,6 +218,8 @@ def plan_scan(session: Session, request: ScanRequest) -> ScanPlan:
         exemplars=exemplars,
         vegetation_rule=vegetation_rule,
         keep_vegetation=request.keep_vegetation,
+        water_rule=water_rule,
+        keep_water=request.keep_water,
     )
     return ScanPlan(
         scan_id=scan_id,

@@ -21,6 +21,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from sitewatch.analysis import water
 from sitewatch.analysis.vegetation import untestable_because, vegetation_summary
 from sitewatch.db.models import Scan
 from sitewatch.evidence import ledger
@@ -181,6 +182,20 @@ def _vegetation(session: Session, plan: ScanPlan) -> dict[str, Any]:
     }
 
 
+def _water(session: Session, plan: ScanPlan) -> dict[str, Any]:
+    """What the open-water test did over the whole scan (every run of it so far)."""
+    reason = water.untestable_because(plan.settings.band_names)
+    if reason is None and plan.settings.water_rule is None:
+        reason = "the method's fitted rule is no mask"
+    step = {
+        "applied": plan.settings.water_rule is not None and reason is None,
+        "skipped_because": reason,
+        "kept": plan.settings.keep_water,
+        "water_pixels": store.water_pixels(session, plan.scan_id),
+    }
+    return {"water_pixels": step["water_pixels"], "water_mask": water.water_summary(step)}
+
+
 def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) -> dict[str, Any]:
     """Status and summary of the scan, and its ledger entry once every tile has finished."""
     scan = session.get(Scan, plan.scan_id)
@@ -194,6 +209,7 @@ def _finish(session: Session, plan: ScanPlan, seconds: float, tiles_run: int) ->
         "candidates": store.candidate_count(session, plan.scan_id),
         "area_km2": round(km2, 2),
         **_vegetation(session, plan),
+        **_water(session, plan),
         "last_run": {"tiles": tiles_run, "seconds": round(seconds, 2)},
     }
     was_complete = scan.status == "done"

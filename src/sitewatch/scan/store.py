@@ -150,6 +150,7 @@ def record_tiles(
             "message": [result.message for result in results],
             "acquisitions": [result.acquisitions for result in results],
             "vegetation_objects": [result.vegetation_objects for result in results],
+            "water_pixels": [result.water_pixels for result in results],
             **dict(zip(BOUND_COLUMNS, outlines.T.tolist(), strict=True)),
         },
         same={"scan_id": scan_id, "finished_at": now},
@@ -286,6 +287,14 @@ def vegetation_objects(session: Session, scan_id: str) -> tuple[int, int]:
         .where(Candidate.scan_id == scan_id, Candidate.change_class == VEGETATION)
     )
     return int(session.scalar(left_out) or 0), int(session.scalar(kept) or 0)
+
+
+def water_pixels(session: Session, scan_id: str) -> int:
+    """The scan's changed pixels of open water on both dates (left out, or kept)."""
+    total = select(func.coalesce(func.sum(ScanTile.water_pixels), 0)).where(
+        ScanTile.scan_id == scan_id
+    )
+    return int(session.scalar(total) or 0)
 
 
 def list_scans(session: Session) -> list[Scan]:

@@ -50,6 +50,15 @@ carries its vegetation-phase share (NaN, stored as NULL, when the test was not m
 composites are the files' stored values, not reflectance, which NDVI does not mind: it is
 a ratio, so the x 10000 of integer Sentinel-2 bands cancels out. The tile score and the
 ranker's features still see every object found, as the ranker was fitted.
+
+Change on pixels that are open water on both dates (sea colour, turbidity, glint) is left
+out before the objects are traced, as ``sitewatch detect`` leaves it out of its mask, by
+the same rule (:mod:`sitewatch.analysis.water`; :attr:`ScanSettings.water_rule`, set when
+the bands hold green B03 and near infrared B08): those pixels count as unchanged for the
+objects, the regions left below the mapping unit go, and the tile counts the pixels in its
+square. ``--keep-water`` keeps them (still counted). The tile score, like the vegetation
+test, still sees every changed pixel, as the tile ranker was fitted (its ``water_after``
+feature already weighs a tile's water).
 """
 
 from __future__ import annotations
@@ -74,6 +83,8 @@ from sitewatch.analysis.vegetation import (
     changed_vegetation_phase,
     index_bands,
 )
+from sitewatch.analysis.water import WaterRule, changed_open_water
+from sitewatch.analysis.water import index_bands as water_bands
 from sitewatch.errors import SitewatchError
 from sitewatch.imagery.stack import GDAL_READ_OPTIONS
 from sitewatch.scan.composite import TileScene, acquisitions_of, composite_of
@@ -109,6 +120,11 @@ class ScanSettings:
     #: Keep vegetation-phase objects as candidates (classed ``vegetation``) instead of
     #: leaving them out.
     keep_vegetation: bool = False
+    #: The open-water rule (the method's), or None when the bands lack B03 or B08 or the
+    #: method's fitted rule is no mask.
+    water_rule: WaterRule | None = None
+    #: Keep changed pixels that are open water on both dates (counted either way).
+    keep_water: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,8 @@ class TileResult:
     compared_pixels: int = 0
     #: Vegetation-phase objects left out of ``candidates`` (0 when kept or untested).
     vegetation_objects: int = 0
+    #: Changed pixels of the square that are open water on both dates (left out or kept).
+    water_pixels: int = 0
     read_s: float = 0.0
     detect_s: float = 0.0
 
@@ -203,6 +221,8 @@ class TileDetection:
     objects: list[analysis.ChangeObject]
     #: How many vegetation-phase objects were left out of ``objects``.
     vegetation_left_out: int = 0
+    #: Changed pixels of the square that are open water on both dates.
+    water_pixels: int = 0
 
     @property
     def objects_found(self) -> int:
@@ -233,15 +253,19 @@ def detect_tile(
         raise TileSkipped(f"not scored: {error}", compared) from None
     changed = changed_pixels(scored.score, usable, settings, tile.resolution_m)
     significance = analysis.significance(scored.score)
+    water = open_water_pixels(before, after, changed, settings)
+    traced = changed
+    if water.any() and not settings.keep_water:
+        traced = without_pixels(changed, water, settings, tile.resolution_m)
     objects = analysis.polygonise(
-        changed,
+        traced,
         significance,
         scored.direction,
         transform=tile.read_transform,
         crs=f"EPSG:{tile.epsg}",
-        edge_pixels=beside_gaps(usable) & changed,
+        edge_pixels=beside_gaps(usable) & traced,
         core=core,
-        vegetation_pixels=vegetation_pixels(before, after, changed, settings),
+        vegetation_pixels=vegetation_pixels(before, after, traced, settings),
         vegetation_rule=settings.vegetation_rule,
     )
     kept = [item for item in objects if settings.keep_vegetation or item.change_class != VEGETATION]
@@ -254,6 +278,7 @@ def detect_tile(
         scored.direction[core],
         kept,
         len(objects) - len(kept),
+        int(np.count_nonzero(water[core])),
     )
 
 
@@ -269,6 +294,24 @@ def vegetation_pixels(
     if settings.vegetation_rule is None or bands is None:
         return None
     return changed_vegetation_phase(before, after, bands, settings.vegetation_rule, changed)
+
+
+def open_water_pixels(
+    before: np.ndarray, after: np.ndarray, changed: np.ndarray, settings: ScanSettings
+) -> np.ndarray:
+    """The changed pixels of a window that are open water on both dates (none without a
+    rule or the bands); NDWI, like NDVI, does not mind the composites' scale."""
+    bands = water_bands(settings.band_names)
+    if settings.water_rule is None or bands is None:
+        return np.zeros_like(changed)
+    return changed_open_water(before, after, bands, settings.water_rule, changed)
+
+
+def without_pixels(
+    changed: np.ndarray, dropped: np.ndarray, settings: ScanSettings, resolution_m: float
+) -> np.ndarray:
+    """``changed`` less ``dropped``, without the regions that leaves below the mapping unit."""
+    return analysis.remove_small_objects(changed & ~dropped, _min_pixels(settings, resolution_m))
 
 
 def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
@@ -301,6 +344,7 @@ def _scan_tile(task: TileTask, settings: ScanSettings) -> TileResult:
         candidates=FoundObjects.of(found.objects),
         compared_pixels=int(np.count_nonzero(found.usable)),
         vegetation_objects=found.vegetation_left_out,
+        water_pixels=found.water_pixels,
         detect_s=time.perf_counter() - started - read_s,
         **timing,
     )
@@ -360,8 +404,12 @@ def changed_pixels(
     if not mask.any():
         return mask
     cleaned = analysis.clean(mask, opening=1, closing=1) & usable
-    min_pixels = max(1, analysis.pixels_for_area(settings.min_area_m2, resolution_m))
-    return analysis.remove_small_objects(cleaned, min_pixels)
+    return analysis.remove_small_objects(cleaned, _min_pixels(settings, resolution_m))
+
+
+def _min_pixels(settings: ScanSettings, resolution_m: float) -> int:
+    """The scan's minimum mapping unit in pixels at ``resolution_m``."""
+    return max(1, analysis.pixels_for_area(settings.min_area_m2, resolution_m))
 
 
 def _like_score(after: np.ndarray, bands: list[str], exemplars: np.ndarray | None) -> float | None:
