@@ -4,7 +4,9 @@ Two BEFORE scenes (one with a white cloud block) and two AFTER scenes (with a br
 roof-like block where BEFORE had vegetation: NDVI 0.67 to 0.03, structural change),
 256 x 256 px, written with rasterio and ingested with
 :func:`sitewatch.imagery.ingest.add_scenes`. With ``harvest``, the AFTER scenes also hold a
-field harvested to bare soil (NDVI 0.67 to 0.21: vegetation-phase change).
+field harvested to bare soil (NDVI 0.67 to 0.21: vegetation-phase change). With ``lake``,
+every scene holds a lake, clear BEFORE and turbid AFTER (NDWI 0.60 and 0.52: change on
+water of both dates).
 
 :func:`build_like_catalog` is a second catalog for "find more like this": an exemplar
 compound (a catalog site) and look-alikes of it planted in other tiles.
@@ -37,6 +39,10 @@ CLOUD = (slice(20, 80), slice(20, 80))
 HARVEST = (slice(170, 200), slice(60, 90))  # rows, cols of the harvested field
 #: Bare soil after the harvest, reflectance x 10000 (B02, B03, B04, B08): NDVI 0.21.
 SOIL = (900.0, 1200.0, 1500.0, 2300.0)
+LAKE = (slice(200, 240), slice(150, 200))  # rows, cols of the lake
+#: The lake BEFORE and AFTER, reflectance x 10000 (B02, B03, B04, B08): NDWI 0.60, 0.52.
+CLEAR_WATER = (600.0, 800.0, 400.0, 200.0)
+TURBID_WATER = (1200.0, 1600.0, 1300.0, 500.0)
 TILE_SIZE_M = 640.0
 BEFORE = "2019-04-01/2019-06-30"
 AFTER = "2020-04-01/2020-06-30"
@@ -57,6 +63,7 @@ def scene(
     change: bool = False,
     cloud: bool = False,
     harvest: bool = False,
+    water: tuple[float, ...] | None = None,
 ) -> np.ndarray:
     rng = np.random.default_rng(seed)
     image = base * rng.uniform(0.97, 1.03) + rng.normal(0, 25, base.shape)
@@ -64,6 +71,8 @@ def scene(
         image[(slice(None), *CHANGE)] = np.array([2200.0, 2400.0, 2900.0, 3100.0])[:, None, None]
     if harvest:
         image[(slice(None), *HARVEST)] = np.array(SOIL)[:, None, None]
+    if water is not None:
+        image[(slice(None), *LAKE)] = np.array(water)[:, None, None]
     if cloud:
         image[(slice(None), *CLOUD)] = 6000.0
     return np.clip(image, 1, 10000).astype(np.uint16)
@@ -89,15 +98,20 @@ def write_scene(path: Path, data: np.ndarray) -> Path:
     return path
 
 
-def build_catalog(workspace: Workspace, folder: Path, *, harvest: bool = False) -> None:
-    """Write and ingest the four scenes (``harvest``: the AFTER ones with the field harvested)."""
+def build_catalog(
+    workspace: Workspace, folder: Path, *, harvest: bool = False, lake: bool = False
+) -> None:
+    """Write and ingest the four scenes (``harvest``: the AFTER ones with the field
+    harvested; ``lake``: all with the lake, turbid in the AFTER ones)."""
     folder.mkdir(parents=True, exist_ok=True)
     base = ground(1)
+    before_water = CLEAR_WATER if lake else None
+    after = {"change": True, "harvest": harvest, "water": TURBID_WATER if lake else None}
     scenes = [
-        ("b1.tif", scene(base, 2, cloud=True), "2019-05-01T02:00:00Z"),
-        ("b2.tif", scene(base, 3), "2019-05-11T02:00:00Z"),
-        ("a1.tif", scene(base, 4, change=True, harvest=harvest), "2020-05-01T02:00:00Z"),
-        ("a2.tif", scene(base, 5, change=True, harvest=harvest), "2020-05-21T02:00:00Z"),
+        ("b1.tif", scene(base, 2, cloud=True, water=before_water), "2019-05-01T02:00:00Z"),
+        ("b2.tif", scene(base, 3, water=before_water), "2019-05-11T02:00:00Z"),
+        ("a1.tif", scene(base, 4, **after), "2020-05-01T02:00:00Z"),
+        ("a2.tif", scene(base, 5, **after), "2020-05-21T02:00:00Z"),
     ]
     with workspace.session() as session:
         for name, data, when in scenes:

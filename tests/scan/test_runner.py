@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from sitewatch.analysis.siamese import load_model_card
+from sitewatch.analysis import water
 from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
 from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, LedgerEntry, Scan, ScanTile, Site
@@ -289,6 +290,43 @@ def test_the_scan_leaves_the_harvest_out_as_detect_does(
         payload = json.loads(entry.payload)
     assert payload["summary"]["vegetation_objects_left_out"] == 1
     assert payload["parameters"]["vegetation"]["kept"] is False
+
+
+@pytest.fixture
+def lake_workspace(workspace: Workspace, tmp_path: Path) -> Workspace:
+    """The synthetic catalog with a lake turning turbid between the windows besides the block."""
+    synthetic.build_catalog(workspace, tmp_path / "imagery", lake=True)
+    return workspace
+
+
+def test_the_scan_leaves_a_turbid_lake_out_as_detect_does(
+    lake_workspace: Workspace, client: Client
+) -> None:
+    plan = prepare_scan(lake_workspace, synthetic.scan_request())
+    rule = water.default_rule("cva")
+    assert rule is not None and rule.ndwi <= 0.5  # the lake is water on both dates
+    assert plan.parameters["water"] == {"rule": rule.as_dict(), "kept": False}
+    outcome = run_scan(lake_workspace, plan, client)
+    lake_pixels = 40 * 50
+    assert 0.9 * lake_pixels <= outcome.summary["water_pixels"] <= lake_pixels
+    assert outcome.summary["water_mask"] == (
+        f"{outcome.summary['water_pixels']} changed px of open water on both dates left out"
+    )
+    with lake_workspace.session() as session:
+        (block,) = session.scalars(select(Candidate))  # the roof-like block only
+        assert block.geometry.contains(Point(synthetic.change_centre()))
+        counted = session.scalars(select(ScanTile.water_pixels)).all()
+        entry = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "scan")).one()
+    assert sum(counted) == outcome.summary["water_pixels"]
+    assert json.loads(entry.payload)["parameters"]["water"]["kept"] is False
+
+    kept = prepare_scan(lake_workspace, synthetic.scan_request(keep_water=True))
+    assert kept.scan_id != plan.scan_id  # the choice is part of what defines the scan
+    outcome = run_scan(lake_workspace, kept, client)
+    assert outcome.summary["water_mask"].endswith("kept")
+    with lake_workspace.session() as session:
+        query = select(Candidate).where(Candidate.scan_id == kept.scan_id)
+        assert len(session.scalars(query).all()) == 2
 
 
 def test_kept_the_harvest_is_a_candidate_classed_vegetation_of_another_scan(
