@@ -12,8 +12,8 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from sitewatch.analysis.siamese import load_model_card
 from sitewatch.analysis import water
+from sitewatch.analysis.siamese import load_model_card
 from sitewatch.analysis.vegetation import STRUCTURAL, VEGETATION, default_rule
 from sitewatch.cli.main import app
 from sitewatch.db.models import Candidate, LedgerEntry, Scan, ScanTile, Site

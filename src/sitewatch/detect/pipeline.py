@@ -412,6 +412,7 @@ def run_detection(
                 tile = _threshold_tile(score, usable, threshold)
                 clock.lap("scoring_pass")
                 water.clear(tile, before, after)
+                clock.lap("water")
                 vegetation.mark(tile, before, after)
                 clock.lap("vegetation")
                 mask[rows, cols] = tile
@@ -603,6 +604,7 @@ def _score_windowed(
         inner = (slice(None), *window.inner)
         water, vegetation = tests
         water.clear(tile, before[inner], after[inner])
+        clock.lap("water")
         vegetation.mark(tile, before[inner], after[inner])
         clock.lap("vegetation")
         mask[window.core] = tile
