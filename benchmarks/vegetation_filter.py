@@ -355,7 +355,14 @@ def markdown(results: dict[str, dict[str, object]]) -> str:
             f"| {result['true_positive_lost']} "
             f"| {spread['min']:+.3f} / {spread['median']:+.3f} / {spread['max']:+.3f} |"
         )
-    lines += ["", "Per city, change-class F1 before -> after:", ""]
+    lines += city_and_fold_lines(results, "before -> after")
+    return "\n".join(lines) + "\n"
+
+
+def city_and_fold_lines(results: dict[str, dict[str, object]], change: str) -> list[str]:
+    """The markdown after the pooled table: each city's F1 ``change`` (``summarise``'s
+    ``cities``) and each fold's fitted rule, numbered as the docstrings number the folds."""
+    lines = ["", f"Per city, change-class F1 {change}:", ""]
     lines.append("| method | " + " | ".join(LABELLED_CITIES) + " |")
     lines.append("|---|" + "---:|" * len(LABELLED_CITIES))
     for method, result in results.items():
@@ -367,11 +374,11 @@ def markdown(results: dict[str, dict[str, object]]) -> str:
     lines += ["", "Rule fitted per fold (on the other eight cities):", ""]
     for method, result in results.items():
         folds = "; ".join(
-            f"fold {fold} {'/'.join(CV_FOLDS[int(fold)])}: {rule}"
+            f"fold {int(fold) + 1} {'/'.join(CV_FOLDS[int(fold)])}: {rule}"
             for fold, rule in result["fold_rules"].items()
         )
         lines.append(f"- {method}: {folds}; all ten: {result['all_ten_rule']}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main() -> None:

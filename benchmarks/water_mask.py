@@ -65,7 +65,7 @@ from sitewatch.analysis.metrics import ConfusionCounts, confusion, pooled
 from sitewatch.analysis.water import WaterRule, default_rule, ndwi, water_on_both_dates
 from sitewatch.detect.pipeline import DetectionOptions
 from sitewatch.ml.oscd import CV_FOLDS, LABELLED_CITIES, fold_cities, load_city
-from vegetation_filter import OSCD, RESULTS_FOLDER, fold_of, summarise
+from vegetation_filter import OSCD, RESULTS_FOLDER, city_and_fold_lines, fold_of, summarise
 
 METHODS = ("cva", "irmad")
 #: The protocol's grid in its tie order: no mask, then the most conservative first.
@@ -174,22 +174,7 @@ def markdown(results: dict[str, dict[str, object]]) -> str:
             f"| {result['true_positive_lost']} | {sum(result['water_pixels_left_out'].values())} "
             f"| {spread['min']:+.3f} / {spread['median']:+.3f} / {spread['max']:+.3f} |"
         )
-    lines += ["", "Per city, change-class F1 without -> with:", ""]
-    lines.append("| method | " + " | ".join(LABELLED_CITIES) + " |")
-    lines.append("|---|" + "---:|" * len(LABELLED_CITIES))
-    for method, result in results.items():
-        cells = [
-            f"{result['cities'][c]['before']['f1']:.3f} -> {result['cities'][c]['after']['f1']:.3f}"
-            for c in LABELLED_CITIES
-        ]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    lines += ["", "Rule fitted per fold (on the other eight cities):", ""]
-    for method, result in results.items():
-        folds = "; ".join(
-            f"fold {int(k) + 1} {'/'.join(CV_FOLDS[int(k)])}: {rule}"
-            for k, rule in result["fold_rules"].items()
-        )
-        lines.append(f"- {method}: {folds}; all ten: {result['all_ten_rule']}")
+    lines += city_and_fold_lines(results, "without -> with")
     return "\n".join(lines) + "\n"
 
 

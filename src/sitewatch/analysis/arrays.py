@@ -9,6 +9,8 @@ letting numpy fail later with a broadcasting error nobody can act on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sitewatch.errors import InputError
@@ -108,6 +110,23 @@ def subsample_indices(mask: np.ndarray, limit: int) -> np.ndarray:
 def sample_pixels(image: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """The (band, n) float64 values of a (band, y, x) image at flat pixel indices."""
     return image.reshape(image.shape[0], -1)[:, sample].astype(np.float64)
+
+
+def band_pair(band_names: Sequence[str], first: str, second: str) -> tuple[int, int] | None:
+    """Positions of two bands named ``first`` and ``second`` in ``band_names`` (any case),
+    or None when either is missing: the bands a two-band index (NDVI, NDWI) needs."""
+    names = [name.upper() for name in band_names]
+    if first in names and second in names:
+        return names.index(first), names.index(second)
+    return None
+
+
+def pixel_index(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The per-pixel :func:`normalised_difference` of two bands of reflectance (any common
+    scale) as float32, NaN where it is undefined: NDVI and NDWI for a per-pixel test."""
+    return normalised_difference(
+        np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32), np.nan
+    )
 
 
 def normalised_difference(first: np.ndarray, second: np.ndarray, fill: float) -> np.ndarray:

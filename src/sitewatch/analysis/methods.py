@@ -285,7 +285,8 @@ register_method("irmad", IteratedMad)
 #: with the best cross-validated F1 of the whole ``detect-pair`` command as it runs by
 #: default, over the ten labelled OSCD cities (README, "Measured"). With the
 #: vegetation-phase filter on (the default), IR-MAD 0.380 and CVA 0.378
-#: (benchmarks/vegetation_filter.py), a tie the rule settles for IR-MAD; the learned
+#: (benchmarks/vegetation_filter.py), a tie the rule settles for IR-MAD; with the open-water
+#: mask on too, IR-MAD 0.382 and CVA 0.370 (benchmarks/water_mask.py); the learned
 #: ``siamese`` is behind (0.283 through the command without the filter, 0.327 for the
 #: network alone with it), failing on one city out of fold.
 DEFAULT_DETECT_METHOD = "irmad"

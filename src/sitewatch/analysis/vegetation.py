@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from sitewatch.analysis.arrays import normalised_difference
+from sitewatch.analysis.arrays import band_pair, pixel_index
 from sitewatch.analysis.threshold import EIGHT_CONNECTED
 from sitewatch.errors import InputError
 
@@ -105,10 +105,7 @@ def default_rule(method: str) -> VegetationRule:
 def index_bands(band_names: Sequence[str]) -> tuple[int, int] | None:
     """Positions of the red and near-infrared bands in ``band_names``, or None when either
     is missing (then no vegetation-phase test can be made: RGB-only input, say)."""
-    names = [name.upper() for name in band_names]
-    if RED_BAND in names and NIR_BAND in names:
-        return names.index(RED_BAND), names.index(NIR_BAND)
-    return None
+    return band_pair(band_names, RED_BAND, NIR_BAND)
 
 
 def untestable_because(band_names: Sequence[str]) -> str | None:
@@ -118,9 +115,7 @@ def untestable_because(band_names: Sequence[str]) -> str | None:
 
 def ndvi(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
     """NDVI of reflectance (any common scale) as float32; NaN where red + NIR <= 0 or NaN."""
-    return normalised_difference(
-        np.asarray(nir, dtype=np.float32), np.asarray(red, dtype=np.float32), np.nan
-    )
+    return pixel_index(nir, red)
 
 
 def vegetation_phase(

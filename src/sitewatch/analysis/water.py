@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from sitewatch.analysis.arrays import normalised_difference
+from sitewatch.analysis.arrays import band_pair, pixel_index
 from sitewatch.errors import InputError
 
 #: The bands NDWI needs, as Sentinel-2 names them: green and near infrared (10 m).
@@ -79,10 +79,7 @@ def default_rule(method: str) -> WaterRule | None:
 def index_bands(band_names: Sequence[str]) -> tuple[int, int] | None:
     """Positions of the green and near-infrared bands in ``band_names``, or None when either
     is missing (then no open-water test can be made)."""
-    names = [name.upper() for name in band_names]
-    if GREEN_BAND in names and NIR_BAND in names:
-        return names.index(GREEN_BAND), names.index(NIR_BAND)
-    return None
+    return band_pair(band_names, GREEN_BAND, NIR_BAND)
 
 
 def untestable_because(band_names: Sequence[str]) -> str | None:
@@ -92,9 +89,7 @@ def untestable_because(band_names: Sequence[str]) -> str | None:
 
 def ndwi(green: np.ndarray, nir: np.ndarray) -> np.ndarray:
     """NDWI of reflectance (any common scale) as float32; NaN where green + NIR <= 0."""
-    return normalised_difference(
-        np.asarray(green, dtype=np.float32), np.asarray(nir, dtype=np.float32), np.nan
-    )
+    return pixel_index(green, nir)
 
 
 def water_on_both_dates(
