@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 
 from sitewatch.reports.scan import report_scan
+from sitewatch.scan.candidates import candidate_to_dict
 from sitewatch.scan.places import list_places
 from sitewatch.scan.store import list_scans
 from sitewatch.workspace import open_workspace
@@ -29,3 +31,24 @@ def test_the_report_lists_places_most_probable_first(demo_copy: Path, tmp_path: 
     assert rows == [(f"{place.probability:.2f}", str(len(place.members))) for place in every]
     assert any(len(place.members) > 1 for place in every)  # the demo has a two-part place
     assert html.count("<h3>#") == len(every)
+
+
+def test_each_chip_names_the_scenes_its_composite_was_made_of(
+    demo_copy: Path, tmp_path: Path
+) -> None:
+    """Dates, not windows: the caption lists each acquisition's date and scene id."""
+    with open_workspace(demo_copy) as workspace:
+        with workspace.session() as session:
+            scan_id = list_scans(session)[0].id
+            (best, *_) = list_places(session, scan_id=scan_id, status=None, include_known=True)
+            scenes = candidate_to_dict(best.members[0])["acquisitions"]
+        files = report_scan(workspace, scan_id, top=1, out=tmp_path, now=REPORT_DATE)
+    html = files.html.read_text(encoding="utf-8")
+    captions = re.findall(r'<figcaption class="caption">([^<]+)</figcaption>', html)
+    assert len(captions) == 2 and scenes["before"] and scenes["after"]
+    for caption, key in zip(captions, ("before", "after"), strict=True):
+        listed = ", ".join(
+            f"{scene['acquired'][:10]} ({escape(scene['scene_id'])})" for scene in scenes[key]
+        )
+        assert caption.startswith(f"{key}: composite of {len(scenes[key])} scene")
+        assert caption.endswith(listed)
