@@ -29,6 +29,9 @@ def test_the_report_lists_places_most_probable_first(demo_copy: Path, tmp_path: 
         r'<td class="hash">[^<]+</td><td>([0-9.]+)(?: edge)?</td><td>(\d+)</td>', table
     )
     assert rows == [(f"{place.probability:.2f}", str(len(place.members))) for place in every]
+    # The place's own area (all its parts), not its named part's.
+    areas = re.findall(r"<td>([0-9.]+)</td><td>[0-9.]+° [NS]", table)
+    assert areas == [f"{place.area_m2 / 1e4:.2f}" for place in every]
     assert any(len(place.members) > 1 for place in every)  # the demo has a two-part place
     assert html.count("<h3>#") == len(every)
 

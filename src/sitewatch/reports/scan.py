@@ -48,10 +48,9 @@ def report_scan(
         candidates = [
             {
                 **candidate_to_dict(candidate),
+                # The place's own area, centre, nearest site and edge, over its named part's.
+                **place.as_dict(members=False),
                 "rank": rank,
-                "probability": place.probability,
-                "member_count": len(place.members),
-                "edge": place.edge,
                 "chip_problem": problem,
                 "pictures": _pictures(root, candidate.chips or {}),
             }
