@@ -329,6 +329,19 @@ def test_the_scan_leaves_a_turbid_lake_out_as_detect_does(
         assert len(session.scalars(query).all()) == 2
 
 
+def test_without_b03_the_scan_keeps_the_lake_and_says_why(
+    lake_workspace: Workspace, client: Client
+) -> None:
+    plan = prepare_scan(lake_workspace, synthetic.scan_request(bands=("B02", "B04", "B08")))
+    assert plan.settings.water_rule is None
+    assert plan.parameters["water"] == {"rule": None, "kept": False}
+    outcome = run_scan(lake_workspace, plan, client)
+    assert outcome.summary["water_mask"] == "skipped: needs bands B03 and B08"
+    assert outcome.summary["water_pixels"] == 0
+    with lake_workspace.session() as session:
+        assert len(session.scalars(select(Candidate)).all()) == 2  # the block and the lake
+
+
 def test_kept_the_harvest_is_a_candidate_classed_vegetation_of_another_scan(
     harvest_workspace: Workspace, client: Client
 ) -> None:
