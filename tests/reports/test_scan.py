@@ -6,6 +6,7 @@ import re
 from html import escape
 from pathlib import Path
 
+from sitewatch.db.models import Scan
 from sitewatch.reports.scan import report_scan
 from sitewatch.scan.candidates import candidate_to_dict
 from sitewatch.scan.places import list_places
@@ -34,6 +35,10 @@ def test_the_report_lists_places_most_probable_first(demo_copy: Path, tmp_path: 
     assert areas == [f"{place.area_m2 / 1e4:.2f}" for place in every]
     assert any(len(place.members) > 1 for place in every)  # the demo has a two-part place
     assert html.count("<h3>#") == len(every)
+    # What the scan's masks left out is said on the cover, as the workbench says it.
+    with open_workspace(demo_copy) as workspace, workspace.session() as session:
+        summary = session.get(Scan, scan_id).summary
+    assert f"vegetation filter: {summary['vegetation_filter']}; open water:" in html
 
 
 def test_each_chip_names_the_scenes_its_composite_was_made_of(

@@ -19,7 +19,7 @@ from shapely import wkt
 from shapely.geometry import box
 from sqlalchemy import select
 
-from sitewatch.db.models import Candidate, LedgerEntry, Site
+from sitewatch.db.models import Candidate, LedgerEntry, Scan, Site
 from sitewatch.evidence.audit import verify_workspace
 from sitewatch.evidence.keys import create_key
 from sitewatch.workspace import init_workspace, open_workspace
@@ -299,3 +299,18 @@ def test_the_pages_show_decisions_to_analysts_only(bench: Workbench) -> None:
     assert "/static/js/triage.js" in seen_by_viewer and "leaflet.js" in seen_by_viewer
     listing = viewer.get("/scans").text
     assert f'href="/scans/{scan}/triage"' in listing
+
+
+def test_the_queue_says_what_the_scans_masks_left_out(bench: Workbench) -> None:
+    """An analyst must know what change the list does not show, and how to get it back."""
+    scan, _ = _ids(bench)
+    with open_workspace(bench.root) as workspace, workspace.session() as session:
+        summary = session.get(Scan, scan).summary
+    viewer, _ = bench.signed_in("vera")
+    page = viewer.get(f"/scans/{scan}/triage").text
+    expected = (
+        f"Not listed: vegetation filter: {summary['vegetation_filter']}; "
+        f"open water: {summary['water_mask']}"
+    )
+    assert expected in page
+    assert "<code>--keep-water</code>" in page

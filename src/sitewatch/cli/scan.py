@@ -25,7 +25,7 @@ from sitewatch.scan import store
 from sitewatch.scan.cluster import dask_client
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
-from sitewatch.scan.store import TILE_ORDERS
+from sitewatch.scan.store import TILE_ORDERS, mask_lines
 from sitewatch.scan.tile_scores import TILE_SCORES
 from sitewatch.workspace import Workspace
 
@@ -142,8 +142,8 @@ def scan(
         f"{summary['candidates']} candidates",
         highlight=False,
     )
-    console.print(f"vegetation filter: {summary['vegetation_filter']}", highlight=False)
-    console.print(f"open water: {summary['water_mask']}", highlight=False)
+    for line in mask_lines(summary):
+        console.print(line, highlight=False)
     if top_tiles:
         console.print(
             f"best tiles by {plan.parameters['tile_score']} "

@@ -301,6 +301,17 @@ def list_scans(session: Session) -> list[Scan]:
     return list(session.scalars(select(Scan).order_by(Scan.created_at.desc(), Scan.id)))
 
 
+#: The summary's lines on what the masks left out of the candidates, with their labels.
+MASK_LINES = (("vegetation filter", "vegetation_filter"), ("open water", "water_mask"))
+
+
+def mask_lines(summary: dict[str, Any]) -> list[str]:
+    """What a scan's masks left out of its candidates, one line each, as every view shows it
+    (an analyst must know what change was not listed). A scan stored before a mask existed
+    has no line for it."""
+    return [f"{label}: {summary[key]}" for label, key in MASK_LINES if summary.get(key)]
+
+
 def scan_to_dict(scan: Scan) -> dict[str, Any]:
     return {
         "id": scan.id,
@@ -313,6 +324,7 @@ def scan_to_dict(scan: Scan) -> dict[str, Any]:
         "tile_size_m": scan.tile_size_m,
         "status": scan.status,
         "summary": scan.summary,
+        "left_out": mask_lines(scan.summary or {}),
         "created_at": scan.created_at.isoformat(),
         "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
     }
