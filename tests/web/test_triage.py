@@ -309,7 +309,7 @@ def test_the_queue_says_what_the_scans_masks_left_out(bench: Workbench) -> None:
     viewer, _ = bench.signed_in("vera")
     page = viewer.get(f"/scans/{scan}/triage").text
     expected = (
-        f"Not listed: vegetation filter: {summary['vegetation_filter']}; "
+        f"Masks of this scan: vegetation filter: {summary['vegetation_filter']}; "
         f"open water: {summary['water_mask']}"
     )
     assert expected in page
