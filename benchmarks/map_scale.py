@@ -10,6 +10,10 @@ loopback), signs in and times, wall-clock from the client, ``REPEATS`` requests 
   ``limits.MAP_POINTS`` in view, so grid clusters), at region zoom (zoom 10 around
   Pyongyang: clusters too) and at city zoom (zoom 14: points, best first, capped);
 
+- ``/api/scans/ID/candidates?limit=20``: the triage queue's first page of places (the
+  scan's new candidates grouped and scored, 20 places loaded whole); its floor is the raw
+  fetch of the columns grouping needs;
+
 with p50/p99 and the payload size of each, and "the map view": the page plus the calls
 map.js makes before it marks itself ready (outlines, sites, candidates, scenes), summed
 at p50 (the browser makes the data calls in parallel, so this over-counts).
@@ -63,6 +67,9 @@ REPEATS = 30
 PASSWORD = "benchmark password"
 TARGET_S = 1.0
 PYONGYANG = (125.75, 39.03)
+SCAN_ID = "scan-prk"
+#: The floor key of the triage queue's row: its raw SQL is a fetch, not a viewport count.
+PLACES = "places"
 
 
 def _views(country: tuple[float, float, float, float]) -> dict[str, tuple[str, str | None]]:
@@ -78,6 +85,7 @@ def _views(country: tuple[float, float, float, float]) -> dict[str, tuple[str, s
         "candidates, country zoom 7": (f"/api/map/candidates?bbox={whole}&zoom=7", whole),
         "candidates, region zoom 10": (f"/api/map/candidates?bbox={region}&zoom=10", region),
         "candidates, city zoom 14": (f"/api/map/candidates?bbox={city}&zoom=14", city),
+        "triage queue, first page": (f"/api/scans/{SCAN_ID}/candidates?limit=20", PLACES),
     }
 
 
@@ -143,7 +151,7 @@ def _points_inside(outline: Any, count: int, rng: np.random.Generator) -> tuple[
 def _scan(outline: Any) -> Scan:
     start = datetime(2023, 3, 1, tzinfo=UTC)
     return Scan(
-        id="scan-prk",
+        id=SCAN_ID,
         aoi_spec="country:PRK",
         geometry=outline,
         before_start=start,
@@ -218,7 +226,28 @@ def time_requests(client: httpx.Client, path: str) -> dict[str, Any]:
     if path.startswith("/api/map/candidates"):
         data = answer.json()
         result.update(kind=data["kind"], total=data["total"], items=len(data["items"]))
+    elif path.startswith("/api/scans/"):
+        data = answer.json()
+        result.update(kind="places", total=data["total"], items=len(data["items"]))
     return result
+
+
+def places_floor(database: Path) -> dict[str, float]:
+    """The raw SQL the queue cannot do without: every new candidate's grouping columns
+    (outline, area, scores, edge, vegetation share, centre), fetched."""
+    sql = (
+        "SELECT id, scan_id, geometry, area_m2, score, max_score, edge, vegetation_share, "
+        "centroid_lon, centroid_lat FROM candidates "
+        "WHERE scan_id = ? AND status = 'new' AND known = 0"
+    )
+    with sqlite3.connect(database) as connection:
+        connection.execute(sql, (SCAN_ID,)).fetchall()
+        times = []
+        for _ in range(REPEATS):
+            begun = time.perf_counter()
+            connection.execute(sql, (SCAN_ID,)).fetchall()
+            times.append(time.perf_counter() - begun)
+    return {"sql_fetch_p50_s": statistics.median(times)}
 
 
 def sql_floor(database: Path, bbox_text: str, zoom: int, clusters: bool) -> dict[str, float]:
@@ -269,7 +298,9 @@ def main() -> None:
                 rows = {}
                 for name, (path, floor_box) in _views(country).items():
                     rows[name] = {"path": path, **time_requests(client, path)}
-                    if floor_box is not None:
+                    if floor_box == PLACES:
+                        rows[name].update(places_floor(root / "sitewatch.db"))
+                    elif floor_box is not None:
                         zoom = int(path.rsplit("zoom=", 1)[1])
                         clusters = rows[name]["kind"] == "clusters"
                         rows[name].update(
@@ -317,6 +348,8 @@ def print_table(report: dict[str, Any]) -> None:
             floor = f"count {row['sql_count_p50_s'] * 1000:.1f}"
             if "sql_group_by_p50_s" in row:
                 floor += f" + group {row['sql_group_by_p50_s'] * 1000:.1f}"
+        if "sql_fetch_p50_s" in row:
+            floor = f"fetch {row['sql_fetch_p50_s'] * 1000:.1f}"
         print(
             f"{name:30} {row['p50_s'] * 1000:8.1f} {row['p99_s'] * 1000:8.1f} "
             f"{row['bytes'] / 1024:8.1f} {answer:>22} {floor:>16}"

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from sitewatch import limits
@@ -97,6 +97,20 @@ def list_candidates(
     return list(session.scalars(query))
 
 
+#: Ids per ``IN (...)`` query: far below SQLite's bound on a statement's parameters.
+ID_BATCH = 5000
+
+
+def load_candidates(session: Session, ids: Sequence[str]) -> list[Candidate]:
+    """The candidates of ``ids`` (those that exist), with their tiles, in a few queries."""
+    found: list[Candidate] = []
+    for start in range(0, len(ids), ID_BATCH):
+        batch = list(ids[start : start + ID_BATCH])
+        query = select(Candidate).options(selectinload(Candidate.tile))
+        found.extend(session.scalars(query.where(Candidate.id.in_(batch))))
+    return found
+
+
 def count_candidates(
     session: Session,
     *,
@@ -112,21 +126,33 @@ def count_candidates(
 def _candidates_query(
     session: Session, scan_id: str | None, status: str | None, include_known: bool
 ) -> Select[tuple[Candidate]]:
+    # The tile's acquisitions are read with the page, not one query per candidate.
+    return (
+        select(Candidate)
+        .options(selectinload(Candidate.tile))
+        .where(*listing_filters(session, scan_id, status, include_known))
+    )
+
+
+def listing_filters(
+    session: Session, scan_id: str | None, status: str | None, include_known: bool
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a listing (checked: a known status, an existing scan), for
+    whole candidates here and for the columns places are grouped from."""
     if status is not None and status not in STATUSES:
         raise InputError(
             f"must be one of {', '.join(STATUSES)} or all, got {status!r}", item="status"
         )
     if scan_id is not None and session.get(Scan, scan_id) is None:
         raise NotFoundError(f"no scan with id {scan_id!r} in this workspace")
-    # The tile's acquisitions are read with the page, not one query per candidate.
-    query = select(Candidate).options(selectinload(Candidate.tile))
+    conditions: list[ColumnElement[bool]] = []
     if scan_id is not None:
-        query = query.where(Candidate.scan_id == scan_id)
+        conditions.append(Candidate.scan_id == scan_id)
     if status is not None:
-        query = query.where(Candidate.status == status)
+        conditions.append(Candidate.status == status)
     if not include_known:
-        query = query.where(Candidate.known.is_(False))
-    return query
+        conditions.append(Candidate.known.is_(False))
+    return conditions
 
 
 def get_candidate(session: Session, candidate_id: str) -> Candidate:

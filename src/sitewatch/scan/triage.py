@@ -32,7 +32,7 @@ from sitewatch.scan.candidates import (
     get_candidate,
     nearest_site,
 )
-from sitewatch.scan.places import Place, list_places
+from sitewatch.scan.places import Place, page_places
 
 #: Ground shown around a candidate on each side: enough for the road that leads to a new
 #: pad or the compound a new building belongs to, small enough that a 1-ha object shows.
@@ -62,22 +62,21 @@ def place_queue(
     limits.ROW_LIMIT.check(limit, item="limit")
     limits.ROW_OFFSET.check(offset, item="offset")
     filters = {"scan_id": scan_id, "status": status}
-    places = list_places(session, **filters, include_known=include_known)
+    page = page_places(session, **filters, include_known=include_known, offset=offset, limit=limit)
     known_hidden = (
         0
         if include_known
-        else count_candidates(session, **filters, include_known=True)
-        - sum(len(place.members) for place in places)
+        else count_candidates(session, **filters, include_known=True) - page.candidates
     )
     return {
         "scan_id": scan_id,
         "status": status or "all",
         "include_known": include_known,
-        "total": len(places),
+        "total": page.total,
         "known_hidden": known_hidden,
         "offset": offset,
         "limit": limit,
-        "items": [_place_item(place) for place in places[offset : offset + limit]],
+        "items": [_place_item(place) for place in page.places],
     }
 
 
