@@ -127,8 +127,19 @@ def signed_in_page(browser: object, demo_server: DemoServer) -> Iterator[SignIn]
     assert not problems, problems
 
 
+#: True once every Leaflet tile image is decoded and fully opaque (its fade-in is over).
+TILES_SHOWN = """() => [...document.querySelectorAll("img.leaflet-tile")].every(
+    (tile) => tile.complete && getComputedStyle(tile).opacity === "1"
+)"""
+
+
 def screenshot(page: object, name: str) -> Path:
-    """Keep a full-page screenshot of ``page`` as ``ARTIFACTS/name.png``."""
+    """Keep a full-page screenshot of ``page`` as ``ARTIFACTS/name.png``, once the network
+    has settled and every map tile has finished fading in: a picture taken while tiles
+    still arrive or fade shows half a washed-out map on a loaded machine, which is not what
+    a person would look at. Both are waited for as states, not for a time."""
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_function(TILES_SHOWN)  # type: ignore[attr-defined]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
