@@ -42,6 +42,9 @@ def test_list_and_show(triage: RunCli) -> None:
         and "2 place(s) of 3 candidate(s)" in table.output
     )
     assert "  c-known" in triage("candidates", "list", "--include-known", "--members").output
+    # A limited list says how many places the whole listing holds.
+    first = triage("candidates", "list", "--include-known", "--limit", "1")
+    assert "1 of 2 place(s) of 3 candidate(s)" in first.output
     shown = triage("candidates", "show", "c-high")
     assert (
         shown.exit_code == 0 and "score: 9.0" in shown.output and "tile_key: 12_34" in shown.output

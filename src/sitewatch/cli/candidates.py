@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from shapely.geometry.base import BaseGeometry
 
+from sitewatch import limits
 from sitewatch.catalog.records import CATEGORIES
 from sitewatch.catalog.sites import to_record
 from sitewatch.cli.common import add_whole_column, console, print_json, workspace_from
@@ -21,7 +22,7 @@ from sitewatch.scan.candidates import (
     open_candidate,
     promote_candidate,
 )
-from sitewatch.scan.places import dismiss_place, list_places
+from sitewatch.scan.places import dismiss_place, page_places
 
 candidates_app = typer.Typer(
     help="Scan candidates: list, draw chips, show, promote to a site, dismiss.",
@@ -55,14 +56,16 @@ def list_(
     (nodata, a footprint's edge, clouds). --json gives every member's fields.
     """
     with workspace_from(ctx) as workspace, workspace.session() as session:
-        found = list_places(
+        if limit is not None:
+            limits.ROW_LIMIT.check(limit, item="--limit")
+        page = page_places(
             session,
             scan_id=scan,
             status=None if status == "all" else status,
             include_known=include_known,
             limit=limit,
         )
-        rows = [place.as_dict() for place in found]
+        rows = [place.as_dict() for place in page.places]
     if as_json:
         print_json(rows)
         return
@@ -94,9 +97,8 @@ def list_(
                 _nearest(member),
             )
     console.print(table)
-    console.print(
-        f"{len(rows)} place(s) of {sum(row['member_count'] for row in rows)} candidate(s)"
-    )
+    shown = "" if len(rows) == page.total else f"{len(rows)} of "
+    console.print(f"{shown}{page.total:,} place(s) of {page.candidates:,} candidate(s)")
 
 
 def _nearest(row: dict) -> str:
