@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sitewatch.analysis.places import PLACE_FEATURES
@@ -84,3 +85,28 @@ def test_a_model_file_of_other_features_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="model features"):
         load_place_model(str(broken))
     assert load_place_model().coefficients.shape == (len(PLACE_FEATURES),)
+
+
+def test_a_candidates_place_is_found_in_its_neighbourhood_as_in_the_whole_listing(
+    workspace: Workspace,
+) -> None:
+    """place_of looks only around the candidate (a country's scan lists 100,000); chains of
+    touching candidates that reach far must still come out whole, as the listing groups them."""
+    rng = np.random.default_rng(3)
+    with workspace.session() as session:
+        add_scan(session)
+        session.flush()
+        for number, (lon, lat) in enumerate(rng.uniform((125.0, 39.0), (125.04, 39.02), (80, 2))):
+            add_candidate(session, f"c{number}", score=float(rng.uniform(4, 8)), lon=lon, lat=lat)
+        # A chain of 30 touching squares, 6 km long: its ends are far from each other.
+        for step in range(30):
+            add_candidate(session, f"chain{step}", score=5.0, lon=125.1 + 0.002 * step, lat=39.1)
+        session.flush()
+        places = list_places(session, scan_id="scan-1")
+        assert max(len(place.members) for place in places) >= 30  # the chain, at least
+        for listed in places:
+            for member in listed.members:
+                found = place_of(session, member.id)
+                assert found is not None
+                assert {m.id for m in found.members} == {m.id for m in listed.members}
+                assert found.probability == pytest.approx(listed.probability)

@@ -7,7 +7,11 @@ not), and re-grouping a city's few hundred candidates costs milliseconds. Groupi
 only the columns it needs (:class:`ListedColumns`, outlines decoded at once) and loads
 whole candidates only for the places a page returns: a country's 100,000 candidates group
 in about 1.5 s (benchmarks/map_scale.py, the triage queue's row), where loading each as an
-ORM object took seconds more. A place is
+ORM object took seconds more. The place of one candidate (:func:`place_of`, what a
+dismissal takes along) reads only its neighbourhood: a box around the candidate, widened
+until the place found in it, plus twice the place gap, lies inside it (so no candidate
+outside could join): 28 ms at p50 over those 100,000, where grouping them all takes 1.3 s
+(benchmarks/places_scale.py). A place is
 named by its best member (highest peak score, then area, then id), a candidate id, so
 ``candidates show``, ``promote`` and ``dismiss`` take it as they are.
 
@@ -24,6 +28,7 @@ features, go to the larger place, then the id, so the same scan always lists the
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,7 +39,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, and_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from sitewatch import limits
@@ -191,13 +196,47 @@ def place_of(session: Session, candidate_id: str, *, include_known: bool = False
     candidate = get_candidate(session, candidate_id)
     if candidate.status != "new":
         return None
-    listed = ListedColumns.query(
-        session, candidate.scan_id, "new", include_known or candidate.known
-    )
-    grouping = group_columns(listed, load_place_model())
-    index = int(np.flatnonzero(listed.ids == candidate_id)[0])
-    (place,) = _places(session, listed, grouping, [int(grouping.place_of_member[index])])
-    return place
+    filters = (candidate.scan_id, "new", include_known or candidate.known)
+    model = load_place_model()
+    # Only the candidates near it: grow a box until the place's whole reach is inside it
+    # (module docstring); the whole listing only across the antimeridian or at a pole.
+    box = _reach(candidate.geometry.bounds)
+    while box is not None:
+        listed = ListedColumns.query(session, *filters, within=box)
+        grouping = group_columns(listed, model)
+        number = int(grouping.place_of_member[np.flatnonzero(listed.ids == candidate_id)[0]])
+        reach = _reach(shapely.total_bounds(listed.outlines[grouping.members[number]]))
+        if reach is not None and _inside(reach, box):
+            return _places(session, listed, grouping, [number])[0]
+        box = reach
+    listed = ListedColumns.query(session, *filters)
+    grouping = group_columns(listed, model)
+    number = int(grouping.place_of_member[np.flatnonzero(listed.ids == candidate_id)[0]])
+    return _places(session, listed, grouping, [number])[0]
+
+
+#: Metres in a degree of latitude, rounded down (so a margin in degrees errs wide).
+METRES_PER_DEGREE = 110_000.0
+
+
+def _reach(bounds: Sequence[float]) -> tuple[float, float, float, float] | None:
+    """``bounds`` (lon/lat) widened by twice the place gap: every candidate that could join
+    a place of those bounds touches this box. None when it crosses the antimeridian or
+    comes within a degree of a pole (the box would not be one lon/lat rectangle there)."""
+    west, south, east, north = (float(value) for value in bounds)
+    margin_lat = 2 * PLACE_GAP_M / METRES_PER_DEGREE
+    widest = max(abs(south), abs(north)) + margin_lat
+    if widest >= 89.0:
+        return None
+    margin_lon = margin_lat / math.cos(math.radians(widest))
+    box = (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat)
+    return box if box[0] >= -180.0 and box[2] <= 180.0 else None
+
+
+def _inside(inner: Sequence[float], outer: Sequence[float]) -> bool:
+    """Whether the box ``inner`` lies within ``outer`` (both west, south, east, north)."""
+    west, south, east, north = inner
+    return outer[0] <= west and outer[1] <= south and east <= outer[2] and north <= outer[3]
 
 
 def dismiss_place(
@@ -271,10 +310,32 @@ class ListedColumns:
 
     @classmethod
     def query(
-        cls, session: Session, scan_id: str | None, status: str | None, include_known: bool
+        cls,
+        session: Session,
+        scan_id: str | None,
+        status: str | None,
+        include_known: bool,
+        *,
+        within: Sequence[float] | None = None,
     ) -> ListedColumns:
         """Columns of the candidates a listing with these filters holds, read in one query
-        and their outlines decoded at once (no ORM object per candidate)."""
+        and their outlines decoded at once (no ORM object per candidate); ``within``
+        (west, south, east, north): only those whose bounding box touches it (and any
+        without one, which cannot be placed)."""
+        conditions = listing_filters(session, scan_id, status, include_known)
+        if within is not None:
+            west, south, east, north = within
+            conditions.append(
+                or_(
+                    Candidate.min_lon.is_(None),
+                    and_(
+                        Candidate.max_lon >= west,
+                        Candidate.min_lon <= east,
+                        Candidate.max_lat >= south,
+                        Candidate.min_lat <= north,
+                    ),
+                )
+            )
         rows = session.execute(
             select(
                 Candidate.id,
@@ -287,7 +348,7 @@ class ListedColumns:
                 Candidate.vegetation_share,
                 Candidate.centroid_lon,
                 Candidate.centroid_lat,
-            ).where(*listing_filters(session, scan_id, status, include_known))
+            ).where(*conditions)
         ).all()
         columns = list(zip(*rows, strict=True)) if rows else [()] * 10
         wkb = np.array([bytes(value) for value in columns[2]], dtype=object)
