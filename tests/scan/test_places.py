@@ -110,3 +110,18 @@ def test_a_candidates_place_is_found_in_its_neighbourhood_as_in_the_whole_listin
                 assert found is not None
                 assert {m.id for m in found.members} == {m.id for m in listed.members}
                 assert found.probability == pytest.approx(listed.probability)
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(179.9995, 10.0), (-179.9995, 10.0), (30.0, 89.5)])
+def test_near_the_antimeridian_or_a_pole_the_place_comes_from_the_whole_listing(
+    workspace: Workspace, lon: float, lat: float
+) -> None:
+    """There the neighbourhood is no one lon/lat box; the place is still found."""
+    with workspace.session() as session:
+        add_scan(session)
+        session.flush()
+        add_candidate(session, "edge-of-map", score=6.0, lon=lon, lat=lat)
+        add_candidate(session, "elsewhere", score=6.0, lon=125.1, lat=39.1)
+        session.flush()
+        place = place_of(session, "edge-of-map")
+        assert place is not None and [m.id for m in place.members] == ["edge-of-map"]
