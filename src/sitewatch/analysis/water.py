@@ -67,6 +67,8 @@ METHOD_RULES: dict[str, WaterRule | None] = {
     "cva": WaterRule(ndwi=0.1),
     "irmad": WaterRule(ndwi=0.1),
 }
+#: Why a run makes no open-water test when its method's fitted rule is no mask.
+NO_MASK = "the method's fitted rule is no mask"
 #: The rule of any other method (the learned ``siamese``): IR-MAD's, the detection default's.
 FALLBACK_METHOD = "irmad"
 

@@ -132,6 +132,15 @@ class PairSource(Protocol):
         ...
 
 
+def index_test_skipped_because(source: PairSource, missing_bands: str | None) -> str | None:
+    """Why a test on a spectral index (NDVI, NDWI) of ``source`` cannot be made, or None:
+    the bands it needs are missing (``missing_bands``, the index module's reason), or they
+    are not known to be Sentinel-2 reflectance (the indices' thresholds are physical)."""
+    if missing_bands is None and source.reflectance_scale is None:
+        return "the bands are not known to be Sentinel-2 reflectance"
+    return missing_bands
+
+
 @dataclass
 class ArrayPair:
     """A pair already in memory on one grid (a site stack's two dates)."""

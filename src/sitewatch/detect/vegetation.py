@@ -23,7 +23,7 @@ from sitewatch.analysis.vegetation import (
     untestable_because,
 )
 from sitewatch.detect.regions import MASK_VEGETATION, VegetationFilter
-from sitewatch.detect.sources import PairSource
+from sitewatch.detect.sources import PairSource, index_test_skipped_because
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,7 @@ class VegetationTest:
     @classmethod
     def of(cls, source: PairSource, rule: VegetationRule, keep: bool) -> VegetationTest:
         bands = index_bands(source.band_names)
-        reason = untestable_because(source.band_names)
-        if reason is None and source.reflectance_scale is None:
-            reason = "the bands are not known to be Sentinel-2 reflectance"
+        reason = index_test_skipped_because(source, untestable_because(source.band_names))
         return cls(
             bands if reason is None else None,
             rule,

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from sitewatch.analysis.water import (
+    NO_MASK,
     WaterRule,
     changed_open_water,
     index_bands,
     untestable_because,
 )
-from sitewatch.detect.sources import PairSource
+from sitewatch.detect.sources import PairSource, index_test_skipped_because
 
 
 @dataclass
@@ -36,11 +37,9 @@ class OpenWaterTest:
 
     @classmethod
     def of(cls, source: PairSource, rule: WaterRule | None, keep: bool) -> OpenWaterTest:
-        reason = untestable_because(source.band_names)
-        if reason is None and source.reflectance_scale is None:
-            reason = "the bands are not known to be Sentinel-2 reflectance"
+        reason = index_test_skipped_because(source, untestable_because(source.band_names))
         if reason is None and rule is None:
-            reason = "the method's fitted rule is no mask"
+            reason = NO_MASK
         return cls(index_bands(source.band_names) if reason is None else None, rule, keep, reason)
 
     def clear(self, tile: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:

@@ -201,18 +201,14 @@ def place_of(session: Session, candidate_id: str, *, include_known: bool = False
     # Only the candidates near it: grow a box until the place's whole reach is inside it
     # (module docstring); the whole listing only across the antimeridian or at a pole.
     box = _reach(candidate.geometry.bounds)
-    while box is not None:
+    while True:
         listed = ListedColumns.query(session, *filters, within=box)
         grouping = group_columns(listed, model)
         number = int(grouping.place_of_member[np.flatnonzero(listed.ids == candidate_id)[0]])
         reach = _reach(shapely.total_bounds(listed.outlines[grouping.members[number]]))
-        if reach is not None and _inside(reach, box):
+        if box is None or (reach is not None and _inside(reach, box)):
             return _places(session, listed, grouping, [number])[0]
         box = reach
-    listed = ListedColumns.query(session, *filters)
-    grouping = group_columns(listed, model)
-    number = int(grouping.place_of_member[np.flatnonzero(listed.ids == candidate_id)[0]])
-    return _places(session, listed, grouping, [number])[0]
 
 
 #: Metres in a degree of latitude, rounded down (so a margin in degrees errs wide).
@@ -321,7 +317,7 @@ class ListedColumns:
         """Columns of the candidates a listing with these filters holds, read in one query
         and their outlines decoded at once (no ORM object per candidate); ``within``
         (west, south, east, north): only those whose bounding box touches it (and any
-        without one, which cannot be placed)."""
+        without one, which cannot be placed); None: all of them."""
         conditions = listing_filters(session, scan_id, status, include_known)
         if within is not None:
             west, south, east, north = within
@@ -360,9 +356,7 @@ class ListedColumns:
             score=np.array(columns[4], float),
             max_score=np.array(columns[5], float),
             edge=np.array(columns[6], bool),
-            vegetation_share=np.array(
-                [np.nan if share is None else share for share in columns[7]], float
-            ),
+            vegetation_share=np.array([_share(share) for share in columns[7]], float),
             lon=np.array(columns[8], float),
             lat=np.array(columns[9], float),
         )

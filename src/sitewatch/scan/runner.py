@@ -186,7 +186,7 @@ def _water(session: Session, plan: ScanPlan) -> dict[str, Any]:
     """What the open-water test did over the whole scan (every run of it so far)."""
     reason = water.untestable_because(plan.settings.band_names)
     if reason is None and plan.settings.water_rule is None:
-        reason = "the method's fitted rule is no mask"
+        reason = water.NO_MASK
     step = {
         "applied": plan.settings.water_rule is not None and reason is None,
         "skipped_because": reason,
