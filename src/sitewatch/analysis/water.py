@@ -123,6 +123,19 @@ def changed_open_water(
     return flagged
 
 
+#: A run summary's lines on what its masks left out, with their labels: the keys a
+#: detection run's and a scan's summaries share (``vegetation_filter`` from
+#: :func:`~sitewatch.analysis.vegetation.vegetation_summary`, ``water_mask`` from
+#: :func:`water_summary`).
+MASK_LINES = (("vegetation filter", "vegetation_filter"), ("open water", "water_mask"))
+
+
+def mask_lines(summary: dict[str, Any]) -> list[str]:
+    """What a run's masks left out, one line each, as every view shows it (an analyst must
+    know what change was not listed). A run stored before a mask existed has no line for it."""
+    return [f"{label}: {summary[key]}" for label, key in MASK_LINES if summary.get(key)]
+
+
 def water_summary(step: dict[str, Any]) -> str:
     """One line on what a run's open-water test did: ``step`` holds ``applied``,
     ``skipped_because``, ``kept`` and ``water_pixels`` (left out, or counted and kept)."""

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_DETECT_METHOD
+from sitewatch.analysis.water import mask_lines
 from sitewatch.cli.common import console, print_json, say_on_stderr, workspace_from
 from sitewatch.cli.options import (
     bands_option,
@@ -70,12 +71,8 @@ def _print_summary(summary: dict, where: str) -> None:
         + (f", residual shift {shift:.1f} m" if shift is not None else ""),
         highlight=False,
     )
-    vegetation = summary.get("vegetation_filter")
-    if vegetation:
-        console.print(f"vegetation filter: {vegetation}", highlight=False)
-    water = summary.get("water_mask")
-    if water:
-        console.print(f"open water: {water}", highlight=False)
+    for line in mask_lines(summary):
+        console.print(line, highlight=False)
     console.print(f"products: {where}", highlight=False)
 
 

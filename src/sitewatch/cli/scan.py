@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sitewatch.analysis.methods import DEFAULT_SCAN_METHOD, SCAN_MIN_AREA_M2
+from sitewatch.analysis.water import mask_lines
 from sitewatch.cli.common import add_whole_column, console, err_console, print_json, workspace_from
 from sitewatch.cli.options import (
     bands_option,
@@ -25,7 +26,7 @@ from sitewatch.scan import store
 from sitewatch.scan.cluster import dask_client
 from sitewatch.scan.plan import ScanRequest
 from sitewatch.scan.runner import ScanProgress, prepare_scan, run_scan
-from sitewatch.scan.store import TILE_ORDERS, mask_lines
+from sitewatch.scan.store import TILE_ORDERS
 from sitewatch.scan.tile_scores import TILE_SCORES
 from sitewatch.workspace import Workspace
 

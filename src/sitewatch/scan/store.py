@@ -36,6 +36,7 @@ from sqlalchemy.sql.schema import Table
 
 from sitewatch import limits
 from sitewatch.analysis.vegetation import VEGETATION
+from sitewatch.analysis.water import mask_lines
 from sitewatch.db.models import Candidate, Scan, ScanTile, Site
 from sitewatch.errors import InputError, NotFoundError
 from sitewatch.scan.candidates import NearestSite
@@ -299,17 +300,6 @@ def water_pixels(session: Session, scan_id: str) -> int:
 
 def list_scans(session: Session) -> list[Scan]:
     return list(session.scalars(select(Scan).order_by(Scan.created_at.desc(), Scan.id)))
-
-
-#: The summary's lines on what the masks left out of the candidates, with their labels.
-MASK_LINES = (("vegetation filter", "vegetation_filter"), ("open water", "water_mask"))
-
-
-def mask_lines(summary: dict[str, Any]) -> list[str]:
-    """What a scan's masks left out of its candidates, one line each, as every view shows it
-    (an analyst must know what change was not listed). A scan stored before a mask existed
-    has no line for it."""
-    return [f"{label}: {summary[key]}" for label, key in MASK_LINES if summary.get(key)]
 
 
 def scan_to_dict(scan: Scan) -> dict[str, Any]:
